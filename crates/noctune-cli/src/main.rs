@@ -1,0 +1,60 @@
+//! The `noctune` command. Thin: argument parsing, terminal output, composition of the library
+//! crates. Exit codes: 0 ok, 1 findings or rejections, 2 usage or configuration error.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod args;
+mod commands;
+mod exit;
+mod printer;
+
+use args::{Cli, Command};
+use exit::ExitStatus;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let result = match cli.command {
+        Command::Init(args) => commands::init::run(&cli.global, &args),
+        Command::Config(args) => commands::config::run(&cli.global, &args),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let mut stderr = anstream::stderr().lock();
+            let _ = printer::print_error(&mut stderr, &err);
+            let _ = stderr.flush();
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+/// Logs go to stderr; `-v` shows info, `-vv` debug; `NOCTUNE_LOG` takes a full filter.
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NOCTUNE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,38 @@
+//! Tests of the `noctune` binary, run as a user runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod config_errors;
+mod init;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `noctune ARGS` in `dir` with a clean `NOCTUNE_*` environment.
+pub fn noctune(dir: &Path, args: &[&str]) -> Output {
+    noctune_with_env(dir, args, &[])
+}
+
+/// Runs `noctune ARGS` in `dir` with the given extra environment variables.
+pub fn noctune_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_noctune"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("NOCTUNE_BASE_URL")
+        .env_remove("NOCTUNE_API_KEY")
+        .env_remove("NOCTUNE_HEADERS_JSON")
+        .env_remove("NOCTUNE_LOG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+/// Stdout and stderr as text.
+pub fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

@@ -1,0 +1,126 @@
+//! Raw options: the config file as written. Every field is optional; unknown keys are
+//! rejected. [`Settings`](super::Settings) resolves them against the defaults.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::PolicyPackOptions;
+
+/// `[tool.noctune]`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// Whether a run may replace real files (default false: proposals only).
+    pub allow_apply: Option<bool>,
+    /// Whether a missing `ruff` is an error (default true).
+    pub ruff_required: Option<bool>,
+    /// Whether ripgrep is optional (default true: in-process search when it is absent).
+    pub rg_optional: Option<bool>,
+    /// Review → draft → edit → approve passes per file in `run` (default 3).
+    pub max_passes: Option<u32>,
+    /// The default policy pack for runs (default `lint_fix`).
+    pub pack: Option<String>,
+    /// The most commits a patchset run may create (default 5).
+    pub patchset_max_commits: Option<u32>,
+    /// Debug mode: one commit per approved change.
+    pub commit_each_approval: Option<bool>,
+    /// `[tool.noctune.llm]`.
+    pub llm: Option<LlmOptions>,
+    /// `[tool.noctune.stages]`: the model profile per stage.
+    pub stages: Option<StageOptions>,
+    /// `[tool.noctune.policy_packs.<name>]`.
+    pub policy_packs: Option<BTreeMap<String, PolicyPackOptions>>,
+    /// `[tool.noctune.index]`.
+    pub index: Option<IndexOptions>,
+}
+
+/// `[tool.noctune.llm]`: the model endpoint and how to talk to it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmOptions {
+    /// The OpenAI-compatible base URL, up to and including `/v1`.
+    pub base_url: Option<String>,
+    /// The model name sent with each request.
+    pub model: Option<String>,
+    /// Sent as `Authorization: Bearer <api_key>`.
+    pub api_key: Option<String>,
+    /// Extra HTTP headers.
+    pub headers: Option<BTreeMap<String, String>>,
+    /// Whether to stream answers (SSE).
+    pub stream: Option<bool>,
+    /// With `-v`: print the streamed answer.
+    pub verbose_stream: Option<bool>,
+    /// With `-v`: print `reasoning_content` too.
+    pub stream_print_reasoning: Option<bool>,
+    /// The context budget every prompt must fit, in tokens.
+    pub context_tokens: Option<u32>,
+    /// Seconds to wait for an answer (and between stream chunks).
+    pub timeout_s: Option<u64>,
+    /// Default `max_tokens` for answers.
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    pub temperature: Option<f32>,
+    /// Retries for retryable failures.
+    pub max_retries: Option<u32>,
+    /// `[tool.noctune.llm.profiles.<name>]`: named overrides of the fields above.
+    pub profiles: Option<BTreeMap<String, LlmProfileOptions>>,
+}
+
+/// A named model profile: any field of `[tool.noctune.llm]` except `profiles`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmProfileOptions {
+    /// See [`LlmOptions::base_url`].
+    pub base_url: Option<String>,
+    /// See [`LlmOptions::model`].
+    pub model: Option<String>,
+    /// See [`LlmOptions::api_key`].
+    pub api_key: Option<String>,
+    /// See [`LlmOptions::headers`].
+    pub headers: Option<BTreeMap<String, String>>,
+    /// See [`LlmOptions::stream`].
+    pub stream: Option<bool>,
+    /// See [`LlmOptions::verbose_stream`].
+    pub verbose_stream: Option<bool>,
+    /// See [`LlmOptions::stream_print_reasoning`].
+    pub stream_print_reasoning: Option<bool>,
+    /// See [`LlmOptions::context_tokens`].
+    pub context_tokens: Option<u32>,
+    /// See [`LlmOptions::timeout_s`].
+    pub timeout_s: Option<u64>,
+    /// See [`LlmOptions::max_tokens`].
+    pub max_tokens: Option<u32>,
+    /// See [`LlmOptions::temperature`].
+    pub temperature: Option<f32>,
+    /// See [`LlmOptions::max_retries`].
+    pub max_retries: Option<u32>,
+}
+
+/// `[tool.noctune.stages]`: which profile each stage uses.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageOptions {
+    /// Profile for the review stage.
+    pub review: Option<String>,
+    /// Profile for the draft stage.
+    pub draft: Option<String>,
+    /// Profile for the edit stage.
+    pub edit: Option<String>,
+    /// Profile for the repair stage.
+    pub repair: Option<String>,
+    /// Profile for the approve stage.
+    pub approve: Option<String>,
+}
+
+/// `[tool.noctune.index]`: what the symbol index reads.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexOptions {
+    /// Files larger than this many bytes are recorded but not parsed.
+    pub max_file_bytes: Option<u64>,
+    /// Extra gitignore-style patterns to leave out.
+    pub exclude: Option<Vec<String>>,
+    /// The most source bytes held in memory for callsite search.
+    pub search_cache_bytes: Option<u64>,
+}

@@ -1,0 +1,357 @@
+//! Resolved settings: options merged with defaults and environment overrides, validated.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::options::{LlmOptions, LlmProfileOptions, Options};
+use super::{ConfigError, ConfigSource, EnvOverrides};
+use crate::policy::PolicyPackOptions;
+use crate::stage::Stage;
+
+/// Default `llm.base_url`: llama.cpp's `llama-server` on its default port.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080/v1";
+/// Default policy pack.
+pub const DEFAULT_PACK: &str = "lint_fix";
+
+/// How to reach and use one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmSettings {
+    /// Base URL up to and including `/v1`, without a trailing slash.
+    pub base_url: String,
+    /// Model name to send, if any.
+    pub model: Option<String>,
+    /// Bearer token, if any.
+    pub api_key: Option<String>,
+    /// Extra headers.
+    pub headers: BTreeMap<String, String>,
+    /// Stream answers over SSE.
+    pub stream: bool,
+    /// With `-v`, print the streamed answer.
+    pub verbose_stream: bool,
+    /// With `-v`, print reasoning too.
+    pub stream_print_reasoning: bool,
+    /// Context budget in tokens.
+    pub context_tokens: u32,
+    /// How long to wait for an answer and between stream chunks.
+    pub timeout: Duration,
+    /// Default `max_tokens`.
+    pub max_tokens: u32,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Retries for retryable failures.
+    pub max_retries: u32,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            model: None,
+            api_key: None,
+            headers: BTreeMap::new(),
+            stream: true,
+            verbose_stream: true,
+            stream_print_reasoning: true,
+            context_tokens: 8192,
+            timeout: Duration::from_secs(600),
+            max_tokens: 1024,
+            temperature: 0.2,
+            max_retries: 4,
+        }
+    }
+}
+
+/// What the symbol index reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSettings {
+    /// Files larger than this are recorded but not parsed.
+    pub max_file_bytes: u64,
+    /// Extra gitignore-style excludes.
+    pub exclude: Vec<String>,
+    /// The most source bytes held in memory for callsite search.
+    pub search_cache_bytes: u64,
+}
+
+impl Default for IndexSettings {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 2_000_000,
+            exclude: Vec::new(),
+            search_cache_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// The whole resolved configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The repository root (as given, made absolute).
+    pub root: PathBuf,
+    /// Where the settings came from.
+    pub source: ConfigSource,
+    /// Whether real files may be replaced.
+    pub allow_apply: bool,
+    /// Whether a missing ruff is an error.
+    pub ruff_required: bool,
+    /// Whether ripgrep is optional.
+    pub rg_optional: bool,
+    /// Passes per file in `run`.
+    pub max_passes: u32,
+    /// The default policy pack.
+    pub pack: String,
+    /// The most commits a patchset run may create.
+    pub patchset_max_commits: u32,
+    /// One commit per approved change (debug).
+    pub commit_each_approval: bool,
+    /// The default model.
+    pub llm: LlmSettings,
+    /// Named profiles, each fully resolved on top of [`Settings::llm`].
+    pub profiles: BTreeMap<String, LlmSettings>,
+    /// The profile each stage uses; stages not listed use [`Settings::llm`].
+    pub stages: BTreeMap<Stage, String>,
+    /// Policy pack options as written (built-in packs are completed by `noctune-gates`).
+    pub policy_packs: BTreeMap<String, PolicyPackOptions>,
+    /// Index settings.
+    pub index: IndexSettings,
+}
+
+impl Settings {
+    /// The model settings a stage uses.
+    pub fn llm_for(&self, stage: Stage) -> &LlmSettings {
+        self.stages
+            .get(&stage)
+            .and_then(|profile| self.profiles.get(profile))
+            .unwrap_or(&self.llm)
+    }
+
+    /// `<root>/.noctune_cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join(crate::store::CACHE_DIR)
+    }
+
+    /// Resolves raw options. `prefix` is how keys are named in errors (`tool.noctune.`).
+    pub(super) fn resolve(
+        root: PathBuf,
+        source: ConfigSource,
+        options: Options,
+        env: &EnvOverrides,
+    ) -> Result<Self, ConfigError> {
+        let name = source.display_name();
+        let prefix = source.key_prefix();
+        let err = |key: &str, message: String| ConfigError {
+            source_name: name.clone(),
+            key: Some(format!("{prefix}{key}")),
+            message,
+        };
+
+        let max_passes = options.max_passes.unwrap_or(3);
+        if max_passes == 0 || max_passes > 50 {
+            return Err(err(
+                "max_passes",
+                format!("expected a number from 1 to 50, found {max_passes}"),
+            ));
+        }
+        let patchset_max_commits = options.patchset_max_commits.unwrap_or(5);
+        if patchset_max_commits == 0 {
+            return Err(err(
+                "patchset_max_commits",
+                "expected at least 1, found 0".to_owned(),
+            ));
+        }
+
+        let llm_options = options.llm.unwrap_or_default();
+        let mut llm = LlmSettings::default();
+        apply_llm(&mut llm, &profile_of(&llm_options), &|key, msg| {
+            err(&format!("llm.{key}"), msg)
+        })?;
+
+        // Environment overrides win over the file for the default model.
+        if let Some(url) = &env.base_url {
+            llm.base_url = check_url(url).map_err(|message| ConfigError {
+                source_name: "NOCTUNE_BASE_URL".to_owned(),
+                key: None,
+                message,
+            })?;
+        }
+        if let Some(key) = &env.api_key {
+            llm.api_key = Some(key.clone());
+        }
+        if let Some(headers) = env.headers()? {
+            llm.headers.extend(headers);
+        }
+
+        let mut profiles = BTreeMap::new();
+        for (profile_name, profile) in llm_options.profiles.unwrap_or_default() {
+            let mut resolved = llm.clone();
+            apply_llm(&mut resolved, &profile, &|key, msg| {
+                err(&format!("llm.profiles.{profile_name}.{key}"), msg)
+            })?;
+            profiles.insert(profile_name, resolved);
+        }
+
+        let mut stages = BTreeMap::new();
+        let stage_options = options.stages.unwrap_or_default();
+        for (stage, profile) in [
+            (Stage::Review, stage_options.review),
+            (Stage::Draft, stage_options.draft),
+            (Stage::Edit, stage_options.edit),
+            (Stage::Repair, stage_options.repair),
+            (Stage::Approve, stage_options.approve),
+        ] {
+            let Some(profile) = profile else { continue };
+            if !profiles.contains_key(&profile) {
+                let known: Vec<_> = profiles.keys().map(String::as_str).collect();
+                return Err(err(
+                    &format!("stages.{stage}"),
+                    format!(
+                        "expected the name of a profile under [{prefix}llm.profiles], found `{profile}` (defined: {})",
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                ));
+            }
+            stages.insert(stage, profile);
+        }
+
+        let policy_packs = options.policy_packs.unwrap_or_default();
+        for (pack_name, pack) in &policy_packs {
+            if let Some(risk) = pack.auto_approve.as_ref().and_then(|a| a.max_risk)
+                && !(0.0..=1.0).contains(&risk)
+            {
+                return Err(err(
+                    &format!("policy_packs.{pack_name}.auto_approve.max_risk"),
+                    format!("expected a number from 0.0 to 1.0, found {risk}"),
+                ));
+            }
+        }
+
+        let index_options = options.index.unwrap_or_default();
+        let defaults = IndexSettings::default();
+        let index = IndexSettings {
+            max_file_bytes: index_options
+                .max_file_bytes
+                .unwrap_or(defaults.max_file_bytes),
+            exclude: index_options.exclude.unwrap_or_default(),
+            search_cache_bytes: index_options
+                .search_cache_bytes
+                .unwrap_or(defaults.search_cache_bytes),
+        };
+
+        Ok(Self {
+            root,
+            source,
+            allow_apply: options.allow_apply.unwrap_or(false),
+            ruff_required: options.ruff_required.unwrap_or(true),
+            rg_optional: options.rg_optional.unwrap_or(true),
+            max_passes,
+            pack: options.pack.unwrap_or_else(|| DEFAULT_PACK.to_owned()),
+            patchset_max_commits,
+            commit_each_approval: options.commit_each_approval.unwrap_or(false),
+            llm,
+            profiles,
+            stages,
+            policy_packs,
+            index,
+        })
+    }
+}
+
+fn profile_of(options: &LlmOptions) -> LlmProfileOptions {
+    LlmProfileOptions {
+        base_url: options.base_url.clone(),
+        model: options.model.clone(),
+        api_key: options.api_key.clone(),
+        headers: options.headers.clone(),
+        stream: options.stream,
+        verbose_stream: options.verbose_stream,
+        stream_print_reasoning: options.stream_print_reasoning,
+        context_tokens: options.context_tokens,
+        timeout_s: options.timeout_s,
+        max_tokens: options.max_tokens,
+        temperature: options.temperature,
+        max_retries: options.max_retries,
+    }
+}
+
+fn apply_llm(
+    llm: &mut LlmSettings,
+    options: &LlmProfileOptions,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if let Some(url) = &options.base_url {
+        llm.base_url = check_url(url).map_err(|message| err("base_url", message))?;
+    }
+    if let Some(model) = &options.model {
+        llm.model = Some(model.clone()).filter(|m| !m.is_empty());
+    }
+    if let Some(key) = &options.api_key {
+        llm.api_key = Some(key.clone()).filter(|k| !k.is_empty());
+    }
+    if let Some(headers) = &options.headers {
+        llm.headers.extend(headers.clone());
+    }
+    if let Some(stream) = options.stream {
+        llm.stream = stream;
+    }
+    if let Some(verbose) = options.verbose_stream {
+        llm.verbose_stream = verbose;
+    }
+    if let Some(reasoning) = options.stream_print_reasoning {
+        llm.stream_print_reasoning = reasoning;
+    }
+    if let Some(tokens) = options.context_tokens {
+        if tokens < 512 {
+            return Err(err(
+                "context_tokens",
+                format!("expected at least 512 tokens, found {tokens}"),
+            ));
+        }
+        llm.context_tokens = tokens;
+    }
+    if let Some(timeout) = options.timeout_s {
+        if timeout == 0 {
+            return Err(err(
+                "timeout_s",
+                "expected a number of seconds above 0, found 0".to_owned(),
+            ));
+        }
+        llm.timeout = Duration::from_secs(timeout);
+    }
+    if let Some(max_tokens) = options.max_tokens {
+        if max_tokens == 0 {
+            return Err(err("max_tokens", "expected at least 1, found 0".to_owned()));
+        }
+        llm.max_tokens = max_tokens;
+    }
+    if let Some(temperature) = options.temperature {
+        if !(0.0..=2.0).contains(&temperature) {
+            return Err(err(
+                "temperature",
+                format!("expected a number from 0.0 to 2.0, found {temperature}"),
+            ));
+        }
+        llm.temperature = temperature;
+    }
+    if let Some(retries) = options.max_retries {
+        llm.max_retries = retries;
+    }
+    Ok(())
+}
+
+/// Checks a base URL and drops a trailing slash.
+fn check_url(url: &str) -> Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(trimmed.to_owned()),
+        _ => Err(format!(
+            "expected an http:// or https:// URL such as `{DEFAULT_BASE_URL}`, found `{url}`"
+        )),
+    }
+}

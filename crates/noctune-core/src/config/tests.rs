@@ -1,0 +1,262 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use pretty_assertions::assert_eq;
+
+use super::*;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn no_env() -> EnvOverrides {
+    EnvOverrides::default()
+}
+
+fn load_err(files: &[(&str, &str)], env: &EnvOverrides) -> ConfigError {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write(dir.path(), name, text);
+    }
+    load(dir.path(), env).unwrap_err()
+}
+
+#[test]
+fn defaults_without_any_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(settings.source, ConfigSource::Defaults);
+    assert!(!settings.allow_apply);
+    assert_eq!(settings.max_passes, 3);
+    assert_eq!(settings.llm, LlmSettings::default());
+}
+
+#[test]
+fn template_resolves_to_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), CONFIG_FILE, TEMPLATE);
+    let from_template = load(dir.path(), &no_env()).unwrap();
+    let defaults = Settings {
+        source: from_template.source.clone(),
+        ..load(tempfile::tempdir().unwrap().path(), &no_env()).unwrap()
+    };
+    assert_eq!(
+        Settings {
+            root: defaults.root.clone(),
+            ..from_template
+        },
+        defaults
+    );
+}
+
+#[test]
+fn noctune_toml_wins_over_pyproject() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), CONFIG_FILE, "max_passes = 7\n");
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.noctune]\nmax_passes = 2\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(settings.max_passes, 7);
+    assert!(matches!(
+        settings.source,
+        ConfigSource::NoctuneToml { nested: false, .. }
+    ));
+}
+
+#[test]
+fn pyproject_is_used_when_there_is_no_noctune_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nname = \"x\"\n[tool.ruff]\nline-length = 100\n[tool.noctune]\nmax_passes = 2\n[tool.noctune.llm]\nmodel = \"qwen\"\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(settings.max_passes, 2);
+    assert_eq!(settings.llm.model.as_deref(), Some("qwen"));
+    assert!(matches!(settings.source, ConfigSource::Pyproject { .. }));
+}
+
+#[test]
+fn pyproject_without_a_noctune_table_means_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.ruff]\nline-length = 100\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(settings.source, ConfigSource::Defaults);
+}
+
+#[test]
+fn nested_form_in_noctune_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "[tool.noctune]\nallow_apply = true\n[tool.noctune.llm.profiles.big]\nmodel = \"qwen-32b\"\n[tool.noctune.stages]\nreview = \"big\"\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert!(settings.allow_apply);
+    assert_eq!(
+        settings.llm_for(crate::Stage::Review).model.as_deref(),
+        Some("qwen-32b")
+    );
+    assert_eq!(settings.llm_for(crate::Stage::Edit).model, None);
+}
+
+#[test]
+fn env_overrides_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "[llm]\nbase_url = \"http://gpu-box:8080/v1\"\napi_key = \"file\"\nheaders = { A = \"1\" }\n",
+    );
+    let vars: BTreeMap<&str, &str> = [
+        ("NOCTUNE_BASE_URL", "http://127.0.0.1:9999/v1/"),
+        ("NOCTUNE_API_KEY", "env-key"),
+        ("NOCTUNE_HEADERS_JSON", r#"{"B": "2"}"#),
+    ]
+    .into();
+    let env = EnvOverrides::from_lookup(|name| vars.get(name).map(|v| (*v).to_owned()));
+    let settings = load(dir.path(), &env).unwrap();
+    assert_eq!(settings.llm.base_url, "http://127.0.0.1:9999/v1");
+    assert_eq!(settings.llm.api_key.as_deref(), Some("env-key"));
+    assert_eq!(
+        settings.llm.headers,
+        BTreeMap::from([("A".into(), "1".into()), ("B".into(), "2".into())])
+    );
+}
+
+#[test]
+fn invalid_toml_names_the_file_and_line() {
+    let err = load_err(&[(CONFIG_FILE, "allow_apply = \n")], &no_env());
+    assert!(err.source_name.ends_with(CONFIG_FILE), "{err}");
+    assert_eq!(err.key, None);
+    assert!(err.message.starts_with("invalid TOML"), "{err}");
+    assert!(err.message.contains("line 1"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_the_key_and_the_expected_type() {
+    let err = load_err(
+        &[(CONFIG_FILE, "[llm]\ntimeout_s = \"ten minutes\"\n")],
+        &no_env(),
+    );
+    assert_eq!(err.key.as_deref(), Some("llm.timeout_s"));
+    assert!(err.message.contains("invalid type: string"), "{err}");
+    assert!(err.message.contains("expected u64"), "{err}");
+
+    let err = load_err(
+        &[("pyproject.toml", "[tool.noctune]\nallow_apply = \"yes\"\n")],
+        &no_env(),
+    );
+    assert!(err.source_name.ends_with("pyproject.toml"), "{err}");
+    assert_eq!(err.key.as_deref(), Some("tool.noctune.allow_apply"));
+    assert!(err.message.contains("expected a boolean"), "{err}");
+}
+
+#[test]
+fn unknown_key_is_named_with_its_full_path() {
+    let err = load_err(&[(CONFIG_FILE, "[llm]\nbase_ulr = \"x\"\n")], &no_env());
+    assert_eq!(err.key.as_deref(), Some("llm.base_ulr"));
+    assert!(err.message.contains("expected one of"), "{err}");
+
+    let err = load_err(&[(CONFIG_FILE, "allow_aply = true\n")], &no_env());
+    assert_eq!(err.key.as_deref(), Some("allow_aply"));
+
+    let err = load_err(
+        &[(
+            "pyproject.toml",
+            "[tool.noctune.policy_packs.lint_fix]\nmax_diff = 3\n",
+        )],
+        &no_env(),
+    );
+    assert_eq!(
+        err.key.as_deref(),
+        Some("tool.noctune.policy_packs.lint_fix.max_diff")
+    );
+}
+
+#[test]
+fn bad_values_are_explained() {
+    let err = load_err(&[(CONFIG_FILE, "max_passes = 0\n")], &no_env());
+    assert_eq!(err.key.as_deref(), Some("max_passes"));
+    assert!(
+        err.message.contains("expected a number from 1 to 50"),
+        "{err}"
+    );
+
+    let err = load_err(
+        &[(CONFIG_FILE, "[llm]\nbase_url = \"localhost:8080\"\n")],
+        &no_env(),
+    );
+    assert_eq!(err.key.as_deref(), Some("llm.base_url"));
+    assert!(err.message.contains("http://"), "{err}");
+
+    let err = load_err(&[(CONFIG_FILE, "[stages]\nreview = \"big\"\n")], &no_env());
+    assert_eq!(err.key.as_deref(), Some("stages.review"));
+    assert!(err.message.contains("`big`"), "{err}");
+
+    let err = load_err(
+        &[(
+            CONFIG_FILE,
+            "[policy_packs.x]\nauto_approve = { max_risk = 1.5 }\n",
+        )],
+        &no_env(),
+    );
+    assert_eq!(
+        err.key.as_deref(),
+        Some("policy_packs.x.auto_approve.max_risk")
+    );
+
+    let err = load_err(&[(CONFIG_FILE, "[stages]\nlint = \"big\"\n")], &no_env());
+    assert_eq!(err.key.as_deref(), Some("stages.lint"));
+}
+
+#[test]
+fn bad_headers_json_names_the_variable() {
+    for (raw, expected) in [
+        ("{not json", "expected a JSON object of headers"),
+        ("[1, 2]", "found an array"),
+        (
+            r#"{"X": 1}"#,
+            "header `X`: expected a string value, found a number",
+        ),
+    ] {
+        let env = EnvOverrides {
+            headers_json: Some(raw.to_owned()),
+            ..EnvOverrides::default()
+        };
+        let err = load_err(&[], &env);
+        assert_eq!(err.source_name, "NOCTUNE_HEADERS_JSON");
+        assert!(err.message.contains(expected), "{raw}: {err}");
+    }
+}
+
+#[test]
+fn bad_base_url_in_env_names_the_variable() {
+    let env = EnvOverrides {
+        base_url: Some("ftp://x".into()),
+        ..EnvOverrides::default()
+    };
+    let err = load_err(&[], &env);
+    assert_eq!(err.source_name, "NOCTUNE_BASE_URL");
+}
+
+#[test]
+fn mixed_top_level_and_tool_form_is_rejected() {
+    let err = load_err(
+        &[(
+            CONFIG_FILE,
+            "allow_apply = true\n[tool.noctune]\nmax_passes = 2\n",
+        )],
+        &no_env(),
+    );
+    assert_eq!(err.key.as_deref(), Some("allow_apply"));
+}

@@ -1,0 +1,80 @@
+//! Events: one JSON object per line in `logs/events.jsonl`, `idx` increasing.
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::TaskId;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// `run.json` was created.
+    RunCreated,
+    /// A worker started (or resumed) driving the run.
+    RunStarted,
+    /// A stop was asked for.
+    RunStopping,
+    /// The run stopped on request.
+    Stopped,
+    /// Every task finished.
+    RunCompleted,
+    /// The run failed.
+    RunFailed,
+    /// A stale lock from a dead process was taken over.
+    LockRecovered,
+    /// A task started a pass.
+    TaskStarted,
+    /// A stage started.
+    StageStarted,
+    /// A stage finished and wrote its artifact.
+    StageFinished,
+    /// A stage was skipped because its artifact exists.
+    StageReused,
+    /// A gate failed.
+    GateFailed,
+    /// A repair step ran.
+    RepairStep,
+    /// A change broke a policy rule and was refused.
+    PolicyViolation,
+    /// A tool not in `tools_allowed` was skipped.
+    ToolSkipped,
+    /// A change was queued for a human.
+    ApprovalQueued,
+    /// A human decided.
+    ApprovalDecided,
+    /// A change was applied to the real file.
+    Applied,
+    /// A change was kept as a proposal (`allow_apply = false` or gates failed).
+    Proposed,
+    /// The real file changed since the run read it.
+    Conflict,
+    /// A task finished.
+    TaskFinished,
+    /// A task failed.
+    TaskFailed,
+    /// Human guidance was added for a task.
+    GuidanceAdded,
+    /// A model call finished.
+    LlmCall,
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Event {
+    /// Position in the log, from 1, strictly increasing across restarts.
+    pub idx: u64,
+    /// When it happened.
+    #[schemars(with = "String")]
+    pub ts: Timestamp,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// The task, for task events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<TaskId>,
+    /// Details.
+    #[serde(default)]
+    pub payload: serde_json::Value,
+}

@@ -1,0 +1,254 @@
+//! `logs/events.jsonl`: an append-only event log with a strictly increasing `idx`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+
+use crate::error::{Error, Result};
+use crate::event::{Event, EventType};
+use crate::ids::TaskId;
+
+/// An open event log. Shareable between threads: appends are serialised, so `idx` is strictly
+/// increasing in file order even with several task writers.
+#[derive(Debug)]
+pub struct EventLog {
+    path: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    file: File,
+    next_idx: u64,
+}
+
+impl EventLog {
+    /// Opens (or creates) the log and finds the next `idx`. A torn last line (a crash in the
+    /// middle of an append) is cut off, so the log stays one JSON object per line.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|err| Error::io("open", path, err))?;
+        let mut last_idx = 0;
+        let mut good_len = 0u64;
+        {
+            let mut reader = BufReader::new(&mut file);
+            reader
+                .seek(SeekFrom::Start(0))
+                .map_err(|err| Error::io("read", path, err))?;
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                let n = reader
+                    .read_until(b'\n', &mut line)
+                    .map_err(|err| Error::io("read", path, err))?;
+                if n == 0 {
+                    break;
+                }
+                if line.last() != Some(&b'\n') {
+                    tracing::warn!(log = %path.display(), "cutting a torn last event line");
+                    break;
+                }
+                match serde_json::from_slice::<Event>(&line) {
+                    Ok(event) => last_idx = last_idx.max(event.idx),
+                    Err(err) => {
+                        return Err(Error::Corrupt {
+                            path: path.to_path_buf(),
+                            message: format!("line at byte {good_len}: {err}"),
+                        });
+                    }
+                }
+                good_len += n as u64;
+            }
+        }
+        let len = file
+            .metadata()
+            .map_err(|err| Error::io("read", path, err))?
+            .len();
+        if len != good_len {
+            file.set_len(good_len)
+                .map_err(|err| Error::io("truncate", path, err))?;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            inner: Mutex::new(Inner {
+                file,
+                next_idx: last_idx + 1,
+            }),
+        })
+    }
+
+    /// Appends one event and makes it durable; returns it with its `idx`.
+    pub fn append(
+        &self,
+        event_type: EventType,
+        task_id: Option<&TaskId>,
+        payload: serde_json::Value,
+    ) -> Result<Event> {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let event = Event {
+            idx: inner.next_idx,
+            ts: Timestamp::now(),
+            event_type,
+            task_id: task_id.cloned(),
+            payload,
+        };
+        let mut line = serde_json::to_vec(&event).map_err(|err| Error::Corrupt {
+            path: self.path.clone(),
+            message: format!("cannot encode event: {err}"),
+        })?;
+        line.push(b'\n');
+        inner
+            .file
+            .write_all(&line)
+            .and_then(|()| inner.file.sync_data())
+            .map_err(|err| Error::io("append to", &self.path, err))?;
+        inner.next_idx += 1;
+        Ok(event)
+    }
+
+    /// The `idx` the next event will get.
+    pub fn next_idx(&self) -> u64 {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next_idx
+    }
+
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reads events with `idx > after` (a cursor), at most `limit`. A missing log reads as empty;
+/// a torn last line is skipped.
+pub fn read_events(path: &Path, after: u64, limit: usize) -> Result<Vec<Event>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(Error::io("open", path, err)),
+    };
+    let mut events = Vec::new();
+    for line in BufReader::new(file).split(b'\n') {
+        let line = line.map_err(|err| Error::io("read", path, err))?;
+        let Ok(event) = serde_json::from_slice::<Event>(&line) else {
+            continue;
+        };
+        if event.idx > after {
+            events.push(event);
+            if events.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idx_is_monotonic_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let log = EventLog::open(&path).unwrap();
+        assert_eq!(
+            log.append(EventType::RunCreated, None, serde_json::json!({}))
+                .unwrap()
+                .idx,
+            1
+        );
+        assert_eq!(
+            log.append(EventType::RunStarted, None, serde_json::json!({}))
+                .unwrap()
+                .idx,
+            2
+        );
+        drop(log);
+        let log = EventLog::open(&path).unwrap();
+        assert_eq!(log.next_idx(), 3);
+        log.append(EventType::Stopped, None, serde_json::json!({"why": "test"}))
+            .unwrap();
+        let idx: Vec<u64> = read_events(&path, 0, 100)
+            .unwrap()
+            .iter()
+            .map(|e| e.idx)
+            .collect();
+        assert_eq!(idx, vec![1, 2, 3]);
+        let tail: Vec<u64> = read_events(&path, 1, 1)
+            .unwrap()
+            .iter()
+            .map(|e| e.idx)
+            .collect();
+        assert_eq!(tail, vec![2]);
+    }
+
+    #[test]
+    fn torn_last_line_is_cut_and_numbering_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let log = EventLog::open(&path).unwrap();
+        log.append(EventType::RunCreated, None, serde_json::json!({}))
+            .unwrap();
+        drop(log);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"idx":2,"ts":"2026-"#).unwrap();
+        drop(file);
+        let log = EventLog::open(&path).unwrap();
+        assert_eq!(log.next_idx(), 2);
+        log.append(EventType::RunStarted, None, serde_json::json!({}))
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        for line in text.lines() {
+            serde_json::from_str::<Event>(line).unwrap();
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_get_distinct_increasing_idx() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let log = std::sync::Arc::new(EventLog::open(&path).unwrap());
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..25 {
+                        log.append(EventType::StageStarted, None, serde_json::json!({}))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        let idx: Vec<u64> = read_events(&path, 0, 1000)
+            .unwrap()
+            .iter()
+            .map(|e| e.idx)
+            .collect();
+        assert_eq!(idx, (1..=100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn garbage_in_the_middle_is_reported_not_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        std::fs::write(&path, "not json\n").unwrap();
+        let err = EventLog::open(&path).unwrap_err().to_string();
+        assert!(err.contains("events.jsonl"), "{err}");
+    }
+}

@@ -1,0 +1,26 @@
+//! The run store: the one module that reads and writes Noctune's state on disk.
+//!
+//! ```text
+//! .noctune_cache/runs/<run_id>/state/run.json        the run's status (RunRecord)
+//! .noctune_cache/runs/<run_id>/state/run.lock        held by the process driving the run
+//! .noctune_cache/runs/<run_id>/state/tasks/<task>.json
+//! .noctune_cache/runs/<run_id>/artifacts/<task_id>/  per-file artifacts
+//! .noctune_cache/runs/<run_id>/backups/<task_id>/    pre-apply backups
+//! .noctune_cache/runs/<run_id>/logs/events.jsonl     events, `idx` increasing
+//! ```
+//!
+//! Every write of state, artifacts and user files goes through [`write_atomic`]: a temp file in
+//! the same directory, fsync, rename, fsync of the directory. A kill at any moment leaves either
+//! the old or the new content, never a mix.
+
+mod atomic;
+mod events;
+mod layout;
+mod lock;
+mod run_store;
+
+pub use atomic::{write_atomic, write_atomic_with};
+pub use events::{EventLog, read_events};
+pub use layout::{CACHE_DIR, CacheLayout, RunLayout};
+pub use lock::RunLock;
+pub use run_store::{Run, RunSpec, RunStore};

@@ -1,0 +1,487 @@
+//! Creating, opening and updating runs.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::atomic::write_atomic;
+use super::events::{EventLog, read_events};
+use super::layout::{CacheLayout, RunLayout};
+use super::lock::RunLock;
+use crate::error::{Error, Result};
+use crate::event::{Event, EventType};
+use crate::ids::{RunId, TaskId};
+use crate::run::{ResumePolicy, RunRecord, RunStatus};
+use crate::task::TaskState;
+
+/// The runs of one repository.
+#[derive(Debug, Clone)]
+pub struct RunStore {
+    root: PathBuf,
+    cache: CacheLayout,
+}
+
+/// What a new run records about itself.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    /// The id; generated from the time when `None`.
+    pub run_id: Option<RunId>,
+    /// The policy pack.
+    pub pack: Option<String>,
+    /// The model profile.
+    pub profile: Option<String>,
+    /// The git branch, when known.
+    pub branch: Option<String>,
+    /// The git HEAD, when known.
+    pub head_sha: Option<String>,
+    /// What a resume does.
+    pub resume_policy: ResumePolicy,
+}
+
+impl RunStore {
+    /// The store of the repository at `root`.
+    pub fn new(root: &Path) -> Self {
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        Self {
+            cache: CacheLayout::for_root(&root),
+            root,
+        }
+    }
+
+    /// The cache layout.
+    pub fn cache(&self) -> &CacheLayout {
+        &self.cache
+    }
+
+    /// Creates a run, writes `run.json` (status `queued`) and a `run_created` event, and takes
+    /// its lock. Fails if a run with that id exists.
+    pub fn create(&self, spec: RunSpec) -> Result<Run> {
+        let run_id = spec.run_id.unwrap_or_else(RunId::generate);
+        let layout = self.cache.run(&run_id);
+        if layout.run_json().exists() {
+            return Err(Error::Refused(format!(
+                "run `{run_id}` exists already; resume it with `--run-id {run_id}` or pick another id"
+            )));
+        }
+        for dir in [layout.state(), layout.tasks(), layout.logs()] {
+            fs::create_dir_all(&dir).map_err(|err| Error::io("create directory", &dir, err))?;
+        }
+        let lock = RunLock::acquire(&layout.lock(), run_id.as_str())?;
+        let now = Timestamp::now();
+        let record = RunRecord {
+            run_id: run_id.clone(),
+            status: RunStatus::Queued,
+            started_at: now,
+            updated_at: now,
+            ended_at: None,
+            repo_root: self.root.clone(),
+            pack: spec.pack,
+            profile: spec.profile,
+            branch: spec.branch,
+            head_sha: spec.head_sha,
+            error: None,
+            resume_policy: spec.resume_policy,
+        };
+        write_json(&layout.run_json(), &record)?;
+        let events = EventLog::open(&layout.events())?;
+        let run = Run {
+            layout,
+            record,
+            events,
+            _lock: lock,
+        };
+        run.event(
+            EventType::RunCreated,
+            None,
+            serde_json::json!({ "repo_root": run.record.repo_root }),
+        )?;
+        Ok(run)
+    }
+
+    /// Opens an existing run to drive it (resume), taking its lock. A lock left by a dead
+    /// process is taken over and logged as `lock_recovered`.
+    pub fn open(&self, run_id: &RunId) -> Result<Run> {
+        let layout = self.cache.run(run_id);
+        let record = self.read(run_id)?;
+        let lock = RunLock::acquire(&layout.lock(), run_id.as_str())?;
+        let events = EventLog::open(&layout.events())?;
+        let run = Run {
+            layout,
+            record,
+            events,
+            _lock: lock,
+        };
+        if let Some(previous) = run._lock.recovered_from() {
+            run.event(
+                EventType::LockRecovered,
+                None,
+                serde_json::json!({ "previous_holder": previous }),
+            )?;
+        }
+        Ok(run)
+    }
+
+    /// Reads a run's `run.json` without taking the lock (for `status`, the daemon, MCP).
+    pub fn read(&self, run_id: &RunId) -> Result<RunRecord> {
+        let path = self.cache.run(run_id).run_json();
+        if !path.exists() {
+            return Err(Error::RunNotFound {
+                run_id: run_id.to_string(),
+                dir: self.cache.runs(),
+            });
+        }
+        read_json(&path)
+    }
+
+    /// Every run, newest first (by `started_at`). Directories without a readable `run.json`
+    /// are skipped with a warning.
+    pub fn list(&self) -> Result<Vec<RunRecord>> {
+        let dir = self.cache.runs();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(Error::io("read directory", &dir, err)),
+        };
+        let mut runs = Vec::new();
+        for entry in entries.flatten() {
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let Ok(run_id) = RunId::new(name) else {
+                continue;
+            };
+            match self.read(&run_id) {
+                Ok(record) => runs.push(record),
+                Err(err) => tracing::warn!("skipping run `{run_id}`: {err}"),
+            }
+        }
+        runs.sort_by(|a, b| {
+            b.started_at
+                .cmp(&a.started_at)
+                .then_with(|| b.run_id.cmp(&a.run_id))
+        });
+        Ok(runs)
+    }
+
+    /// The newest run, if any.
+    pub fn latest(&self) -> Result<Option<RunRecord>> {
+        Ok(self.list()?.into_iter().next())
+    }
+
+    /// Events of a run after a cursor (for tails), without taking the lock.
+    pub fn events(&self, run_id: &RunId, after: u64, limit: usize) -> Result<Vec<Event>> {
+        read_events(&self.cache.run(run_id).events(), after, limit)
+    }
+}
+
+/// A run being driven by this process. Holds the run's lock until dropped.
+#[derive(Debug)]
+pub struct Run {
+    layout: RunLayout,
+    record: RunRecord,
+    events: EventLog,
+    _lock: RunLock,
+}
+
+impl Run {
+    /// The run's id.
+    pub fn id(&self) -> &RunId {
+        &self.record.run_id
+    }
+
+    /// `run.json` as last written.
+    pub fn record(&self) -> &RunRecord {
+        &self.record
+    }
+
+    /// The run's paths.
+    pub fn layout(&self) -> &RunLayout {
+        &self.layout
+    }
+
+    /// Changes `run.json` and writes it atomically (`updated_at` is set; `ended_at` too when
+    /// the status becomes final).
+    pub fn update(&mut self, change: impl FnOnce(&mut RunRecord)) -> Result<()> {
+        let mut record = self.record.clone();
+        change(&mut record);
+        let now = Timestamp::now();
+        record.updated_at = now;
+        if record.status.is_final() && record.ended_at.is_none() {
+            record.ended_at = Some(now);
+        }
+        if !record.status.is_final() {
+            record.ended_at = None;
+        }
+        write_json(&self.layout.run_json(), &record)?;
+        self.record = record;
+        Ok(())
+    }
+
+    /// Sets the status (and the error, for `failed`) and logs the matching event.
+    pub fn set_status(&mut self, status: RunStatus, error: Option<String>) -> Result<()> {
+        self.update(|record| {
+            record.status = status;
+            record.error = error.clone();
+        })?;
+        let event_type = match status {
+            RunStatus::Queued => return Ok(()),
+            RunStatus::Running => EventType::RunStarted,
+            RunStatus::Stopping => EventType::RunStopping,
+            RunStatus::Stopped => EventType::Stopped,
+            RunStatus::Completed => EventType::RunCompleted,
+            RunStatus::Failed => EventType::RunFailed,
+        };
+        let payload = match error {
+            Some(error) => serde_json::json!({ "error": error }),
+            None => serde_json::json!({}),
+        };
+        self.event(event_type, None, payload)?;
+        Ok(())
+    }
+
+    /// Appends an event.
+    pub fn event(
+        &self,
+        event_type: EventType,
+        task_id: Option<&TaskId>,
+        payload: serde_json::Value,
+    ) -> Result<Event> {
+        self.events.append(event_type, task_id, payload)
+    }
+
+    /// Writes a task's state.
+    pub fn write_task(&self, state: &TaskState) -> Result<()> {
+        write_json(&self.layout.task_state(&state.task_id), state)
+    }
+
+    /// Reads a task's state, `None` when the task has none yet.
+    pub fn read_task(&self, task_id: &TaskId) -> Result<Option<TaskState>> {
+        let path = self.layout.task_state(task_id);
+        if !path.exists() {
+            return Ok(None);
+        }
+        read_json(&path).map(Some)
+    }
+
+    /// Writes an artifact of a task (atomically, creating the directory).
+    pub fn write_artifact(&self, task_id: &TaskId, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let path = self.artifact_path(task_id, name)?;
+        write_atomic(&path, bytes)?;
+        Ok(path)
+    }
+
+    /// Reads an artifact, `None` when it does not exist (the stage has not run).
+    pub fn read_artifact(&self, task_id: &TaskId, name: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.artifact_path(task_id, name)?;
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(Error::io("read", path, err)),
+        }
+    }
+
+    /// Saves the original content of a file before it is replaced, under
+    /// `backups/<task_id>/<pass>/<file name>`; returns the backup's path.
+    pub fn backup(
+        &self,
+        task_id: &TaskId,
+        pass: u32,
+        file: &Path,
+        bytes: &[u8],
+    ) -> Result<PathBuf> {
+        let name = file.file_name().ok_or_else(|| {
+            Error::Refused(format!("cannot back up `{}`: no file name", file.display()))
+        })?;
+        let dir = self.layout.backups(task_id).join(format!("p{pass}"));
+        fs::create_dir_all(&dir).map_err(|err| Error::io("create directory", &dir, err))?;
+        let path = dir.join(name);
+        write_atomic(&path, bytes)?;
+        Ok(path)
+    }
+
+    fn artifact_path(&self, task_id: &TaskId, name: &str) -> Result<PathBuf> {
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(Error::Refused(format!("invalid artifact name `{name}`")));
+        }
+        let dir = self.layout.artifacts(task_id);
+        fs::create_dir_all(&dir).map_err(|err| Error::io("create directory", &dir, err))?;
+        Ok(dir.join(name))
+    }
+}
+
+/// Writes a value as pretty JSON, atomically.
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|err| Error::Corrupt {
+        path: path.to_path_buf(),
+        message: format!("cannot encode: {err}"),
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Reads a JSON file into a value, naming the file on error.
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = fs::read(path).map_err(|err| Error::io("read", path, err))?;
+    serde_json::from_slice(&bytes).map_err(|err| Error::Corrupt {
+        path: path.to_path_buf(),
+        message: err.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use pretty_assertions::assert_eq;
+
+    use super::*;
+
+    #[test]
+    fn run_json_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut run = store
+            .create(RunSpec {
+                run_id: Some(RunId::new("night-1").unwrap()),
+                pack: Some("lint_fix".into()),
+                branch: Some("main".into()),
+                ..RunSpec::default()
+            })
+            .unwrap();
+        run.set_status(RunStatus::Running, None).unwrap();
+        run.set_status(RunStatus::Failed, Some("worker died".into()))
+            .unwrap();
+        let read = store.read(run.id()).unwrap();
+        assert_eq!(&read, run.record());
+        assert_eq!(read.status, RunStatus::Failed);
+        assert_eq!(read.error.as_deref(), Some("worker died"));
+        assert!(read.ended_at.is_some());
+        let text = fs::read_to_string(run.layout().run_json()).unwrap();
+        for key in [
+            "run_id",
+            "status",
+            "started_at",
+            "updated_at",
+            "ended_at",
+            "repo_root",
+            "pack",
+            "profile",
+            "branch",
+            "head_sha",
+            "error",
+            "resume_policy",
+        ] {
+            assert!(
+                text.contains(&format!("\"{key}\"")),
+                "{key} missing: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_run_is_driven_by_one_process_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let run = store.create(RunSpec::default()).unwrap();
+        let id = run.id().clone();
+        assert!(matches!(store.open(&id), Err(Error::RunLocked { .. })));
+        drop(run);
+        let reopened = store.open(&id).unwrap();
+        assert_eq!(reopened.record().status, RunStatus::Queued);
+    }
+
+    #[test]
+    fn events_continue_across_reopen_and_status_changes_are_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut run = store.create(RunSpec::default()).unwrap();
+        run.set_status(RunStatus::Running, None).unwrap();
+        let id = run.id().clone();
+        drop(run);
+        let mut run = store.open(&id).unwrap();
+        run.set_status(RunStatus::Stopped, None).unwrap();
+        let events = store.events(&id, 0, 100).unwrap();
+        let types: Vec<_> = events.iter().map(|e| (e.idx, e.event_type)).collect();
+        assert_eq!(
+            types,
+            vec![
+                (1, EventType::RunCreated),
+                (2, EventType::RunStarted),
+                (3, EventType::Stopped),
+            ]
+        );
+    }
+
+    #[test]
+    fn list_is_newest_first_and_missing_runs_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        assert!(store.list().unwrap().is_empty());
+        let a = store
+            .create(RunSpec {
+                run_id: Some(RunId::new("a").unwrap()),
+                ..RunSpec::default()
+            })
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let b = store
+            .create(RunSpec {
+                run_id: Some(RunId::new("b").unwrap()),
+                ..RunSpec::default()
+            })
+            .unwrap();
+        let ids: Vec<_> = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.run_id)
+            .collect();
+        assert_eq!(ids, vec![b.id().clone(), a.id().clone()]);
+        let err = store
+            .read(&RunId::new("zzz").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no run `zzz`"), "{err}");
+        assert!(
+            store
+                .create(RunSpec {
+                    run_id: Some(RunId::new("a").unwrap()),
+                    ..RunSpec::default()
+                })
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn artifacts_tasks_and_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let run = store.create(RunSpec::default()).unwrap();
+        let state = TaskState::new(PathBuf::from("pkg/a.py"));
+        let task = state.task_id.clone();
+        assert_eq!(run.read_task(&task).unwrap(), None);
+        run.write_task(&state).unwrap();
+        assert_eq!(run.read_task(&task).unwrap(), Some(state));
+        assert_eq!(run.read_artifact(&task, "review.md").unwrap(), None);
+        run.write_artifact(&task, "review.md", b"label: W").unwrap();
+        assert_eq!(
+            run.read_artifact(&task, "review.md").unwrap().as_deref(),
+            Some(&b"label: W"[..])
+        );
+        assert!(run.write_artifact(&task, "../escape", b"x").is_err());
+        let backup = run.backup(&task, 1, Path::new("pkg/a.py"), b"old").unwrap();
+        assert!(backup.ends_with(format!("backups/{task}/p1/a.py")));
+        assert_eq!(fs::read(backup).unwrap(), b"old");
+    }
+
+    #[test]
+    fn corrupt_run_json_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let run = store.create(RunSpec::default()).unwrap();
+        fs::write(run.layout().run_json(), "{").unwrap();
+        let err = store.read(run.id()).unwrap_err().to_string();
+        assert!(err.contains("run.json"), "{err}");
+    }
+}

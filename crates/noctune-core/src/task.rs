@@ -1,0 +1,79 @@
+//! Per-task (per-file) state, kept under `state/tasks/<task_id>.json`.
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ApprovalId, TaskId};
+use crate::label::Label;
+
+/// Where a task is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Not started.
+    Pending,
+    /// A worker is on it.
+    Running,
+    /// A change waits for a human decision.
+    WaitingApproval,
+    /// Done: label `W`, or `max_passes` reached.
+    Done,
+    /// Skipped by the user or by policy.
+    Skipped,
+    /// The real file changed since the run read it; nothing was applied.
+    Conflict,
+    /// A stage failed; `error` says why.
+    Failed,
+}
+
+/// The state of one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskState {
+    /// The task's id.
+    pub task_id: TaskId,
+    /// The file, relative to the repository root.
+    pub file: PathBuf,
+    /// Where the task is.
+    pub status: TaskStatus,
+    /// The current pass, from 1.
+    pub pass: u32,
+    /// The latest review label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Label>,
+    /// SHA-256 of the file content the current pass read (the apply precondition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_hash: Option<String>,
+    /// The approval the task waits on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<ApprovalId>,
+    /// Human guidance for the next prompt (given at a Ctrl+C pause).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
+    /// Why the task failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When the state last changed.
+    #[schemars(with = "String")]
+    pub updated_at: Timestamp,
+}
+
+impl TaskState {
+    /// A new, pending task for a file.
+    pub fn new(file: PathBuf) -> Self {
+        Self {
+            task_id: TaskId::for_path(&file),
+            file,
+            status: TaskStatus::Pending,
+            pass: 1,
+            label: None,
+            read_hash: None,
+            approval_id: None,
+            guidance: None,
+            error: None,
+            updated_at: Timestamp::now(),
+        }
+    }
+}

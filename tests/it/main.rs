@@ -1,0 +1,5 @@
+//! Cross-crate integration tests: one test binary, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod demo_repo;
+mod run_store_processes;
