@@ -26,6 +26,7 @@ pub mod init;
 pub mod label;
 pub mod llm;
 pub mod policy;
+pub mod process;
 pub mod prompts;
 pub mod run;
 pub mod stage;
