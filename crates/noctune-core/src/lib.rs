@@ -14,6 +14,7 @@
 //!
 //! Each is object safe and `Send + Sync`, so it can be shared as `Arc<dyn Trait>`.
 
+pub mod answer;
 pub mod approval;
 pub mod approver;
 pub mod config;

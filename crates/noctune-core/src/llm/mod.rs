@@ -7,10 +7,12 @@
 mod error;
 mod request;
 mod response;
+pub mod structured;
 
 pub use error::{LlmError, LlmErrorKind};
 pub use request::{AnswerFormat, ChatMessage, ChatRequest, Role, ToolSpec};
 pub use response::{ChatResponse, FinishReason, Timings, ToolCall, Usage};
+pub use structured::{CodeAnswer, PYTHON_BLOCK_GBNF, Structured, chat_code, chat_structured};
 
 use async_trait::async_trait;
 

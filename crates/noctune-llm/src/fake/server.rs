@@ -1,0 +1,274 @@
+//! The fake server itself: axum on `127.0.0.1:0`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::{Body as HttpBody, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+use serde_json::{Value, json};
+
+use super::reply::{Body, Part, Reply, answer_parts};
+
+/// What the fake server does besides replaying its script.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeOptions {
+    /// `GET /props` reports this `n_ctx`; `None` answers 404 (a server without `/props`).
+    pub n_ctx: Option<u32>,
+    /// `POST /tokenize` answers (one token per 4 bytes, rounded up); `false` answers 404.
+    pub tokenize: bool,
+    /// Requests with `response_format.type == "json_schema"` get a 400 without consuming the
+    /// script (a server that does not support it).
+    pub reject_json_schema: bool,
+    /// Requests with any `response_format` get a 400 without consuming the script.
+    pub reject_response_format: bool,
+    /// Requests with a `grammar` field get a 400 without consuming the script.
+    pub reject_grammar: bool,
+    /// The first this many requests to `/props` and `/tokenize` get 503 "Loading model".
+    pub loading_side_requests: usize,
+}
+
+/// A request the server received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    /// `GET`, `POST`.
+    pub method: String,
+    /// The path (`/v1/chat/completions`).
+    pub path: String,
+    /// Headers, names lowercased.
+    pub headers: BTreeMap<String, String>,
+    /// The body as JSON (`Value::Null` when empty or not JSON).
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct ServerState {
+    options: FakeOptions,
+    script: Mutex<VecDeque<Reply>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    side_requests: AtomicUsize,
+}
+
+/// A running fake server; stops when dropped.
+pub struct FakeServer {
+    addr: SocketAddr,
+    state: Arc<ServerState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for FakeServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl FakeServer {
+    /// Starts a server that answers chat requests with `script`, in order.
+    ///
+    /// # Panics
+    ///
+    /// When no port on 127.0.0.1 can be bound (a test setup failure).
+    pub async fn start(script: impl IntoIterator<Item = Reply>) -> Self {
+        Self::start_with(FakeOptions::default(), script).await
+    }
+
+    /// Starts a server with `options`.
+    ///
+    /// # Panics
+    ///
+    /// When no port on 127.0.0.1 can be bound (a test setup failure).
+    #[allow(clippy::expect_used)]
+    pub async fn start_with(options: FakeOptions, script: impl IntoIterator<Item = Reply>) -> Self {
+        let state = Arc::new(ServerState {
+            options,
+            script: Mutex::new(script.into_iter().collect()),
+            requests: Mutex::new(Vec::new()),
+            side_requests: AtomicUsize::new(0),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0 for the fake LLM server");
+        let addr = listener
+            .local_addr()
+            .expect("local address of the fake LLM server");
+        let app = Router::new().fallback(handle).with_state(state.clone());
+        let task = tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                tracing::warn!(%err, "fake LLM server stopped");
+            }
+        });
+        Self { addr, state, task }
+    }
+
+    /// The base URL to configure: `http://127.0.0.1:<port>/v1`.
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Appends replies to the script.
+    pub fn push(&self, replies: impl IntoIterator<Item = Reply>) {
+        lock(&self.state.script).extend(replies);
+    }
+
+    /// How many scripted replies are left.
+    pub fn remaining(&self) -> usize {
+        lock(&self.state.script).len()
+    }
+
+    /// Every request received, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// The chat-completion requests received, in order.
+    pub fn chat_requests(&self) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/chat/completions"))
+            .collect()
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Response {
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let bytes = axum::body::to_bytes(request.into_body(), 64 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    lock(&state.requests).push(RecordedRequest {
+        method: method.clone(),
+        path: path.clone(),
+        headers,
+        body: body.clone(),
+    });
+    let options = &state.options;
+    if matches!(path.as_str(), "/props" | "/tokenize")
+        && state.side_requests.fetch_add(1, Ordering::SeqCst) < options.loading_side_requests
+    {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}})),
+        )
+            .into_response();
+    }
+    match (method.as_str(), path.as_str()) {
+        ("GET", "/health") => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
+        ("GET", "/props") => match options.n_ctx {
+            Some(n_ctx) => axum::Json(json!({
+                "default_generation_settings": {"n_ctx": n_ctx},
+                "total_slots": 1,
+            }))
+            .into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        },
+        ("POST", "/tokenize") if options.tokenize => {
+            let content = body.get("content").and_then(Value::as_str).unwrap_or("");
+            let tokens = vec![0; content.len().div_ceil(4)];
+            axum::Json(json!({"tokens": tokens})).into_response()
+        }
+        ("POST", "/v1/chat/completions" | "/chat/completions") => chat(&state, &body).await,
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn chat(state: &ServerState, body: &Value) -> Response {
+    let options = &state.options;
+    let format = body
+        .pointer("/response_format/type")
+        .and_then(Value::as_str);
+    if options.reject_response_format && format.is_some() {
+        return rejection("response_format is not supported");
+    }
+    if options.reject_json_schema && format == Some("json_schema") {
+        return rejection("response_format type must be one of \"text\" or \"json_object\"");
+    }
+    if options.reject_grammar && body.get("grammar").is_some() {
+        return rejection("Unrecognized request argument supplied: grammar");
+    }
+    let next = lock(&state.script).pop_front();
+    let Some(reply) = next else {
+        return rejection("fake server: the script has no reply left");
+    };
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    let streaming = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let (content_type, parts) = match reply.body {
+        Body::Parts(parts) => (reply.content_type, parts),
+        Body::Answer {
+            content,
+            reasoning,
+            finish_reason,
+        } => answer_parts(&content, reasoning.as_deref(), &finish_reason, streaming),
+    };
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body_stream = stream::unfold(parts.into_iter(), |mut parts| async move {
+        loop {
+            match parts.next()? {
+                Part::Bytes(bytes) => return Some((Ok(Bytes::from(bytes)), parts)),
+                Part::Pause(duration) => tokio::time::sleep(duration).await,
+                Part::Disconnect => {
+                    return Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "fake server: disconnect",
+                        )),
+                        Vec::new().into_iter(),
+                    ));
+                }
+            }
+        }
+    });
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(HttpBody::from_stream(body_stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn rejection(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(
+            json!({"error": {"code": 400, "message": message, "type": "invalid_request_error"}}),
+        ),
+    )
+        .into_response()
+}
