@@ -47,6 +47,141 @@ pub enum Command {
     /// Show the resolved configuration (after `noctune.toml`/`pyproject.toml` and the
     /// environment), or the error that stops it from loading.
     Config(ConfigArgs),
+    /// Run the gates (parse, then ruff) on files as they are: no LLM, no changes; exit 1
+    /// when a file fails.
+    Check(CheckArgs),
+    /// Build or refresh the symbol index (`.noctune_cache/index.db`) and print its statistics;
+    /// no LLM calls.
+    Index(IndexArgs),
+    /// List a file's symbols: qualified names, kinds and line ranges.
+    Symbols(SymbolsArgs),
+    /// Review stage only: write `review.md` with a label (N/P/W) per file.
+    Review(RunFlags),
+    /// One pass per file: review and draft when missing, then edit, gates, repair, approve,
+    /// apply.
+    Edit(RunFlags),
+    /// The full loop for every file: review, draft, edit, approve, repeated until the label is
+    /// W or `max_passes`. Resumes a run with `--run-id`.
+    Run(RunFlags),
+    /// A run's progress from `run.json` (the latest run by default).
+    Status(StatusArgs),
+    /// Every run, newest first.
+    Runs(RunsArgs),
+    /// The human approval queue: list, approve or reject queued changes.
+    Approvals(ApprovalsArgs),
+    /// Write the morning report of a run (markdown and HTML) and print its paths.
+    Report(StatusArgs),
+}
+
+/// How the pipeline talks to a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LlmMode {
+    /// The configured endpoint.
+    On,
+    /// No model: the deterministic scan only.
+    Off,
+    /// Answers from recorded transcripts (a JSONL file or a directory of them).
+    Replay(PathBuf),
+}
+
+fn parse_llm_mode(value: &str) -> Result<LlmMode, String> {
+    match value {
+        "on" => Ok(LlmMode::On),
+        "off" => Ok(LlmMode::Off),
+        other => match other.strip_prefix("replay:") {
+            Some(path) if !path.is_empty() => Ok(LlmMode::Replay(PathBuf::from(path))),
+            _ => Err(format!(
+                "expected `on`, `off` or `replay:<path>`, found `{other}`"
+            )),
+        },
+    }
+}
+
+/// Flags of `review`, `edit` and `run`.
+#[derive(Debug, Args)]
+pub struct RunFlags {
+    /// Files or directories to work on (directories are walked for `.py` files, honouring
+    /// `.gitignore`); default: the whole repository.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// A text file with one repo-relative `.py` path per line.
+    #[arg(long, value_name = "TXT")]
+    pub file_list: Option<PathBuf>,
+    /// Resume the run with this id, or name a new one.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Work on at most this many files.
+    #[arg(long, value_name = "N")]
+    pub max_files: Option<usize>,
+    /// `safe`: the repair ladder may run `ruff check --fix` (safe fixes only); `off`: never.
+    #[arg(long, value_name = "MODE", default_value = "safe", value_parser = crate::compose::parse_ruff_fix)]
+    pub ruff_fix: noctune_gates::RuffFix,
+    /// `on`, `off` (deterministic scan only: refresh the index), or `replay:<path>`.
+    #[arg(long, value_name = "MODE", default_value = "on", value_parser = parse_llm_mode)]
+    pub llm: LlmMode,
+    /// The policy pack (default: the config's `pack`).
+    #[arg(long, value_name = "NAME")]
+    pub pack: Option<String>,
+    /// Never prompt; apply approved changes (requires `allow_apply = true`).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `noctune status` and `noctune report`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The run (default: the latest).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+}
+
+/// `noctune runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {}
+
+/// `noctune approvals`.
+#[derive(Debug, Args)]
+pub struct ApprovalsArgs {
+    /// `list` (default), `approve ID` or `reject ID`.
+    #[command(subcommand)]
+    pub action: Option<ApprovalAction>,
+    /// The run (default: the latest for `list`; the run holding the id for decisions).
+    #[arg(long, value_name = "ID", global = true)]
+    pub run_id: Option<String>,
+}
+
+/// What to do with the queue.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalAction {
+    /// List queued approvals and their decisions.
+    List,
+    /// Approve a queued change: it is applied when the run resumes.
+    Approve(DecideArgs),
+    /// Reject a queued change: it is dropped when the run resumes.
+    Reject(DecideArgs),
+}
+
+/// A decision.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The approval id (`ap-...`).
+    #[arg(value_name = "ID")]
+    pub approval_id: String,
+    /// Why (kept with the decision).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// `noctune index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {}
+
+/// `noctune symbols`.
+#[derive(Debug, Args)]
+pub struct SymbolsArgs {
+    /// The Python file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// `noctune init`.
@@ -60,3 +195,12 @@ pub struct InitArgs {
 /// `noctune config`.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {}
+
+/// `noctune check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check (directories are walked for `.py` files, honouring
+    /// `.gitignore`); default: the root.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+}

@@ -8,6 +8,7 @@ use clap::Parser;
 
 mod args;
 mod commands;
+mod compose;
 mod exit;
 mod printer;
 
@@ -20,6 +21,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&cli.global, &args),
         Command::Config(args) => commands::config::run(&cli.global, &args),
+        Command::Check(args) => commands::check::run(&cli.global, &args),
+        Command::Index(args) => commands::index::run(&cli.global, &args),
+        Command::Symbols(args) => commands::symbols::run(&cli.global, &args),
+        Command::Review(flags) => {
+            commands::run::run(&cli.global, &flags, commands::run::Mode::Review)
+        }
+        Command::Edit(flags) => commands::run::run(&cli.global, &flags, commands::run::Mode::Edit),
+        Command::Run(flags) => commands::run::run(&cli.global, &flags, commands::run::Mode::Run),
+        Command::Status(args) => commands::status::run(&cli.global, &args),
+        Command::Runs(args) => commands::runs::run(&cli.global, &args),
+        Command::Approvals(args) => commands::approvals::run(&cli.global, &args),
+        Command::Report(args) => commands::report::run(&cli.global, &args),
     };
     match result {
         Ok(status) => status.into(),

@@ -17,7 +17,8 @@ pub fn print_error(out: &mut impl Write, err: &anyhow::Error) -> io::Result<()> 
 /// Prints one JSON value on stdout.
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     let mut stdout = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, value)?;
+    // As an io::Error, so that a closed pipe is recognised as one (exit 0).
+    serde_json::to_writer_pretty(&mut stdout, value).map_err(std::io::Error::from)?;
     writeln!(stdout)?;
     Ok(())
 }

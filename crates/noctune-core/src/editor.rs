@@ -223,4 +223,11 @@ pub trait SymbolEditor: Send + Sync {
 
     /// Applies `ops` in order to `source`.
     fn apply(&self, source: &str, ops: &[EditOp]) -> Result<EditResult>;
+
+    /// Facts about a piece of code (one symbol or a whole module), for risk signals. `None`
+    /// when the editor cannot tell; the approver then relies on the model alone.
+    fn facts(&self, code: &str) -> Result<Option<crate::facts::CodeFacts>> {
+        let _ = code;
+        Ok(None)
+    }
 }

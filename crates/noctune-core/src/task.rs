@@ -21,12 +21,36 @@ pub enum TaskStatus {
     WaitingApproval,
     /// Done: label `W`, or `max_passes` reached.
     Done,
+    /// The pass produced a proposal that was not applied (gates failed, `allow_apply = false`,
+    /// or the approver rejected it); the task is over.
+    Proposed,
     /// Skipped by the user or by policy.
     Skipped,
     /// The real file changed since the run read it; nothing was applied.
     Conflict,
     /// A stage failed; `error` says why.
     Failed,
+}
+
+/// The next step of a task within its current pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStage {
+    /// Review the file (`review.md`).
+    #[default]
+    Review,
+    /// Plan targets and draft code (`draft.json`, `impact.json`).
+    Draft,
+    /// Edit the targets on the work copy (`edit_*_p<N>`).
+    Edit,
+    /// Run the gates and the repair ladder on the work copy.
+    Gates,
+    /// Ask the approver and the policy pack.
+    Approve,
+    /// Replace the real file (or keep the proposal).
+    Apply,
+    /// The pass is over.
+    Done,
 }
 
 /// The state of one task.
@@ -40,6 +64,9 @@ pub struct TaskState {
     pub status: TaskStatus,
     /// The current pass, from 1.
     pub pass: u32,
+    /// The next step within the pass.
+    #[serde(default)]
+    pub stage: TaskStage,
     /// The latest review label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<Label>,
@@ -68,6 +95,7 @@ impl TaskState {
             file,
             status: TaskStatus::Pending,
             pass: 1,
+            stage: TaskStage::Review,
             label: None,
             read_hash: None,
             approval_id: None,

@@ -1,2 +1,42 @@
-//! Noctune's gates: the exact parse gate, the ruff gate, the repair ladder and policy packs.
-//! Built by the noctune-gates issue.
+//! Noctune's gates: the exact parse gate, the ruff gate that blocks only on what a change
+//! introduced, the repair ladder, and the policy packs.
+//!
+//! - [`ParseGate`]: is the text valid Python for the repository's target version? ruff's
+//!   parser decides (it agrees with CPython's `ast.parse`; tree-sitter does not), `ast.parse`
+//!   through `python3` when ruff is absent, and nobody otherwise ([`GateOutcome::Undecided`]).
+//! - [`RuffGate`]: `ruff check` with the repository's configuration; diagnostics are mapped to
+//!   symbols and compared with the text before the change by rule and symbol.
+//! - [`RepairLadder`]: heuristics, `ruff check --fix` (safe fixes only), then a micro-LLM
+//!   repair of the changed symbols, stopping as soon as the gates pass.
+//! - [`PolicyPacks`]: the built-in packs and `[tool.noctune.policy_packs.<name>]`, as
+//!   [`PolicyPack`](noctune_core::PolicyPack) values.
+//!
+//! Every tool runs through [`noctune_core::process::ProcessBuilder`]: an argument vector, no
+//! shell, text piped on stdin (never a temp file in the repository), a timeout.
+//!
+//! [`GateOutcome::Undecided`]: noctune_core::GateOutcome::Undecided
+
+mod checker;
+pub mod config;
+mod error;
+pub mod gates;
+pub mod matching;
+pub mod parse_gate;
+pub mod policy;
+pub mod repair;
+pub mod ruff_gate;
+pub mod target;
+pub mod tools;
+
+pub use config::{FileConfig, ProjectConfig};
+pub use error::{Error, Result};
+pub use gates::{GateRun, Gates};
+pub use parse_gate::{PARSE_GATE, ParseBackend, ParseGate};
+pub use policy::{ConfiguredPack, PackSettings, PolicyPacks, count_diff_lines};
+pub use repair::{
+    RepairConfig, RepairInput, RepairLadder, RepairOutcome, RepairReport, RepairStep, RuffFix,
+    StepKind,
+};
+pub use ruff_gate::{RUFF_GATE, RuffGate};
+pub use target::{PythonVersion, Target, TargetSource};
+pub use tools::{Python3, Ruff, Tools};

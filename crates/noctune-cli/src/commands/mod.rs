@@ -1,4 +1,12 @@
 //! One module per command.
 
+pub mod approvals;
+pub mod check;
 pub mod config;
+pub mod index;
 pub mod init;
+pub mod report;
+pub mod run;
+pub mod runs;
+pub mod status;
+pub mod symbols;

@@ -1,7 +1,9 @@
 //! Tests of the `noctune` binary, run as a user runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod check;
 mod config_errors;
+mod index;
 mod init;
 
 use std::path::Path;

@@ -85,6 +85,10 @@ impl EventLog {
     }
 
     /// Appends one event and makes it durable; returns it with its `idx`.
+    ///
+    /// Safe across processes: the append holds an OS lock on the log and takes the next `idx`
+    /// from the log's last line, so a decision logged by the CLI while a worker runs cannot
+    /// reuse an `idx`.
     pub fn append(
         &self,
         event_type: EventType,
@@ -95,8 +99,26 @@ impl EventLog {
             .inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner
+            .file
+            .lock()
+            .map_err(|err| Error::io("lock", &self.path, err))?;
+        let result = self.append_locked(&mut inner, event_type, task_id, payload);
+        let _ = inner.file.unlock();
+        result
+    }
+
+    fn append_locked(
+        &self,
+        inner: &mut Inner,
+        event_type: EventType,
+        task_id: Option<&TaskId>,
+        payload: serde_json::Value,
+    ) -> Result<Event> {
+        let last = last_idx(&mut inner.file).map_err(|err| Error::io("read", &self.path, err))?;
+        let idx = inner.next_idx.max(last + 1);
         let event = Event {
-            idx: inner.next_idx,
+            idx,
             ts: Timestamp::now(),
             event_type,
             task_id: task_id.cloned(),
@@ -112,7 +134,7 @@ impl EventLog {
             .write_all(&line)
             .and_then(|()| inner.file.sync_data())
             .map_err(|err| Error::io("append to", &self.path, err))?;
-        inner.next_idx += 1;
+        inner.next_idx = idx + 1;
         Ok(event)
     }
 
@@ -127,6 +149,44 @@ impl EventLog {
     /// The log's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// The `idx` of the last complete line of the log (0 for an empty log), read from its tail.
+fn last_idx(file: &mut File) -> std::io::Result<u64> {
+    use std::io::Read;
+    let len = file.seek(SeekFrom::End(0))?;
+    let mut window = 4096u64;
+    loop {
+        let start = len.saturating_sub(window);
+        file.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::with_capacity((len - start) as usize);
+        Read::by_ref(file)
+            .take(len - start)
+            .read_to_end(&mut tail)?;
+        // Complete lines only: drop anything after the last newline.
+        let complete = match tail.iter().rposition(|b| *b == b'\n') {
+            Some(end) => &tail[..end],
+            None if start == 0 => return Ok(0),
+            None => {
+                window *= 4;
+                continue;
+            }
+        };
+        let line_start = complete.iter().rposition(|b| *b == b'\n').map(|p| p + 1);
+        match line_start {
+            Some(begin) => {
+                return Ok(serde_json::from_slice::<Event>(&complete[begin..])
+                    .map(|e| e.idx)
+                    .unwrap_or(0));
+            }
+            None if start == 0 => {
+                return Ok(serde_json::from_slice::<Event>(complete)
+                    .map(|e| e.idx)
+                    .unwrap_or(0));
+            }
+            None => window *= 4,
+        }
     }
 }
 
@@ -241,6 +301,28 @@ mod tests {
             .map(|e| e.idx)
             .collect();
         assert_eq!(idx, (1..=100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn two_open_logs_never_reuse_an_idx() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let worker = EventLog::open(&path).unwrap();
+        let cli = EventLog::open(&path).unwrap();
+        worker
+            .append(EventType::RunStarted, None, serde_json::json!({}))
+            .unwrap();
+        cli.append(EventType::ApprovalDecided, None, serde_json::json!({}))
+            .unwrap();
+        worker
+            .append(EventType::Applied, None, serde_json::json!({}))
+            .unwrap();
+        let idx: Vec<u64> = read_events(&path, 0, 10)
+            .unwrap()
+            .iter()
+            .map(|e| e.idx)
+            .collect();
+        assert_eq!(idx, vec![1, 2, 3]);
     }
 
     #[test]

@@ -13,12 +13,14 @@
 //! the same directory, fsync, rename, fsync of the directory. A kill at any moment leaves either
 //! the old or the new content, never a mix.
 
+mod approvals;
 mod atomic;
 mod events;
 mod layout;
 mod lock;
 mod run_store;
 
+pub use approvals::ApprovalEntry;
 pub use atomic::{write_atomic, write_atomic_with};
 pub use events::{EventLog, read_events};
 pub use layout::{CACHE_DIR, CacheLayout, RunLayout};

@@ -171,6 +171,40 @@ impl RunStore {
         Ok(self.list()?.into_iter().next())
     }
 
+    /// The task states of a run, sorted by file.
+    pub fn tasks(&self, run_id: &RunId) -> Result<Vec<TaskState>> {
+        let dir = self.cache.run(run_id).tasks();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(Error::io("read directory", &dir, err)),
+        };
+        let mut tasks: Vec<TaskState> = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|ext| ext == "json") {
+                tasks.push(read_json(&path)?);
+            }
+        }
+        tasks.sort_by(|a, b| a.file.cmp(&b.file));
+        Ok(tasks)
+    }
+
+    /// Reads an artifact of a task without taking the run lock (reports, the daemon).
+    pub fn artifact(
+        &self,
+        run_id: &RunId,
+        task_id: &TaskId,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let path = self.cache.run(run_id).artifacts(task_id).join(name);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(Error::io("read", path, err)),
+        }
+    }
+
     /// Events of a run after a cursor (for tails), without taking the lock.
     pub fn events(&self, run_id: &RunId, after: u64, limit: usize) -> Result<Vec<Event>> {
         read_events(&self.cache.run(run_id).events(), after, limit)

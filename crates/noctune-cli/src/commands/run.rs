@@ -1,0 +1,196 @@
+//! `noctune review`, `noctune edit` and `noctune run`: drive files through the pipeline.
+#![allow(clippy::print_stderr)] // the terminal UX of a long run: progress and prompts on stderr
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use noctune_core::pipeline::{Control, PauseAction, Progress, drive};
+use noctune_core::store::{RunSpec, RunStore};
+use noctune_core::{EnvOverrides, RunId, RunStatus, config};
+use owo_colors::OwoColorize;
+
+use crate::args::{GlobalArgs, IndexArgs, LlmMode, OutputFormat, RunFlags};
+use crate::compose;
+use crate::exit::ExitStatus;
+use crate::printer::print_json;
+
+/// Which command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Review only.
+    Review,
+    /// One pass.
+    Edit,
+    /// Passes until `W` or `max_passes`.
+    Run,
+}
+
+/// Runs the pipeline over the selected files; prints a summary and the report paths.
+pub fn run(global: &GlobalArgs, flags: &RunFlags, mode: Mode) -> anyhow::Result<ExitStatus> {
+    if flags.llm == LlmMode::Off {
+        // The deterministic scan: the symbol index, no model calls.
+        return super::index::run(global, &IndexArgs {});
+    }
+    let mut settings = config::load(&global.root, &EnvOverrides::from_process())?;
+    if mode != Mode::Run {
+        settings.max_passes = 1;
+    }
+    let root = settings.root.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(drive_run(global, flags, mode, &settings, &root))
+}
+
+fn pause_prompt(file: &Path) -> PauseAction {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "\nPaused on {}. Type guidance for this file and Enter, or `s` to skip it, `q` to stop, \
+         Enter alone to go on: ",
+        file.display()
+    );
+    let _ = err.flush();
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() {
+        return PauseAction::Stop;
+    }
+    match line.trim() {
+        "" => PauseAction::Continue,
+        "s" | "skip" => PauseAction::Skip,
+        "q" | "stop" => PauseAction::Stop,
+        text => PauseAction::Guidance(text.to_owned()),
+    }
+}
+
+async fn drive_run(
+    global: &GlobalArgs,
+    flags: &RunFlags,
+    mode: Mode,
+    settings: &config::Settings,
+    root: &Path,
+) -> anyhow::Result<ExitStatus> {
+    let pipeline =
+        compose::pipeline(root, settings, flags, global.verbose, mode == Mode::Review).await?;
+    let files = compose::select_files(root, settings, flags)?;
+    let store = RunStore::new(root);
+    let run_id = flags.run_id.as_deref().map(RunId::new).transpose()?;
+    let mut run = match &run_id {
+        Some(id) if store.read(id).is_ok() => store.open(id)?,
+        _ => store.create(RunSpec {
+            run_id,
+            pack: Some(pipeline.pack.name().to_owned()),
+            ..RunSpec::default()
+        })?,
+    };
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let control = Arc::new(if interactive {
+        Control::with_pause_handler(Arc::new(pause_prompt))
+    } else {
+        Control::default()
+    });
+    {
+        let control = control.clone();
+        tokio::spawn(async move {
+            let mut presses = 0;
+            while tokio::signal::ctrl_c().await.is_ok() {
+                presses += 1;
+                if presses == 1 {
+                    eprintln!(
+                        "\n{} at the next safe point (Ctrl+C again to stop the run)",
+                        "pausing".yellow()
+                    );
+                    control.request_pause();
+                } else {
+                    eprintln!(
+                        "\n{} at the next safe point; resume with --run-id",
+                        "stopping".yellow()
+                    );
+                    control.request_stop();
+                }
+            }
+        });
+    }
+
+    let started = Instant::now();
+    let total = files.len();
+    let bar = (interactive && global.output_format == OutputFormat::Text).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files  {msg}  eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress_control = control.clone();
+    let on_progress = move |p: &Progress| {
+        let line = format!(
+            "{} {}  {:.1} tok/s",
+            p.file.as_deref().unwrap_or(""),
+            p.what,
+            progress_control.tokens_per_second()
+        );
+        match &bar {
+            Some(bar) => {
+                bar.set_position(p.done as u64);
+                bar.set_message(line);
+            }
+            None => {
+                let eta = if p.done > 0 {
+                    let per = started.elapsed().as_secs_f64() / p.done as f64;
+                    format!("{:.0}s", per * (p.total - p.done) as f64)
+                } else {
+                    "?".to_owned()
+                };
+                eprintln!("[{}/{}] {line} eta {eta}", p.done, p.total);
+            }
+        }
+    };
+    let result = drive(&pipeline, &mut run, &store, &files, &control, &on_progress).await;
+    let run_id = run.id().clone();
+    let status = run.record().status;
+    drop(run);
+    let (md, html) = noctune_core::report::write(&store, &run_id)?;
+    let summary = result?;
+    match global.output_format {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "run_id": run_id,
+            "status": status,
+            "summary": summary,
+            "report": { "markdown": md, "html": html },
+        }))?,
+        OutputFormat::Text => {
+            let mut out = anstream::stdout().lock();
+            writeln!(
+                out,
+                "{} run {} ({status}): {} files — {} applied, {} proposed, {} waiting for approval, {} unchanged, {} conflicts, {} failed",
+                "done".green().bold(),
+                run_id,
+                files.len(),
+                summary.applied,
+                summary.proposed,
+                summary.waiting,
+                summary.unchanged,
+                summary.conflicts,
+                summary.failed
+            )?;
+            writeln!(out, "report: {}", html.display())?;
+            writeln!(out, "        {}", md.display())?;
+            if summary.waiting > 0 {
+                writeln!(
+                    out,
+                    "decide with `noctune approvals list`, then resume with `noctune run --run-id {run_id}`"
+                )?;
+            }
+        }
+    }
+    Ok(match status {
+        RunStatus::Completed if summary.failed == 0 => ExitStatus::Success,
+        RunStatus::Stopped => ExitStatus::Success,
+        _ => ExitStatus::Failure,
+    })
+}

@@ -1,0 +1,98 @@
+//! `noctune status`: a run's progress from `run.json` and its task states.
+
+use std::io::Write;
+
+use anyhow::bail;
+use noctune_core::store::RunStore;
+use noctune_core::{RunId, RunRecord, RunStatus, TaskStatus};
+use owo_colors::OwoColorize;
+
+use crate::args::{GlobalArgs, OutputFormat, StatusArgs};
+use crate::exit::ExitStatus;
+use crate::printer::print_json;
+
+/// The run named by `--run-id`, else the latest.
+pub fn pick_run(store: &RunStore, run_id: Option<&str>) -> anyhow::Result<RunRecord> {
+    match run_id {
+        Some(id) => Ok(store.read(&RunId::new(id)?)?),
+        None => match store.latest()? {
+            Some(run) => Ok(run),
+            None => bail!("no runs yet under `{}`", store.cache().runs().display()),
+        },
+    }
+}
+
+/// A run marked running whose lock is free: its worker died. Marks it `failed` (never a
+/// silent "done") and returns the updated record.
+pub fn settle_dead_worker(store: &RunStore, record: RunRecord) -> anyhow::Result<RunRecord> {
+    if !matches!(record.status, RunStatus::Running | RunStatus::Stopping) {
+        return Ok(record);
+    }
+    match store.open(&record.run_id) {
+        Ok(mut run) => {
+            run.set_status(
+                RunStatus::Failed,
+                Some("the worker died (no process holds the run lock)".to_owned()),
+            )?;
+            Ok(run.record().clone())
+        }
+        // A live worker holds the lock: the status is true.
+        Err(noctune_core::Error::RunLocked { .. }) => Ok(record),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Prints a run's status and per-status task counts.
+pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus> {
+    let store = RunStore::new(&global.root);
+    let record = pick_run(&store, args.run_id.as_deref())?;
+    let record = settle_dead_worker(&store, record)?;
+    let tasks = store.tasks(&record.run_id)?;
+    let count = |status: TaskStatus| tasks.iter().filter(|t| t.status == status).count();
+    let waiting = store
+        .approvals(&record.run_id)?
+        .iter()
+        .filter(|a| a.decision.is_none())
+        .count();
+    match global.output_format {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "run": record,
+            "tasks": tasks,
+            "pending_approvals": waiting,
+        }))?,
+        OutputFormat::Text => {
+            let mut out = anstream::stdout().lock();
+            writeln!(
+                out,
+                "run {} {} (started {}, updated {})",
+                record.run_id.bold(),
+                record.status,
+                record.started_at,
+                record.updated_at
+            )?;
+            if let Some(error) = &record.error {
+                writeln!(out, "  error: {error}")?;
+            }
+            writeln!(
+                out,
+                "  {} files: {} done, {} proposed, {} waiting, {} running, {} pending, {} conflict, {} skipped, {} failed",
+                tasks.len(),
+                count(TaskStatus::Done),
+                count(TaskStatus::Proposed),
+                count(TaskStatus::WaitingApproval),
+                count(TaskStatus::Running),
+                count(TaskStatus::Pending),
+                count(TaskStatus::Conflict),
+                count(TaskStatus::Skipped),
+                count(TaskStatus::Failed),
+            )?;
+            if waiting > 0 {
+                writeln!(
+                    out,
+                    "  {waiting} approval(s) waiting: `noctune approvals list`"
+                )?;
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,253 @@
+//! Builds a [`Pipeline`] from the resolved settings and the command-line flags: the one place
+//! where the library crates are put together.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use noctune_core::config::Settings;
+use noctune_core::pipeline::{Pipeline, PipelineOptions};
+use noctune_core::prompts::Prompts;
+use noctune_core::store::CacheLayout;
+use noctune_core::{LlmClient, SymbolEditor};
+use noctune_gates::{Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix};
+use noctune_index::walk::{WalkOptions, python_files};
+use noctune_index::{CallsiteSearcher, PythonEditor, RepoEvidence};
+use noctune_llm::{OpenAiClient, ReplayClient, StreamEvent};
+
+use crate::args::{LlmMode, RunFlags};
+
+/// The model client for the flags: the configured endpoint, or a replay of transcripts.
+pub fn llm_client(
+    settings: &Settings,
+    mode: &LlmMode,
+    verbose: u8,
+) -> anyhow::Result<Arc<dyn LlmClient>> {
+    match mode {
+        LlmMode::Off => bail!("`--llm off` makes no model calls; this command needs the model"),
+        LlmMode::Replay(path) => {
+            Ok(Arc::new(ReplayClient::open(path).with_context(|| {
+                format!("cannot replay `{}`", path.display())
+            })?))
+        }
+        LlmMode::On => Ok(Arc::new(openai(settings.llm.clone(), verbose)?)),
+    }
+}
+
+fn openai(
+    settings: noctune_core::config::LlmSettings,
+    verbose: u8,
+) -> anyhow::Result<OpenAiClient> {
+    let mut builder = OpenAiClient::builder(settings);
+    if verbose > 0 {
+        builder = builder.observer(Arc::new(|event: StreamEvent<'_>| {
+            let mut err = std::io::stderr().lock();
+            let _ = match event {
+                StreamEvent::Content(text) => write!(err, "{text}"),
+                StreamEvent::Reasoning(text) => write!(err, "\x1b[2m{text}\x1b[0m"),
+                StreamEvent::Retry {
+                    error,
+                    attempt,
+                    delay,
+                } => writeln!(err, "\n[retry {attempt} in {delay:?}: {error}]"),
+            };
+        }));
+    }
+    Ok(builder.build()?)
+}
+
+/// The files of a run, repo-relative and sorted: from `--file-list`, from PATHS (directories
+/// walked), or the whole repository.
+pub fn select_files(
+    root: &Path,
+    settings: &Settings,
+    flags: &RunFlags,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let walk = WalkOptions {
+        exclude: settings.index.exclude.clone(),
+        threads: 0,
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    if let Some(list) = &flags.file_list {
+        let text = std::fs::read_to_string(list)
+            .with_context(|| format!("cannot read the file list `{}`", list.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let rel = PathBuf::from(line);
+            if rel.is_absolute() || !line.ends_with(".py") || !root.join(&rel).is_file() {
+                bail!(
+                    "{}:{}: `{line}` is not a relative path to an existing .py file under `{}`",
+                    list.display(),
+                    n + 1,
+                    root.display()
+                );
+            }
+            files.push(rel);
+        }
+    } else if flags.paths.is_empty() {
+        files.extend(
+            python_files(root, &walk)?
+                .into_iter()
+                .map(|f| PathBuf::from(f.rel)),
+        );
+    } else {
+        for path in &flags.paths {
+            let absolute = if path.is_absolute() {
+                path.clone()
+            } else {
+                root.join(path)
+            };
+            if absolute.is_dir() {
+                for file in python_files(&absolute, &walk)? {
+                    let rel = file
+                        .path
+                        .strip_prefix(root)
+                        .unwrap_or(&file.path)
+                        .to_path_buf();
+                    files.push(rel);
+                }
+            } else if absolute.is_file() {
+                let rel = absolute.strip_prefix(root).with_context(|| {
+                    format!(
+                        "`{}` is outside the root `{}`",
+                        path.display(),
+                        root.display()
+                    )
+                })?;
+                files.push(rel.to_path_buf());
+            } else {
+                bail!("`{}` does not exist", path.display());
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    if let Some(max) = flags.max_files {
+        files.truncate(max);
+    }
+    Ok(files)
+}
+
+/// Asks once, on the terminal, before the first real file is replaced.
+fn terminal_consent() -> noctune_core::pipeline::Consent {
+    let answer: Arc<Mutex<Option<bool>>> = Arc::new(Mutex::new(None));
+    Arc::new(move |file: &Path| {
+        let mut answer = answer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(yes) = *answer {
+            return yes;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\nApply approved changes to real files (first: {})? [y/N] ",
+            file.display()
+        );
+        let _ = err.flush();
+        let mut line = String::new();
+        let yes = std::io::stdin().read_line(&mut line).is_ok()
+            && matches!(line.trim(), "y" | "Y" | "yes");
+        *answer = Some(yes);
+        yes
+    })
+}
+
+/// Builds the pipeline for a run.
+pub async fn pipeline(
+    root: &Path,
+    settings: &Settings,
+    flags: &RunFlags,
+    verbose: u8,
+    review_only: bool,
+) -> anyhow::Result<Pipeline> {
+    if flags.yes && !settings.allow_apply {
+        bail!(
+            "`--yes` applies changes without asking, which needs `allow_apply = true` in {}; nothing was changed",
+            settings
+                .source
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "noctune.toml".to_owned())
+        );
+    }
+    let llm = llm_client(settings, &flags.llm, verbose)?;
+    let mut stage_llm = Vec::new();
+    if matches!(flags.llm, LlmMode::On) {
+        for (stage, profile) in &settings.stages {
+            if let Some(profile_settings) = settings.profiles.get(profile) {
+                stage_llm.push((
+                    *stage,
+                    Arc::new(openai(profile_settings.clone(), verbose)?) as Arc<dyn LlmClient>,
+                ));
+            }
+        }
+    }
+    let editor: Arc<dyn SymbolEditor> = Arc::new(PythonEditor::default());
+    let prompts = Prompts::new(CacheLayout::for_root(root).overrides());
+    let gates = Gates::detect(root, settings.ruff_required, Some(editor.clone()))
+        .await
+        .context("cannot set up the gates")?;
+    let ladder = RepairLadder::new(
+        Arc::new(gates),
+        editor.clone(),
+        RepairConfig {
+            ruff_fix: flags.ruff_fix,
+            ..RepairConfig::default()
+        },
+    )
+    .with_llm(llm.clone(), prompts.clone());
+    let walk = WalkOptions {
+        exclude: settings.index.exclude.clone(),
+        threads: 0,
+    };
+    let mut searcher = CallsiteSearcher::new(root, &walk, settings.index.max_file_bytes)?;
+    if !searcher.load_sources(settings.index.search_cache_bytes)? {
+        tracing::info!("sources exceed index.search_cache_bytes: callsites are searched on disk");
+    }
+    let packs = PolicyPacks::from_settings(settings)?;
+    let pack = match &flags.pack {
+        Some(name) => packs.get(name)?,
+        None => packs.default_pack()?,
+    };
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let consent = if flags.yes || !settings.allow_apply {
+        None
+    } else if interactive {
+        Some(terminal_consent())
+    } else {
+        // Nobody to ask and no `--yes`: keep proposals only.
+        Some(Arc::new(|_: &Path| false) as noctune_core::pipeline::Consent)
+    };
+    Ok(Pipeline {
+        root: root.to_path_buf(),
+        llm,
+        stage_llm,
+        editor,
+        checker: Arc::new(ladder),
+        evidence: Arc::new(RepoEvidence::new(searcher)),
+        approver: None,
+        consent,
+        pack,
+        prompts,
+        options: PipelineOptions {
+            allow_apply: settings.allow_apply,
+            max_passes: settings.max_passes,
+            context_tokens: settings.llm.context_tokens,
+            max_tokens_code: settings.llm.max_tokens,
+            max_tokens_structured: settings.llm.max_tokens.min(512),
+            temperature: settings.llm.temperature,
+            review_only,
+            ..PipelineOptions::default()
+        },
+    })
+}
+
+/// Whether a flag value is `safe` or `off`.
+pub fn parse_ruff_fix(value: &str) -> Result<RuffFix, String> {
+    value.parse::<RuffFix>().map_err(|e| e.to_string())
+}

@@ -1,0 +1,226 @@
+//! Approve stage: BEFORE and AFTER of each changed symbol, deterministic risk signals, the
+//! approver's verdict, then the policy pack's decision → `approval_p<N>.json`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::artifacts;
+use super::risk;
+use super::task::TaskCtx;
+use crate::approver::{ApproverVerdict, ChangeSet, RiskSignal, SymbolChange, Verdict};
+use crate::editor::{Outline, SymbolEditor};
+use crate::error::Result;
+use crate::event::EventType;
+use crate::policy::{PolicyDecision, PolicyInput};
+use crate::stage::Stage;
+
+/// The model's verdict, as asked for with a JSON Schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApproveAnswer {
+    /// `approve` or `reject`.
+    pub decision: Verdict,
+    /// One or two sentences.
+    pub reason: String,
+    /// 0.0 = certainly the same behaviour, 1.0 = certainly different.
+    pub risk: f32,
+}
+
+/// `approval_p<N>.json`: everything the approve stage decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    /// What was judged.
+    pub change: ChangeSet,
+    /// The verdict (risk raised to the signals' combined score).
+    pub verdict: ApproverVerdict,
+    /// The combined score of the signals alone.
+    pub signal_risk: f32,
+    /// The policy pack's decision (after the high-risk rule).
+    pub decision: PolicyDecision,
+}
+
+/// Counts changed lines (added + removed) between two texts.
+pub fn diff_lines(before: &str, after: &str) -> u32 {
+    let diff = similar::TextDiff::from_lines(before, after);
+    let changed = diff
+        .iter_all_changes()
+        .filter(|c| c.tag() != similar::ChangeTag::Equal)
+        .count();
+    u32::try_from(changed).unwrap_or(u32::MAX)
+}
+
+fn texts<'a>(outline: &Outline, source: &'a str) -> BTreeMap<String, &'a str> {
+    let mut map = BTreeMap::new();
+    for symbol in &outline.symbols {
+        map.entry(symbol.name.clone())
+            .or_insert(&source[symbol.start_byte..symbol.end_byte]);
+    }
+    map
+}
+
+/// The changed symbols between two texts: the innermost ones whose code differs, plus added
+/// and removed symbols.
+pub fn changed_symbols(
+    editor: &dyn SymbolEditor,
+    before: &str,
+    after: &str,
+) -> Result<Vec<SymbolChange>> {
+    let before_map = texts(&editor.outline(before)?, before);
+    let after_map = texts(&editor.outline(after)?, after);
+    let mut names: Vec<&String> = before_map.keys().chain(after_map.keys()).collect();
+    names.sort();
+    names.dedup();
+    let differs = |name: &str| before_map.get(name) != after_map.get(name);
+    let changed: Vec<&String> = names.into_iter().filter(|n| differs(n)).collect();
+    Ok(changed
+        .iter()
+        .filter(|name| {
+            // Keep the innermost: drop a class when one of its members explains the change,
+            // unless the class's own header or body outside members changed too.
+            let prefix = format!("{name}.");
+            !changed.iter().any(|other| other.starts_with(&prefix))
+        })
+        .map(|name| SymbolChange {
+            symbol: (*name).clone(),
+            before: before_map.get(*name).map(|t| (*t).to_owned()),
+            after: after_map.get(*name).map(|t| (*t).to_owned()),
+        })
+        .collect())
+}
+
+/// Risk signals for each changed symbol, from the editor's code facts.
+pub fn risk_signals(
+    editor: &dyn SymbolEditor,
+    after_file: &str,
+    changes: &[SymbolChange],
+) -> Result<Vec<RiskSignal>> {
+    let Some(module) = editor.facts(after_file)? else {
+        return Ok(Vec::new());
+    };
+    let mut module_names = module.names_bound;
+    let outline = editor.outline(after_file)?;
+    module_names.extend(outline.symbols.iter().map(|s| s.short_name().to_owned()));
+    for import in &outline.imports {
+        module_names.extend(import.names.iter().cloned());
+        if let Some(first) = import.module.split('.').next() {
+            module_names.push(first.to_owned());
+        }
+    }
+    let mut out = Vec::new();
+    for change in changes {
+        let (Some(before), Some(after)) = (&change.before, &change.after) else {
+            continue;
+        };
+        let (Some(before), Some(after)) = (editor.facts(before)?, editor.facts(after)?) else {
+            continue;
+        };
+        out.extend(risk::signals(
+            &change.symbol,
+            &before,
+            &after,
+            &module_names,
+        ));
+    }
+    Ok(out)
+}
+
+fn render_changes(changes: &[SymbolChange]) -> String {
+    let mut text = String::new();
+    for change in changes {
+        text.push_str(&format!("### `{}`\n\nBEFORE:\n```python\n", change.symbol));
+        text.push_str(change.before.as_deref().unwrap_or("# (new symbol)\n"));
+        text.push_str("```\n\nAFTER:\n```python\n");
+        text.push_str(change.after.as_deref().unwrap_or("# (removed)\n"));
+        text.push_str("```\n\n");
+    }
+    text
+}
+
+fn render_signals(signals: &[RiskSignal]) -> String {
+    if signals.is_empty() {
+        return "(none)".to_owned();
+    }
+    signals
+        .iter()
+        .map(|s| format!("- {:?} in `{}`: {}", s.kind, s.symbol, s.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs the approve stage, or reuses `approval_p<N>.json`.
+pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<ApprovalRecord> {
+    let pass = ctx.state.pass;
+    let name = artifacts::approval(pass);
+    if let Some(bytes) = ctx.read_artifact(&name)?
+        && let Ok(record) = serde_json::from_slice::<ApprovalRecord>(&bytes)
+    {
+        ctx.stage_reused(Stage::Approve, &name)?;
+        return Ok(record);
+    }
+    let editor = ctx.pipeline.editor.as_ref();
+    let changes = changed_symbols(editor, before, after)?;
+    let signals = risk_signals(editor, after, &changes)?;
+    let signal_risk = risk::combined(&signals);
+    let change = ChangeSet {
+        file: ctx.rel.clone(),
+        changes,
+        signals,
+        diff_lines: diff_lines(before, after),
+        pack: Some(ctx.pipeline.pack.name().to_owned()),
+    };
+
+    let mut verdict = match &ctx.pipeline.approver {
+        Some(approver) => approver.judge(&change).await?,
+        None => {
+            let path = ctx.rel_display();
+            let prompt = ctx.pipeline.prompts.load(Stage::Approve)?.render(&[
+                ("path", &path),
+                ("changes", &render_changes(&change.changes)),
+                ("signals", &render_signals(&change.signals)),
+            ])?;
+            let answer: ApproveAnswer = ctx.ask_structured(Stage::Approve, prompt).await?;
+            ApproverVerdict {
+                decision: answer.decision,
+                reason: answer.reason,
+                risk: answer.risk.clamp(0.0, 1.0),
+            }
+        }
+    };
+    verdict.risk = verdict.risk.max(signal_risk);
+
+    let mut decision = ctx.pipeline.pack.decide(&PolicyInput {
+        path: Path::new(&ctx.rel),
+        diff_lines: change.diff_lines,
+        verdict: &verdict,
+        tests_passed: None,
+    });
+    if matches!(decision, PolicyDecision::AutoApprove { .. })
+        && signal_risk >= ctx.pipeline.options.high_risk
+    {
+        decision = PolicyDecision::NeedsHuman {
+            why: format!(
+                "risk signals score {signal_risk:.2} >= {:.2}: never auto-approved",
+                ctx.pipeline.options.high_risk
+            ),
+        };
+    }
+    if let PolicyDecision::Violation(violation) = &decision {
+        ctx.event(
+            EventType::PolicyViolation,
+            serde_json::to_value(violation).unwrap_or_default(),
+        )?;
+    }
+    let record = ApprovalRecord {
+        change,
+        verdict,
+        signal_risk,
+        decision,
+    };
+    ctx.write_artifact(
+        &name,
+        &serde_json::to_vec_pretty(&record).unwrap_or_default(),
+    )?;
+    Ok(record)
+}

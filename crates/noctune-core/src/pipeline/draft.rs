@@ -1,0 +1,207 @@
+//! Draft stage: pick 1–3 target symbols, gather evidence, draft near-final code for each →
+//! `draft.json` and `impact.json`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::artifacts;
+use super::review::Review;
+use super::task::TaskCtx;
+use crate::editor::Outline;
+use crate::error::Result;
+use crate::llm::estimate_tokens;
+use crate::stage::Stage;
+use crate::symbol::Symbol;
+
+/// The most targets one pass edits.
+pub const MAX_TARGETS: usize = 3;
+
+/// The model's plan, as asked for with a JSON Schema (no code in JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DraftPlan {
+    /// 1–3 targets.
+    pub targets: Vec<PlanTarget>,
+}
+
+/// One planned target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanTarget {
+    /// A qualified name from the file's symbol list.
+    pub symbol: String,
+    /// What to change in it.
+    pub edit_prompt: String,
+}
+
+/// `draft.json`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Draft {
+    /// The targets to edit, in order.
+    pub targets: Vec<DraftTarget>,
+    /// Planned targets that were dropped, with why (unknown symbol, duplicate, over the limit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
+}
+
+/// One target of `draft.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftTarget {
+    /// The symbol's qualified name, as in the file.
+    pub symbol: String,
+    /// What to change.
+    pub edit_prompt: String,
+    /// Near-final code for the symbol (empty when the model gave none).
+    pub draft_code: String,
+}
+
+/// Matches a name the model wrote to a symbol of the file: exact, then a unique match of the
+/// last part (`method` for `Class.method`), then a unique case-insensitive match.
+pub fn resolve_symbol<'a>(outline: &'a Outline, name: &str) -> Option<&'a Symbol> {
+    let name = name.trim().trim_matches('`').trim_end_matches("()");
+    if let Some(symbol) = outline.symbol(name) {
+        return Some(symbol);
+    }
+    let unique = |matches: Vec<&'a Symbol>| (matches.len() == 1).then(|| matches[0]);
+    let short = name.rsplit('.').next().unwrap_or(name);
+    unique(
+        outline
+            .symbols
+            .iter()
+            .filter(|s| s.short_name() == short)
+            .collect(),
+    )
+    .or_else(|| {
+        unique(
+            outline
+                .symbols
+                .iter()
+                .filter(|s| s.name.eq_ignore_ascii_case(name))
+                .collect(),
+        )
+    })
+}
+
+/// The symbol list shown to the model: one line per symbol.
+pub fn symbol_list(outline: &Outline) -> String {
+    let mut text = String::new();
+    for symbol in &outline.symbols {
+        text.push_str(&format!(
+            "- `{}` ({}, lines {}-{})\n",
+            symbol.name, symbol.kind, symbol.start_line, symbol.end_line
+        ));
+    }
+    text
+}
+
+/// Definitions whose name the review mentions: the candidates evidence is gathered for.
+fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
+    let words: std::collections::BTreeSet<&str> = review
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    outline
+        .symbols
+        .iter()
+        .filter(|s| s.kind.is_definition())
+        .filter(|s| words.contains(s.name.as_str()) || words.contains(s.short_name()))
+        .map(|s| s.name.clone())
+        .take(MAX_TARGETS * 2)
+        .collect()
+}
+
+/// Runs the draft stage, or reuses `draft.json` when it exists.
+pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<Draft> {
+    if let Some(bytes) = ctx.read_artifact(artifacts::DRAFT)?
+        && let Ok(draft) = serde_json::from_slice::<Draft>(&bytes)
+    {
+        ctx.stage_reused(Stage::Draft, artifacts::DRAFT)?;
+        return Ok(draft);
+    }
+    let outline = ctx.pipeline.editor.outline(source)?;
+    let path = ctx.rel_display();
+    let symbols = symbol_list(&outline);
+    let guidance = ctx.guidance();
+    let pack_guidance = ctx.pack_guidance(Stage::Draft);
+    let template = ctx.pipeline.prompts.load(Stage::Draft)?;
+
+    // Evidence gets what the prompt leaves of the context, at most a third of it.
+    let bare = template.render(&[
+        ("path", &path),
+        ("review", &review.text),
+        ("symbols", &symbols),
+        ("evidence", ""),
+        ("pack_guidance", &pack_guidance),
+        ("guidance", &guidance),
+    ])?;
+    let options = &ctx.pipeline.options;
+    let left = options
+        .context_tokens
+        .saturating_sub(estimate_tokens(&bare))
+        .saturating_sub(options.max_tokens_structured);
+    let budget = left.min(options.context_tokens / 3);
+    let candidates = mentioned(&outline, &review.text);
+    let evidence = ctx
+        .pipeline
+        .evidence
+        .evidence(&ctx.rel, source, &candidates, budget)?;
+    let impact = serde_json::to_vec_pretty(&evidence.json).unwrap_or_default();
+    ctx.write_artifact(artifacts::IMPACT, &impact)?;
+
+    let prompt = template.render(&[
+        ("path", &path),
+        ("review", &review.text),
+        ("symbols", &symbols),
+        ("evidence", &evidence.text),
+        ("pack_guidance", &pack_guidance),
+        ("guidance", &guidance),
+    ])?;
+    let plan: DraftPlan = ctx.ask_structured(Stage::Draft, prompt).await?;
+
+    let mut draft = Draft::default();
+    for target in plan.targets {
+        let Some(symbol) = resolve_symbol(&outline, &target.symbol) else {
+            draft
+                .dropped
+                .push(format!("`{}`: no such symbol in the file", target.symbol));
+            continue;
+        };
+        if draft.targets.iter().any(|t| t.symbol == symbol.name) {
+            draft
+                .dropped
+                .push(format!("`{}`: named twice", target.symbol));
+            continue;
+        }
+        if draft.targets.len() == MAX_TARGETS {
+            draft.dropped.push(format!(
+                "`{}`: over the limit of {MAX_TARGETS} targets",
+                target.symbol
+            ));
+            continue;
+        }
+        let code = &source[symbol.start_byte..symbol.end_byte];
+        let reply = ctx
+            .ask_code(
+                Stage::Draft,
+                ctx.edit_prompt(symbol, code, &target.edit_prompt, code)?,
+            )
+            .await?;
+        let draft_code = match reply.code {
+            Some(code) => code,
+            None => {
+                draft.dropped.push(format!(
+                    "`{}`: no usable draft code ({})",
+                    symbol.name,
+                    reply.problem.unwrap_or_default()
+                ));
+                String::new()
+            }
+        };
+        draft.targets.push(DraftTarget {
+            symbol: symbol.name.clone(),
+            edit_prompt: target.edit_prompt,
+            draft_code,
+        });
+    }
+    let json = serde_json::to_vec_pretty(&draft).unwrap_or_default();
+    ctx.write_artifact(artifacts::DRAFT, &json)?;
+    Ok(draft)
+}

@@ -1,0 +1,195 @@
+//! A whole run: every file through its passes, with the run's status kept in `run.json`.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::Pipeline;
+use super::control::Control;
+use super::task::{PassOutcome, next_pass, run_pass, stops_the_run};
+use crate::error::{Error, Result};
+use crate::event::EventType;
+use crate::ids::TaskId;
+use crate::run::{ResumePolicy, RunStatus};
+use crate::store::{Run, RunStore};
+use crate::task::{TaskStage, TaskState, TaskStatus};
+
+/// Progress of a run, for terminals and the daemon.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    /// Files finished (any final status) so far.
+    pub done: usize,
+    /// Files in the run.
+    pub total: usize,
+    /// The file being worked on.
+    pub file: Option<String>,
+    /// What just happened to it.
+    pub what: String,
+}
+
+/// How each file ended, for the summary line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    /// Files with at least one change applied.
+    pub applied: usize,
+    /// Files left with a proposal (not applied).
+    pub proposed: usize,
+    /// Files waiting for a human decision.
+    pub waiting: usize,
+    /// Files with nothing to do (`W`, or no usable change).
+    pub unchanged: usize,
+    /// Files whose real file changed meanwhile.
+    pub conflicts: usize,
+    /// Files that failed.
+    pub failed: usize,
+}
+
+fn is_final(state: &TaskState, policy: ResumePolicy) -> bool {
+    match state.status {
+        TaskStatus::Done | TaskStatus::Proposed | TaskStatus::Conflict | TaskStatus::Skipped => {
+            true
+        }
+        TaskStatus::Failed => policy == ResumePolicy::ReuseArtifacts,
+        TaskStatus::Pending | TaskStatus::Running | TaskStatus::WaitingApproval => false,
+    }
+}
+
+/// Drives `files` (repo-relative) through the pipeline, resuming each task from its state.
+/// Stops at the next safe point once a stop is requested on `control` (status `stopped`, resumable). A model
+/// server that stays unreachable fails the run (status `failed`, resumable).
+pub async fn drive(
+    pipeline: &Pipeline,
+    run: &mut Run,
+    store: &RunStore,
+    files: &[PathBuf],
+    control: &Control,
+    on_progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<RunSummary> {
+    run.set_status(RunStatus::Running, None)?;
+    let policy = run.record().resume_policy;
+    let total = files.len();
+    let mut summary = RunSummary::default();
+    let mut done = 0;
+
+    for file in files {
+        if control.stop_requested() {
+            break;
+        }
+        let task_id = TaskId::for_path(file);
+        let mut state = match run.read_task(&task_id)? {
+            Some(state) => state,
+            None => {
+                let state = TaskState::new(file.clone());
+                run.write_task(&state)?;
+                state
+            }
+        };
+        if state.status == TaskStatus::Failed && policy == ResumePolicy::RetryFailed {
+            state.status = TaskStatus::Pending;
+            state.error = None;
+        }
+        let display = file.to_string_lossy().into_owned();
+        loop {
+            if is_final(&state, policy) {
+                break;
+            }
+            if control.stop_requested() {
+                break;
+            }
+            on_progress(&Progress {
+                done,
+                total,
+                file: Some(display.clone()),
+                what: format!("pass {}", state.pass),
+            });
+            let result = run_pass(pipeline, run, store, state.clone(), control).await;
+            let (outcome, new_state) = match result {
+                Ok(pair) => pair,
+                Err(err) if control.stop_requested() => {
+                    tracing::info!("stopping: {err}");
+                    break;
+                }
+                Err(err) if stops_the_run(&err) => {
+                    let message = format!("model unreachable while on `{display}`: {err}");
+                    run.set_status(RunStatus::Failed, Some(message.clone()))?;
+                    return Err(Error::Refused(message));
+                }
+                Err(err) => {
+                    let mut failed = run.read_task(&task_id)?.unwrap_or(state.clone());
+                    failed.status = TaskStatus::Failed;
+                    failed.error = Some(err.to_string());
+                    run.write_task(&failed)?;
+                    run.event(
+                        EventType::TaskFailed,
+                        Some(&task_id),
+                        serde_json::json!({ "error": err.to_string() }),
+                    )?;
+                    state = failed;
+                    break;
+                }
+            };
+            state = new_state;
+            match outcome {
+                PassOutcome::Applied => {
+                    if state.pass < pipeline.options.max_passes {
+                        next_pass(run, &mut state)?;
+                    } else {
+                        state.status = TaskStatus::Done;
+                        state.stage = TaskStage::Done;
+                        run.write_task(&state)?;
+                    }
+                }
+                PassOutcome::WellDone
+                | PassOutcome::NoChange { .. }
+                | PassOutcome::Skipped
+                | PassOutcome::Reviewed => {
+                    if let PassOutcome::NoChange { why } = &outcome {
+                        run.event(
+                            EventType::TaskFinished,
+                            Some(&task_id),
+                            serde_json::json!({ "outcome": "no_change", "why": why }),
+                        )?;
+                    }
+                    break;
+                }
+                PassOutcome::Proposed { .. } | PassOutcome::Conflict => break,
+                PassOutcome::WaitingApproval(_) => break,
+            }
+        }
+        if is_final(&state, policy) {
+            done += 1;
+            run.event(
+                EventType::TaskFinished,
+                Some(&task_id),
+                serde_json::json!({ "status": state.status, "label": state.label }),
+            )?;
+        }
+        match state.status {
+            TaskStatus::Done if run.layout().backups(&task_id).exists() => summary.applied += 1,
+            TaskStatus::Done | TaskStatus::Skipped => summary.unchanged += 1,
+            TaskStatus::Proposed => summary.proposed += 1,
+            TaskStatus::WaitingApproval => summary.waiting += 1,
+            TaskStatus::Conflict => summary.conflicts += 1,
+            TaskStatus::Failed => summary.failed += 1,
+            TaskStatus::Pending | TaskStatus::Running => {}
+        }
+        on_progress(&Progress {
+            done,
+            total,
+            file: Some(display),
+            what: format!("{:?}", state.status).to_lowercase(),
+        });
+    }
+
+    if control.stop_requested() {
+        run.set_status(RunStatus::Stopped, None)?;
+    } else {
+        run.update(|r| r.status = RunStatus::Completed)?;
+        run.event(
+            EventType::RunCompleted,
+            None,
+            serde_json::to_value(&summary).unwrap_or_default(),
+        )?;
+    }
+    Ok(summary)
+}

@@ -1,0 +1,596 @@
+//! One task (one file) through its passes: the state machine that ties the stages together,
+//! with resume from the artifacts.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use super::apply::{ApplyOutcome, Change, apply_change, resolve_in_root};
+use super::approve::{ApprovalRecord, approve};
+use super::artifacts;
+use super::check::check;
+use super::control::{Checkpoint, Control};
+use super::draft::draft;
+use super::edit::edit;
+use super::permit::ApplyPermit;
+use super::review::review;
+use super::{Pipeline, transcript};
+use crate::answer::extract_python_block;
+use crate::approval::Approval;
+use crate::error::{Error, Result};
+use crate::event::EventType;
+use crate::ids::{ApprovalId, content_hash};
+use crate::label::Label;
+use crate::llm::structured::{PYTHON_BLOCK_GBNF, json_schema_format, parse_structured};
+use crate::llm::{AnswerFormat, ChatMessage, ChatRequest, LlmError, LlmErrorKind};
+use crate::policy::PolicyDecision;
+use crate::stage::Stage;
+use crate::store::{Run, RunStore};
+use crate::symbol::Symbol;
+use crate::task::{TaskStage, TaskState, TaskStatus};
+
+const SYSTEM: &str = "You are Noctune, a careful Python engineer. You improve code without \
+changing what it does. Answer exactly in the format asked for, with nothing else.";
+
+/// A code answer: the code when the answer had a usable block, and the raw text always.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeReply {
+    /// The code of the one python block.
+    pub code: Option<String>,
+    /// The raw answer (for `edit_raw_p<N>.txt`).
+    pub raw: String,
+    /// Why there is no code, when there is none.
+    pub problem: Option<String>,
+}
+
+/// The context of one task: the pipeline, the run, the task's state and file.
+pub struct TaskCtx<'a> {
+    /// Shared services and options.
+    pub pipeline: &'a Pipeline,
+    /// The run (artifacts, events).
+    pub run: &'a Run,
+    /// The task's state (as of the current pass).
+    pub state: TaskState,
+    /// The file, repo-relative.
+    pub rel: PathBuf,
+    /// Stop, pause and counters.
+    pub control: &'a Control,
+}
+
+impl<'a> TaskCtx<'a> {
+    /// The file as shown in prompts (`/` separators).
+    pub fn rel_display(&self) -> String {
+        self.rel.to_string_lossy().replace('\\', "/")
+    }
+
+    /// Reads one of the task's artifacts.
+    pub fn read_artifact(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        self.run.read_artifact(&self.state.task_id, name)
+    }
+
+    /// Writes one of the task's artifacts.
+    pub fn write_artifact(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.run.write_artifact(&self.state.task_id, name, bytes)?;
+        Ok(())
+    }
+
+    /// Logs an event of this task.
+    pub fn event(&self, event_type: EventType, payload: serde_json::Value) -> Result<()> {
+        self.run
+            .event(event_type, Some(&self.state.task_id), payload)?;
+        Ok(())
+    }
+
+    /// Logs that a stage was skipped because its artifact exists.
+    pub fn stage_reused(&self, stage: Stage, artifact: &str) -> Result<()> {
+        self.event(
+            EventType::StageReused,
+            serde_json::json!({ "stage": stage, "artifact": artifact, "pass": self.state.pass }),
+        )
+    }
+
+    /// Human guidance for the prompt, or nothing.
+    pub fn guidance(&self) -> String {
+        self.state
+            .guidance
+            .as_deref()
+            .map(|g| format!("Guidance from the user for this file: {g}"))
+            .unwrap_or_default()
+    }
+
+    /// The pack's guidance for a stage, or nothing.
+    pub fn pack_guidance(&self, stage: Stage) -> String {
+        self.pipeline.pack.guidance(stage).unwrap_or_default()
+    }
+
+    /// The edit prompt for one symbol.
+    pub fn edit_prompt(
+        &self,
+        symbol: &Symbol,
+        code: &str,
+        edit_prompt: &str,
+        draft_code: &str,
+    ) -> Result<String> {
+        let path = self.rel_display();
+        let mut what = edit_prompt.trim().to_owned();
+        let guidance = self.guidance();
+        if !guidance.is_empty() {
+            what.push_str("\n\n");
+            what.push_str(&guidance);
+        }
+        self.pipeline.prompts.load(Stage::Edit)?.render(&[
+            ("path", &path),
+            ("kind", symbol.kind.as_str()),
+            ("symbol", &symbol.name),
+            ("code", code.trim_end()),
+            ("edit_prompt", &what),
+            ("draft_code", draft_code.trim_end()),
+        ])
+    }
+
+    fn request(&self, stage: Stage, prompt: String, max_tokens: u32) -> ChatRequest {
+        ChatRequest {
+            messages: vec![ChatMessage::system(SYSTEM), ChatMessage::user(prompt)],
+            max_tokens: Some(max_tokens),
+            temperature: Some(self.pipeline.options.temperature),
+            purpose: Some(format!("{stage}:{}", self.rel_display())),
+            ..ChatRequest::default()
+        }
+    }
+
+    async fn call(&self, stage: Stage, request: ChatRequest) -> Result<crate::ChatResponse> {
+        let started = Instant::now();
+        let result = self.pipeline.llm_for(stage).chat(&request).await;
+        transcript::record(
+            self.run,
+            &self.state.task_id,
+            stage.as_str(),
+            self.state.pass,
+            &request,
+            result.as_ref(),
+        )?;
+        let usage = result
+            .as_ref()
+            .ok()
+            .and_then(|r| r.usage)
+            .unwrap_or_default();
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        self.control
+            .record_call(usage.completion_tokens, elapsed_ms);
+        self.event(
+            EventType::LlmCall,
+            serde_json::json!({
+                "stage": stage,
+                "pass": self.state.pass,
+                "elapsed_ms": elapsed_ms,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "ok": result.is_ok(),
+            }),
+        )?;
+        Ok(result?)
+    }
+
+    /// Asks for a structured answer (JSON Schema from `T`), recording the exchange.
+    pub async fn ask_structured<T>(&self, stage: Stage, prompt: String) -> Result<T>
+    where
+        T: JsonSchema + DeserializeOwned,
+    {
+        let request = self
+            .request(stage, prompt, self.pipeline.options.max_tokens_structured)
+            .with_answer(json_schema_format::<T>());
+        let response = self.call(stage, request).await?;
+        Ok(parse_structured(&response)?)
+    }
+
+    /// Asks for code as one fenced python block (grammar-forced where the server accepts it),
+    /// recording the exchange. An answer without a usable block is a [`CodeReply`] without
+    /// code, not an error.
+    pub async fn ask_code(&self, stage: Stage, prompt: String) -> Result<CodeReply> {
+        let request = self
+            .request(stage, prompt, self.pipeline.options.max_tokens_code)
+            .with_answer(AnswerFormat::Grammar {
+                gbnf: PYTHON_BLOCK_GBNF.to_owned(),
+            });
+        let response = self.call(stage, request).await?;
+        Ok(match extract_python_block(&response.content) {
+            Ok(code) => CodeReply {
+                code: Some(code),
+                raw: response.content,
+                problem: None,
+            },
+            Err(err) => CodeReply {
+                code: None,
+                problem: Some(if response.is_truncated() {
+                    format!("{err} (cut by max_tokens)")
+                } else {
+                    err.to_string()
+                }),
+                raw: response.content,
+            },
+        })
+    }
+
+    fn save_state(&mut self, status: TaskStatus, stage: TaskStage) -> Result<()> {
+        self.state.status = status;
+        self.state.stage = stage;
+        self.state.updated_at = Timestamp::now();
+        self.run.write_task(&self.state)
+    }
+}
+
+/// How a pass ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PassOutcome {
+    /// The review labelled the file `W`: nothing left to do.
+    WellDone,
+    /// The pass changed nothing (no usable edit).
+    NoChange {
+        /// Why.
+        why: String,
+    },
+    /// The change replaced the real file.
+    Applied,
+    /// The change is kept as a proposal (`proposed_full_file.py`).
+    Proposed {
+        /// Why it was not applied.
+        why: String,
+    },
+    /// A human must decide; the file waits.
+    WaitingApproval(ApprovalId),
+    /// The real file changed since the run read it.
+    Conflict,
+    /// The human skipped the file at a pause.
+    Skipped,
+    /// `review` only: the review is written, nothing else was asked.
+    Reviewed,
+}
+
+/// Runs (or resumes) the current pass of a task. Returns the outcome and the updated state,
+/// which is also saved under `state/tasks/`.
+pub async fn run_pass(
+    pipeline: &Pipeline,
+    run: &Run,
+    store: &RunStore,
+    state: TaskState,
+    control: &Control,
+) -> Result<(PassOutcome, TaskState)> {
+    let rel = state.file.clone();
+    let mut ctx = TaskCtx {
+        pipeline,
+        run,
+        state,
+        rel,
+        control,
+    };
+    let outcome = pass(&mut ctx, store, control).await;
+    if let Err(err) = &outcome {
+        ctx.state.error = Some(err.to_string());
+    }
+    let outcome = outcome?;
+    Ok((outcome, ctx.state))
+}
+
+fn stopped() -> Error {
+    Error::Refused("stop requested".to_owned())
+}
+
+/// A safe point: honours a stop or a pause (guidance is kept for the next prompts).
+fn checkpoint(ctx: &mut TaskCtx<'_>, control: &Control) -> Result<Option<PassOutcome>> {
+    match control.checkpoint(&ctx.rel) {
+        Checkpoint::Continue(None) => Ok(None),
+        Checkpoint::Continue(Some(guidance)) => {
+            ctx.state.guidance = Some(guidance.clone());
+            ctx.run.write_task(&ctx.state)?;
+            ctx.event(
+                EventType::GuidanceAdded,
+                serde_json::json!({ "guidance": guidance }),
+            )?;
+            Ok(None)
+        }
+        Checkpoint::Skip => {
+            ctx.save_state(TaskStatus::Skipped, TaskStage::Done)?;
+            Ok(Some(PassOutcome::Skipped))
+        }
+        Checkpoint::Stop => Err(stopped()),
+    }
+}
+
+async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Result<PassOutcome> {
+    if let Some(outcome) = checkpoint(ctx, control)? {
+        return Ok(outcome);
+    }
+    let root = ctx.pipeline.root.clone();
+    let path = resolve_in_root(&root, &ctx.rel)?;
+    let bytes = std::fs::read(&path).map_err(|err| Error::io("read", &path, err))?;
+    let current_hash = content_hash(&bytes);
+    let source = match &ctx.state.read_hash {
+        None => {
+            ctx.state.read_hash = Some(current_hash.clone());
+            String::from_utf8(bytes)
+                .map_err(|_| Error::Refused(format!("`{}` is not UTF-8", ctx.rel.display())))?
+        }
+        Some(read) if *read == current_hash => String::from_utf8_lossy(&bytes).into_owned(),
+        Some(_) => {
+            // The file changed since this pass read it: applied by us before a crash, or
+            // edited by someone.
+            if let Some(gated) = ctx.read_artifact(&artifacts::gates(ctx.state.pass))?
+                && let Ok(outcome) = serde_json::from_slice::<super::CheckOutcome>(&gated)
+                && content_hash(outcome.text.as_bytes()) == current_hash
+            {
+                ctx.save_state(TaskStatus::Running, TaskStage::Done)?;
+                return Ok(PassOutcome::Applied);
+            }
+            ctx.save_state(TaskStatus::Conflict, ctx.state.stage)?;
+            ctx.event(
+                EventType::Conflict,
+                serde_json::json!({"pass": ctx.state.pass}),
+            )?;
+            return Ok(PassOutcome::Conflict);
+        }
+    };
+    ctx.save_state(TaskStatus::Running, ctx.state.stage)?;
+    ctx.event(
+        EventType::TaskStarted,
+        serde_json::json!({ "file": ctx.rel_display(), "pass": ctx.state.pass }),
+    )?;
+
+    // Review.
+    let started = Instant::now();
+    let review = review(ctx, &source).await?;
+    ctx.state.label = Some(review.label);
+    finished(ctx, Stage::Review, started)?;
+    if ctx.pipeline.options.review_only {
+        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+        return Ok(PassOutcome::Reviewed);
+    }
+    if review.label == Label::W {
+        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+        return Ok(PassOutcome::WellDone);
+    }
+    if let Some(outcome) = checkpoint(ctx, control)? {
+        return Ok(outcome);
+    }
+
+    // Draft.
+    ctx.save_state(TaskStatus::Running, TaskStage::Draft)?;
+    let started = Instant::now();
+    let draft = draft(ctx, &source, &review).await?;
+    finished(ctx, Stage::Draft, started)?;
+    if draft.targets.is_empty() {
+        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+        return Ok(PassOutcome::NoChange {
+            why: format!("no usable target ({})", draft.dropped.join("; ")),
+        });
+    }
+    if let Some(outcome) = checkpoint(ctx, control)? {
+        return Ok(outcome);
+    }
+
+    // Edit.
+    ctx.save_state(TaskStatus::Running, TaskStage::Edit)?;
+    let started = Instant::now();
+    let edited = edit(ctx, &source, &draft).await?;
+    finished(ctx, Stage::Edit, started)?;
+    if !edited.changed(&source) {
+        let why: Vec<String> = edited
+            .ops
+            .iter()
+            .filter_map(|t| t.error.as_ref().map(|e| format!("`{}`: {e}", t.symbol)))
+            .collect();
+        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+        return Ok(PassOutcome::NoChange {
+            why: if why.is_empty() {
+                "the edits changed nothing".to_owned()
+            } else {
+                why.join("; ")
+            },
+        });
+    }
+    if let Some(outcome) = checkpoint(ctx, control)? {
+        return Ok(outcome);
+    }
+
+    // Gates and repair.
+    ctx.save_state(TaskStatus::Running, TaskStage::Gates)?;
+    let started = Instant::now();
+    let checked = check(ctx, &source, &edited.work).await?;
+    finished(ctx, Stage::Repair, started)?;
+    if !checked.passed {
+        return proposed(ctx, "the gates still fail after repair".to_owned());
+    }
+    if checked.text == source {
+        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+        return Ok(PassOutcome::NoChange {
+            why: "the repaired text equals the original".to_owned(),
+        });
+    }
+    if let Some(outcome) = checkpoint(ctx, control)? {
+        return Ok(outcome);
+    }
+
+    // Approve.
+    ctx.save_state(TaskStatus::Running, TaskStage::Approve)?;
+    let started = Instant::now();
+    let record = approve(ctx, &source, &checked.text).await?;
+    finished(ctx, Stage::Approve, started)?;
+
+    // Apply.
+    ctx.save_state(TaskStatus::Running, TaskStage::Apply)?;
+    apply(ctx, store, &record, &checked.text).await
+}
+
+fn finished(ctx: &TaskCtx<'_>, stage: Stage, started: Instant) -> Result<()> {
+    ctx.event(
+        EventType::StageFinished,
+        serde_json::json!({
+            "stage": stage,
+            "pass": ctx.state.pass,
+            "elapsed_ms": started.elapsed().as_millis() as u64,
+        }),
+    )
+}
+
+fn proposed(ctx: &mut TaskCtx<'_>, why: String) -> Result<PassOutcome> {
+    ctx.save_state(TaskStatus::Proposed, TaskStage::Done)?;
+    ctx.event(
+        EventType::Proposed,
+        serde_json::json!({ "pass": ctx.state.pass, "why": why }),
+    )?;
+    Ok(PassOutcome::Proposed { why })
+}
+
+async fn apply(
+    ctx: &mut TaskCtx<'_>,
+    store: &RunStore,
+    record: &ApprovalRecord,
+    text: &str,
+) -> Result<PassOutcome> {
+    let keep = |ctx: &TaskCtx<'_>| ctx.write_artifact(artifacts::PROPOSED, text.as_bytes());
+    let permit = match &record.decision {
+        PolicyDecision::Violation(violation) => {
+            keep(ctx)?;
+            return proposed(ctx, violation.to_string());
+        }
+        PolicyDecision::Rejected { why } => {
+            keep(ctx)?;
+            return proposed(ctx, format!("rejected by the approver: {why}"));
+        }
+        _ if !ctx.pipeline.options.allow_apply => {
+            keep(ctx)?;
+            return proposed(ctx, "allow_apply = false: kept as a proposal".to_owned());
+        }
+        PolicyDecision::AutoApprove { .. } => ApplyPermit::from_policy(&record.decision)?,
+        PolicyDecision::NeedsHuman { why } => {
+            let approval = Approval {
+                approval_id: ApprovalId::derive(
+                    ctx.run.id(),
+                    &ctx.state.task_id,
+                    ctx.state.pass,
+                    text,
+                ),
+                run_id: ctx.run.id().clone(),
+                task_id: ctx.state.task_id.clone(),
+                file: ctx.rel.clone(),
+                symbols: record
+                    .change
+                    .changes
+                    .iter()
+                    .map(|c| c.symbol.clone())
+                    .collect(),
+                risk: record.verdict.risk,
+                reason: format!("{} — {why}", record.verdict.reason),
+                changes: record.change.changes.clone(),
+                signals: record.change.signals.clone(),
+                created_at: Timestamp::now(),
+            };
+            ctx.run.queue_approval(&approval)?;
+            ctx.state.approval_id = Some(approval.approval_id.clone());
+            match store.decision(ctx.run.id(), &approval.approval_id)? {
+                None => {
+                    keep(ctx)?;
+                    ctx.save_state(TaskStatus::WaitingApproval, TaskStage::Apply)?;
+                    return Ok(PassOutcome::WaitingApproval(approval.approval_id));
+                }
+                Some(decision) if decision.decision == crate::DecisionKind::Reject => {
+                    keep(ctx)?;
+                    return proposed(
+                        ctx,
+                        format!(
+                            "rejected by {}{}",
+                            decision.decided_by,
+                            decision
+                                .reason
+                                .map(|r| format!(": {r}"))
+                                .unwrap_or_default()
+                        ),
+                    );
+                }
+                Some(_) => ApplyPermit::from_decision(store, &approval)?,
+            }
+        }
+    };
+    if let Some(consent) = &ctx.pipeline.consent
+        && !consent(&ctx.rel)
+    {
+        keep(ctx)?;
+        return proposed(ctx, "not confirmed at the prompt".to_owned());
+    }
+    let read_hash = ctx
+        .state
+        .read_hash
+        .clone()
+        .ok_or_else(|| Error::Refused("no read hash recorded for this pass".to_owned()))?;
+    let outcome = apply_change(
+        ctx.run,
+        Change {
+            task_id: &ctx.state.task_id,
+            pass: ctx.state.pass,
+            root: &ctx.pipeline.root,
+            rel: &ctx.rel,
+            read_hash: &read_hash,
+            new_text: text,
+        },
+        permit,
+    )?;
+    match outcome {
+        ApplyOutcome::Applied { backup } => {
+            ctx.event(
+                EventType::Applied,
+                serde_json::json!({ "pass": ctx.state.pass, "backup": backup }),
+            )?;
+        }
+        ApplyOutcome::AlreadyApplied => {}
+        ApplyOutcome::Conflict { expected, found } => {
+            keep(ctx)?;
+            ctx.save_state(TaskStatus::Conflict, TaskStage::Done)?;
+            ctx.event(
+                EventType::Conflict,
+                serde_json::json!({ "expected": expected, "found": found }),
+            )?;
+            return Ok(PassOutcome::Conflict);
+        }
+    }
+    ctx.save_state(TaskStatus::Running, TaskStage::Done)?;
+    Ok(PassOutcome::Applied)
+}
+
+/// Starts the next pass of a task: moves the per-pass artifacts (review, draft, impact) into
+/// `p<N>/` and resets the pass state.
+pub fn next_pass(run: &Run, state: &mut TaskState) -> Result<()> {
+    let dir = run.layout().artifacts(&state.task_id);
+    let archive = dir.join(format!("p{}", state.pass));
+    for name in artifacts::PER_PASS {
+        let from = dir.join(name);
+        if from.exists() {
+            std::fs::create_dir_all(&archive)
+                .map_err(|err| Error::io("create directory", &archive, err))?;
+            std::fs::rename(&from, archive.join(name))
+                .map_err(|err| Error::io("move", &from, err))?;
+        }
+    }
+    state.pass += 1;
+    state.stage = TaskStage::Review;
+    state.read_hash = None;
+    state.approval_id = None;
+    state.updated_at = Timestamp::now();
+    run.write_task(state)
+}
+
+/// Whether a model error should stop the whole run (the server is gone) rather than only fail
+/// this task.
+pub fn stops_the_run(err: &Error) -> bool {
+    match err {
+        Error::Llm(LlmError { kind, .. }) => !matches!(
+            kind,
+            LlmErrorKind::Unusable
+                | LlmErrorKind::ContextOverflow { .. }
+                | LlmErrorKind::ReplayMiss
+                | LlmErrorKind::Rejected { .. }
+        ),
+        _ => false,
+    }
+}

@@ -1,0 +1,197 @@
+//! Collecting a run's report from the run store (task states, artifacts, events).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::approver::RiskSignal;
+use crate::error::Result;
+use crate::event::EventType;
+use crate::ids::RunId;
+use crate::label::Label;
+use crate::pipeline::CheckOutcome;
+use crate::pipeline::approve::ApprovalRecord;
+use crate::pipeline::artifacts;
+use crate::policy::PolicyDecision;
+use crate::run::RunRecord;
+use crate::store::{ApprovalEntry, RunStore};
+use crate::task::TaskStatus;
+
+/// Time and tokens spent in one stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StageStats {
+    /// Model calls.
+    pub calls: u32,
+    /// Wall-clock milliseconds in model calls.
+    pub llm_ms: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Answer tokens.
+    pub completion_tokens: u64,
+}
+
+/// One changed symbol, as a unified diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SymbolDiff {
+    /// The symbol.
+    pub symbol: String,
+    /// The unified diff of its code.
+    pub diff: String,
+}
+
+/// One file of the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileReport {
+    /// The file.
+    pub file: PathBuf,
+    /// Its final status.
+    pub status: TaskStatus,
+    /// The last review label.
+    pub label: Option<Label>,
+    /// Passes made.
+    pub passes: u32,
+    /// Whether a change reached the real file.
+    pub applied: bool,
+    /// Why the latest change was not applied, or why the task failed.
+    pub why: Option<String>,
+    /// The approver's reason for the latest change.
+    pub approver_reason: Option<String>,
+    /// The latest change's risk.
+    pub risk: Option<f32>,
+    /// The latest change's risk signals.
+    pub signals: Vec<RiskSignal>,
+    /// Gate errors when the gates failed.
+    pub gate_errors: Option<String>,
+    /// The latest change's symbol diffs.
+    pub diffs: Vec<SymbolDiff>,
+    /// Time and tokens per stage.
+    pub stages: BTreeMap<String, StageStats>,
+}
+
+/// A whole run's report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    /// `run.json`.
+    pub run: RunRecord,
+    /// Each file.
+    pub files: Vec<FileReport>,
+    /// The approval queue.
+    #[serde(skip)]
+    pub approvals: Vec<ApprovalEntry>,
+    /// Totals per stage.
+    pub stages: BTreeMap<String, StageStats>,
+}
+
+fn unified(symbol: &str, before: Option<&str>, after: Option<&str>) -> String {
+    similar::TextDiff::from_lines(before.unwrap_or(""), after.unwrap_or(""))
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{symbol} (before)"), &format!("{symbol} (after)"))
+        .to_string()
+}
+
+/// Reads everything the report shows.
+pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
+    let run = store.read(run_id)?;
+    let events = store.events(run_id, 0, usize::MAX)?;
+    let mut per_task: BTreeMap<String, BTreeMap<String, StageStats>> = BTreeMap::new();
+    let mut why: BTreeMap<String, String> = BTreeMap::new();
+    let mut totals: BTreeMap<String, StageStats> = BTreeMap::new();
+    for event in &events {
+        let Some(task) = &event.task_id else { continue };
+        match event.event_type {
+            EventType::LlmCall => {
+                let stage = event.payload["stage"]
+                    .as_str()
+                    .unwrap_or("other")
+                    .to_owned();
+                for map in [per_task.entry(task.to_string()).or_default(), &mut totals] {
+                    let stats = map.entry(stage.clone()).or_default();
+                    stats.calls += 1;
+                    stats.llm_ms += event.payload["elapsed_ms"].as_u64().unwrap_or(0);
+                    stats.prompt_tokens += event.payload["prompt_tokens"].as_u64().unwrap_or(0);
+                    stats.completion_tokens +=
+                        event.payload["completion_tokens"].as_u64().unwrap_or(0);
+                }
+            }
+            EventType::Proposed | EventType::TaskFinished => {
+                if let Some(text) = event.payload["why"].as_str() {
+                    why.insert(task.to_string(), text.to_owned());
+                }
+            }
+            EventType::TaskFailed => {
+                if let Some(text) = event.payload["error"].as_str() {
+                    why.insert(task.to_string(), text.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let mut files = Vec::new();
+    for task in store.tasks(run_id)? {
+        let id = &task.task_id;
+        let read = |name: &str| store.artifact(run_id, id, name);
+        let record: Option<ApprovalRecord> = read(&artifacts::approval(task.pass))?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let gates: Option<CheckOutcome> = read(&artifacts::gates(task.pass))?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let mut gate_errors = None;
+        if gates.as_ref().is_some_and(|g| !g.passed) {
+            let mut text = String::new();
+            if let Some(parse) = read(artifacts::GATE_PARSE_ERROR)? {
+                text.push_str(&String::from_utf8_lossy(&parse));
+            }
+            if let Some(ruff) = read(artifacts::GATE_RUFF_ERROR)? {
+                text.push_str(&String::from_utf8_lossy(&ruff));
+            }
+            gate_errors = Some(text);
+        }
+        let applied = store.cache().run(run_id).backups(id).exists();
+        let task_why = task
+            .error
+            .clone()
+            .or_else(|| why.get(id.as_str()).cloned())
+            .or_else(|| match record.as_ref().map(|r| &r.decision) {
+                Some(PolicyDecision::Violation(v)) => Some(v.to_string()),
+                Some(PolicyDecision::NeedsHuman { why }) => Some(why.clone()),
+                _ => None,
+            });
+        files.push(FileReport {
+            file: task.file.clone(),
+            status: task.status,
+            label: task.label,
+            passes: task.pass,
+            applied,
+            why: task_why,
+            approver_reason: record.as_ref().map(|r| r.verdict.reason.clone()),
+            risk: record.as_ref().map(|r| r.verdict.risk),
+            signals: record
+                .as_ref()
+                .map(|r| r.change.signals.clone())
+                .unwrap_or_default(),
+            gate_errors,
+            diffs: record
+                .as_ref()
+                .map(|r| {
+                    r.change
+                        .changes
+                        .iter()
+                        .map(|c| SymbolDiff {
+                            symbol: c.symbol.clone(),
+                            diff: unified(&c.symbol, c.before.as_deref(), c.after.as_deref()),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            stages: per_task.remove(id.as_str()).unwrap_or_default(),
+        });
+    }
+    Ok(RunReport {
+        run,
+        files,
+        approvals: store.approvals(run_id)?,
+        stages: totals,
+    })
+}

@@ -1,0 +1,143 @@
+//! The report as markdown.
+
+use std::fmt::Write as _;
+
+use super::gather::{FileReport, RunReport, StageStats};
+use crate::task::TaskStatus;
+
+/// A short word for a file's outcome.
+pub fn outcome(file: &FileReport) -> &'static str {
+    match file.status {
+        _ if file.applied && file.status != TaskStatus::WaitingApproval => "applied",
+        TaskStatus::WaitingApproval => "queued",
+        TaskStatus::Proposed => "proposed",
+        TaskStatus::Conflict => "conflict",
+        TaskStatus::Failed => "failed",
+        TaskStatus::Done | TaskStatus::Skipped => "unchanged",
+        TaskStatus::Pending | TaskStatus::Running => "pending",
+    }
+}
+
+fn stats_row(out: &mut String, name: &str, stats: &StageStats) {
+    let _ = writeln!(
+        out,
+        "| {name} | {} | {:.1} | {} | {} |",
+        stats.calls,
+        stats.llm_ms as f64 / 1000.0,
+        stats.prompt_tokens,
+        stats.completion_tokens
+    );
+}
+
+/// Renders the report.
+pub fn render(report: &RunReport) -> String {
+    let run = &report.run;
+    let mut out = String::new();
+    let _ = writeln!(out, "# Noctune run `{}`\n", run.run_id);
+    let _ = writeln!(
+        out,
+        "- status: **{}**{}",
+        run.status,
+        run.error
+            .as_ref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "- repository: `{}`", run.repo_root.display());
+    let _ = writeln!(out, "- pack: {}", run.pack.as_deref().unwrap_or("-"));
+    let _ = writeln!(
+        out,
+        "- started: {}, ended: {}",
+        run.started_at,
+        run.ended_at
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "-".to_owned())
+    );
+    let count = |word: &str| report.files.iter().filter(|f| outcome(f) == word).count();
+    let _ = writeln!(
+        out,
+        "- files: {} — {} applied, {} queued, {} proposed, {} unchanged, {} conflict, {} failed\n",
+        report.files.len(),
+        count("applied"),
+        count("queued"),
+        count("proposed"),
+        count("unchanged"),
+        count("conflict"),
+        count("failed")
+    );
+
+    if !report.stages.is_empty() {
+        out.push_str("## Model time and tokens\n\n| stage | calls | seconds | prompt tokens | answer tokens |\n| --- | --- | --- | --- | --- |\n");
+        for (stage, stats) in &report.stages {
+            stats_row(&mut out, stage, stats);
+        }
+        out.push('\n');
+    }
+
+    let pending: Vec<_> = report
+        .approvals
+        .iter()
+        .filter(|a| a.decision.is_none())
+        .collect();
+    if !pending.is_empty() {
+        out.push_str("## Waiting for you\n\n");
+        for entry in pending {
+            let a = &entry.approval;
+            let _ = writeln!(
+                out,
+                "- `{}` `{}` ({}), risk {:.2}: {} — `noctune approvals approve {}` or `reject`",
+                a.approval_id,
+                a.file.display(),
+                a.symbols.join(", "),
+                a.risk,
+                a.reason,
+                a.approval_id
+            );
+        }
+        out.push('\n');
+    }
+
+    out.push_str("## Files\n\n");
+    for file in &report.files {
+        let _ = writeln!(
+            out,
+            "### `{}` — {}{}\n",
+            file.file.display(),
+            outcome(file),
+            file.label
+                .map(|l| format!(" (label {l})"))
+                .unwrap_or_default()
+        );
+        if let Some(why) = &file.why {
+            let _ = writeln!(out, "- why: {why}");
+        }
+        if let Some(reason) = &file.approver_reason {
+            let _ = writeln!(
+                out,
+                "- approver: {reason} (risk {:.2})",
+                file.risk.unwrap_or(0.0)
+            );
+        }
+        for signal in &file.signals {
+            let _ = writeln!(
+                out,
+                "- signal {:?} in `{}`: {}",
+                signal.kind, signal.symbol, signal.detail
+            );
+        }
+        if let Some(errors) = &file.gate_errors {
+            let _ = writeln!(out, "\nGate errors:\n\n```text\n{}\n```", errors.trim_end());
+        }
+        for diff in &file.diffs {
+            let _ = writeln!(out, "\n```diff\n{}```", diff.diff);
+        }
+        if !file.stages.is_empty() {
+            out.push_str("\n| stage | calls | seconds | prompt tokens | answer tokens |\n| --- | --- | --- | --- | --- |\n");
+            for (stage, stats) in &file.stages {
+                stats_row(&mut out, stage, stats);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

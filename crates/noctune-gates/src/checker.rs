@@ -1,0 +1,41 @@
+//! The repair ladder as the pipeline's [`Checker`]: gates on the work copy, the ladder when
+//! they fail.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use noctune_core::pipeline::{CheckOutcome, Checker};
+
+use crate::repair::{RepairInput, RepairLadder};
+
+#[async_trait]
+impl Checker for RepairLadder {
+    async fn check(
+        &self,
+        path: &Path,
+        before: &str,
+        after: &str,
+    ) -> noctune_core::Result<CheckOutcome> {
+        let report = self
+            .repair(RepairInput {
+                path,
+                before: Some(before),
+                after,
+            })
+            .await
+            .map_err(|err| noctune_core::Error::Gate {
+                gate: "repair".to_owned(),
+                message: err.to_string(),
+            })?;
+        let steps = serde_json::json!({
+            "outcome": report.outcome,
+            "steps": report.steps,
+        });
+        Ok(CheckOutcome {
+            passed: report.passed(),
+            reports: report.gates.reports,
+            text: report.text,
+            steps,
+        })
+    }
+}

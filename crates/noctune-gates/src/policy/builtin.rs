@@ -1,0 +1,131 @@
+//! The four built-in packs and their defaults.
+
+use std::collections::BTreeMap;
+
+use noctune_core::Stage;
+
+use super::pack::{AutoApprove, PackSettings};
+
+/// The built-in packs' names.
+pub const BUILTIN_PACKS: [&str; 4] = ["lint_fix", "typing_pass", "py_upgrade", "deps_bump"];
+
+/// The defaults of a built-in pack, or of a pack defined in the config file (`None` for a name
+/// that is not built in gives the cautious custom-pack defaults: every `.py` file, 80 lines, no
+/// tools, no auto-approve, no guidance).
+pub fn builtin_settings(name: &str) -> PackSettings {
+    let all_python = vec!["**/*.py".to_owned()];
+    let ruff = vec!["ruff".to_owned()];
+    let guidance = |review: &str, draft: &str, approve: &str| {
+        BTreeMap::from([
+            (Stage::Review, review.to_owned()),
+            (Stage::Draft, draft.to_owned()),
+            (Stage::Approve, approve.to_owned()),
+        ])
+    };
+    match name {
+        "lint_fix" => PackSettings {
+            name: name.to_owned(),
+            allowed_globs: all_python,
+            max_diff_lines: 80,
+            tools_allowed: ruff,
+            auto_approve: AutoApprove {
+                enabled: true,
+                max_risk: 0.3,
+                max_lines: 40,
+                require_tests: false,
+            },
+            guidance: guidance(
+                "Pack lint_fix: look for what a linter flags or would flag: unused imports and \
+                 variables, bare or overly broad `except`, mutable default arguments, shadowed \
+                 builtins, comparisons to None/True with `==`, unreachable code, needless \
+                 `else` after `return`. Behaviour must stay identical; do not propose \
+                 redesigns.",
+                "Pack lint_fix: each target fixes one concrete lint finding in one symbol. Keep \
+                 names, signatures and behaviour identical; change nothing the finding does not \
+                 need.",
+                "Pack lint_fix: reject any change that alters behaviour, public names or \
+                 signatures; lint fixes are cosmetic by definition.",
+            ),
+        },
+        "typing_pass" => PackSettings {
+            name: name.to_owned(),
+            allowed_globs: all_python,
+            max_diff_lines: 120,
+            tools_allowed: ruff,
+            auto_approve: AutoApprove {
+                enabled: true,
+                max_risk: 0.2,
+                max_lines: 30,
+                require_tests: false,
+            },
+            guidance: guidance(
+                "Pack typing_pass: look for missing or imprecise type annotations on public \
+                 functions, methods and module constants (`Any`, bare `dict`/`list`, missing \
+                 return types, `Optional` where None is possible). Only annotations; no logic.",
+                "Pack typing_pass: add or tighten annotations only, in the syntax the \
+                 repository's target Python version accepts; import typing names you use. Never \
+                 change a default value, a body statement or a name.",
+                "Pack typing_pass: approve only when the runtime behaviour is untouched \
+                 (annotations, typing imports, `TYPE_CHECKING` blocks); reject anything else.",
+            ),
+        },
+        "py_upgrade" => PackSettings {
+            name: name.to_owned(),
+            allowed_globs: all_python,
+            max_diff_lines: 100,
+            tools_allowed: ruff,
+            auto_approve: AutoApprove {
+                enabled: true,
+                max_risk: 0.2,
+                max_lines: 30,
+                require_tests: false,
+            },
+            guidance: guidance(
+                "Pack py_upgrade: look for code older than the repository's target Python \
+                 version needs: `%`/`.format` strings that read better as f-strings, \
+                 `typing.List`-style generics, `super(Class, self)`, `OSError` aliases, \
+                 `open(..., 'rU')`, outdated `sys.version_info` branches.",
+                "Pack py_upgrade: rewrite to the modern idiom of the target version only; never \
+                 use syntax newer than the target. Same behaviour, same names.",
+                "Pack py_upgrade: reject rewrites that change behaviour (evaluation order, \
+                 exception types, string formatting of floats) or need a newer Python than the \
+                 target.",
+            ),
+        },
+        "deps_bump" => PackSettings {
+            name: name.to_owned(),
+            allowed_globs: all_python,
+            max_diff_lines: 60,
+            tools_allowed: ruff,
+            auto_approve: AutoApprove {
+                enabled: false,
+                max_risk: 0.1,
+                max_lines: 20,
+                require_tests: true,
+            },
+            guidance: guidance(
+                "Pack deps_bump: look for calls to deprecated or removed APIs of the \
+                 project's dependencies (and the standard library) and for the replacements \
+                 their newer versions document.",
+                "Pack deps_bump: move each call site to the documented replacement API, one \
+                 call site per target; keep arguments' meaning identical and add the imports \
+                 the new API needs.",
+                "Pack deps_bump: these changes alter which library code runs; approve only a \
+                 like-for-like replacement and give a risk that reflects what you cannot see.",
+            ),
+        },
+        _ => PackSettings {
+            name: name.to_owned(),
+            allowed_globs: all_python,
+            max_diff_lines: 80,
+            tools_allowed: Vec::new(),
+            auto_approve: AutoApprove {
+                enabled: false,
+                max_risk: 0.0,
+                max_lines: 0,
+                require_tests: false,
+            },
+            guidance: BTreeMap::new(),
+        },
+    }
+}

@@ -1,0 +1,194 @@
+//! `ruff check`, run on text held in memory (`--stdin-filename`), never on a temp file.
+
+use std::path::{Path, PathBuf};
+
+use noctune_core::process::{ProcessBuilder, ProcessOutput};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::target::PythonVersion;
+
+/// The rule code ruff gives syntax errors.
+pub const INVALID_SYNTAX: &str = "invalid-syntax";
+
+/// How ruff is asked to look at a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuffMode {
+    /// Syntax only: `--isolated` (no user configuration) and one cheap rule, so the verdict is
+    /// the parser's alone.
+    SyntaxOnly,
+    /// The repository's own configuration, with files it excludes left alone.
+    RepoConfig,
+}
+
+/// A position as ruff's JSON writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct RuffLocation {
+    /// Line, 1-based.
+    pub row: usize,
+    /// Column, 1-based.
+    pub column: usize,
+}
+
+/// One entry of `ruff check --output-format json`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RuffDiagnostic {
+    /// The rule code (`F401`), or `invalid-syntax`.
+    pub code: Option<String>,
+    /// The message.
+    pub message: String,
+    /// Where it starts.
+    pub location: Option<RuffLocation>,
+    /// Where it ends.
+    pub end_location: Option<RuffLocation>,
+    /// The fix ruff offers, if any (kept as raw JSON).
+    #[serde(default)]
+    pub fix: Option<serde_json::Value>,
+}
+
+impl RuffDiagnostic {
+    /// Whether this is a syntax error.
+    pub fn is_syntax_error(&self) -> bool {
+        self.code.as_deref() == Some(INVALID_SYNTAX)
+    }
+
+    /// As a core diagnostic (symbol and `introduced` not yet known).
+    pub fn to_diagnostic(&self) -> noctune_core::Diagnostic {
+        let location = |l: RuffLocation| noctune_core::Location {
+            line: l.row,
+            column: l.column,
+        };
+        noctune_core::Diagnostic {
+            code: self.code.clone(),
+            message: self.message.clone(),
+            location: self.location.map(location),
+            end_location: self.end_location.map(location),
+            symbol: None,
+            introduced: false,
+            fixable: self.fix.is_some(),
+        }
+    }
+}
+
+/// The `ruff` program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ruff {
+    program: PathBuf,
+    version: String,
+}
+
+impl Ruff {
+    /// Asks `program --version`.
+    pub async fn from_program(program: PathBuf) -> Result<Self> {
+        let output = ProcessBuilder::new(&program).arg("--version").run().await?;
+        let version = output.stdout_text().trim().to_owned();
+        if !output.success() || !version.starts_with("ruff ") {
+            return Err(Error::Tool {
+                tool: program.display().to_string(),
+                message: format!(
+                    "`--version` answered {:?} (stderr: {})",
+                    version,
+                    output.stderr_text()
+                ),
+            });
+        }
+        Ok(Self { program, version })
+    }
+
+    /// `ruff 0.17.5`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The program's path.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    /// Runs `ruff check` on `text` as if it were the file `path` (relative to `root`), with
+    /// syntax judged against `target`.
+    pub async fn check(
+        &self,
+        root: &Path,
+        path: &Path,
+        text: &str,
+        target: PythonVersion,
+        mode: RuffMode,
+    ) -> Result<Vec<RuffDiagnostic>> {
+        let mut command = ProcessBuilder::new(&self.program).current_dir(root).args([
+            "check",
+            "--output-format",
+            "json",
+            "--no-fix",
+        ]);
+        command = match mode {
+            RuffMode::SyntaxOnly => command.args(["--isolated", "--select", "E902"]),
+            RuffMode::RepoConfig => command.arg("--force-exclude"),
+        };
+        let output = command
+            .arg("--target-version")
+            .arg(target.ruff_name())
+            .arg("--stdin-filename")
+            .arg(path)
+            .arg("-")
+            .stdin(text.as_bytes())
+            .run()
+            .await?;
+        if !matches!(output.code, Some(0 | 1)) {
+            return Err(self.failure(&output));
+        }
+        serde_json::from_slice(&output.stdout).map_err(|err| Error::Tool {
+            tool: self.version.clone(),
+            message: format!("unreadable JSON ({err}); stderr: {}", output.stderr_text()),
+        })
+    }
+
+    /// Runs `ruff check --fix-only` with safe fixes only (never `--unsafe-fixes`, whatever the
+    /// configuration says), restricted to the rules in `select`, and returns the fixed text.
+    pub async fn fix_safe(
+        &self,
+        root: &Path,
+        path: &Path,
+        text: &str,
+        target: PythonVersion,
+        select: &[String],
+    ) -> Result<String> {
+        let output = ProcessBuilder::new(&self.program)
+            .current_dir(root)
+            .args([
+                "check",
+                "--fix-only",
+                "--no-unsafe-fixes",
+                "--exit-zero",
+                "--force-exclude",
+            ])
+            .arg("--select")
+            .arg(select.join(","))
+            .arg("--target-version")
+            .arg(target.ruff_name())
+            .arg("--stdin-filename")
+            .arg(path)
+            .arg("-")
+            .stdin(text.as_bytes())
+            .run()
+            .await?;
+        if !output.success() {
+            return Err(self.failure(&output));
+        }
+        String::from_utf8(output.stdout).map_err(|err| Error::Tool {
+            tool: self.version.clone(),
+            message: format!("`--fix-only` wrote invalid UTF-8: {err}"),
+        })
+    }
+
+    fn failure(&self, output: &ProcessOutput) -> Error {
+        Error::Tool {
+            tool: self.version.clone(),
+            message: format!(
+                "exit code {:?}; stderr: {}",
+                output.code,
+                output.stderr_text()
+            ),
+        }
+    }
+}

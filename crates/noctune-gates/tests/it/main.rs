@@ -1,0 +1,10 @@
+//! Integration tests of noctune-gates with the real `ruff` and `python3`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod parse_agreement;
+mod parse_gate;
+mod policy;
+mod real_editor;
+mod repair;
+mod ruff_gate;
+mod support;

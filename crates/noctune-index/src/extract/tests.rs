@@ -1,0 +1,130 @@
+use noctune_core::{Outline, SymbolKind};
+use pretty_assertions::assert_eq;
+
+use super::outline;
+
+const SAMPLE: &str = include_str!("../../tests/fixtures/sample.py");
+
+fn names(outline: &Outline) -> Vec<(String, SymbolKind, usize, usize)> {
+    outline
+        .symbols
+        .iter()
+        .map(|s| (s.name.clone(), s.kind, s.start_line, s.end_line))
+        .collect()
+}
+
+fn own(
+    name: &str,
+    kind: SymbolKind,
+    start: usize,
+    end: usize,
+) -> (String, SymbolKind, usize, usize) {
+    (name.to_owned(), kind, start, end)
+}
+
+#[test]
+fn sample_symbols_with_ranges() {
+    let outline = outline(SAMPLE.as_bytes()).unwrap();
+    use SymbolKind::*;
+    assert_eq!(
+        names(&outline),
+        vec![
+            own("<docstring>", ModuleCode, 1, 5),
+            own("<imports>", ImportBlock, 6, 13),
+            own("<assignments>", Assignments, 15, 16),
+            own("helper", Function, 19, 22),
+            own("fetch", AsyncFunction, 25, 33),
+            own("fetch.inner", Function, 31, 32),
+            own("Base", Class, 36, 56),
+            own("Base.method", Method, 41, 47),
+            own("Base.amethod", AsyncMethod, 49, 52),
+            own("Base.amethod.Nested", Class, 51, 52),
+            own("Base.amethod.Nested.deep", Method, 52, 52),
+            own("Base.prop", Method, 54, 56),
+            own("<module_code>", ModuleCode, 59, 64),
+            own("platform_func", Function, 60, 61),
+            own("platform_func", Function, 63, 64),
+            own("<main>", MainBlock, 67, 68),
+        ]
+    );
+    assert!(!outline.has_syntax_errors);
+    let fetch = outline.symbol("fetch").unwrap();
+    assert_eq!(
+        fetch.signature.as_deref(),
+        Some("async def fetch(url: str, timeout: float = 1.0) -> bytes:")
+    );
+    assert_eq!(
+        outline.symbol("Base").unwrap().docstring.as_deref(),
+        Some("Base class.")
+    );
+    assert_eq!(
+        outline.symbol("helper").unwrap().docstring.as_deref(),
+        Some("Return x.")
+    );
+    // The range is whole lines: from the leading comment to the end of the trailing comment.
+    let helper = outline.symbol("helper").unwrap();
+    assert_eq!(
+        &SAMPLE[helper.start_byte..helper.end_byte],
+        "# Helpers below.\ndef helper(x):\n    \"\"\"Return x.\"\"\"\n    return x  # trailing"
+    );
+    let method = outline.symbol("Base.method").unwrap();
+    assert!(SAMPLE[method.start_byte..method.end_byte].ends_with("# deeper trailing comment"));
+    assert!(SAMPLE[method.start_byte..method.end_byte].starts_with("    # Comment for method."));
+}
+
+#[test]
+fn sample_imports() {
+    let outline = outline(SAMPLE.as_bytes()).unwrap();
+    let imports: Vec<_> = outline
+        .imports
+        .iter()
+        .map(|i| (i.line, i.module.as_str(), i.names.join(",")))
+        .collect();
+    assert_eq!(
+        imports,
+        vec![
+            (6, "__future__", "annotations".to_owned()),
+            (8, "os", String::new()),
+            (9, "sys", String::new()),
+            (
+                10,
+                "collections",
+                "OrderedDict,defaultdict as dd".to_owned()
+            ),
+            (29, "json", String::new()),
+        ]
+    );
+}
+
+#[test]
+fn bom_crlf_tabs_empty_and_broken_files() {
+    let empty = outline(b"").unwrap();
+    assert_eq!(empty, Outline::default());
+
+    let bom = "\u{feff}def f():\n    pass\n";
+    let o = outline(bom.as_bytes()).unwrap();
+    assert_eq!(names(&o), vec![own("f", SymbolKind::Function, 1, 2)]);
+    assert_eq!(
+        &bom[o.symbols[0].start_byte..o.symbols[0].end_byte],
+        "def f():\n    pass"
+    );
+
+    let crlf = "class A:\r\n\tdef m(self):\r\n\t\treturn 1\r\n\r\nx = 1\r\n";
+    let o = outline(crlf.as_bytes()).unwrap();
+    let m = o.symbol("A.m").unwrap();
+    assert_eq!(
+        &crlf[m.start_byte..m.end_byte],
+        "\tdef m(self):\r\n\t\treturn 1"
+    );
+
+    let latin1: &[u8] = b"# -*- coding: latin-1 -*-\ndef caf\xe9():\n    return '\xe9'\n";
+    let o = outline(latin1).unwrap();
+    assert_eq!(o.symbols.len(), 1);
+    assert_eq!(o.symbols[0].kind, SymbolKind::Function);
+
+    let broken = "def ok():\n    return 1\n\ndef broken(:\n    pass\n\nclass C:\n    def m(self):\n        pass\n";
+    let o = outline(broken.as_bytes()).unwrap();
+    assert!(o.has_syntax_errors);
+    assert!(o.symbol("ok").is_some());
+    assert!(o.symbol("C.m").is_some(), "{:#?}", o.symbols);
+}

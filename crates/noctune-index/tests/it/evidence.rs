@@ -1,0 +1,119 @@
+//! Evidence (`impact.json`): imports, ranked callsites with context, trimmed to a budget.
+
+use std::fs;
+use std::path::Path;
+
+use noctune_index::evidence::{CallsiteEvidence, Proximity};
+use noctune_index::walk::WalkOptions;
+use noctune_index::{CallsiteSearcher, Evidence, EvidenceBuilder};
+use pretty_assertions::assert_eq;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+const CORE: &str = "import os\n\n\nclass Parser:\n    def __init__(self):\n        self.sep = os.sep\n\n    def parse(self, text):\n        return text.split(self.sep)\n";
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "pkg/core.py", CORE);
+    write(
+        root,
+        "pkg/use.py",
+        "from pkg.core import Parser\n\nP = Parser()\nP.parse('a')\n",
+    );
+    write(
+        root,
+        "tests/test_core.py",
+        "from pkg.core import Parser\n\n\ndef test_parse():\n    assert Parser().parse('a/b') == ['a', 'b']\n",
+    );
+    write(
+        root,
+        "app/main.py",
+        "import pkg.core\nprint(pkg.core.Parser().parse('x'))\n",
+    );
+    dir
+}
+
+#[test]
+fn callsites_ranked_with_context() {
+    let dir = repo();
+    let mut searcher = CallsiteSearcher::new(dir.path(), &WalkOptions::default(), 1 << 20).unwrap();
+    searcher.load_sources(1 << 20).unwrap();
+    let evidence = EvidenceBuilder::new(&searcher)
+        .context_lines(1)
+        .build("pkg/core.py", CORE, &["Parser.parse".into()], 10_000)
+        .unwrap();
+    let target = &evidence.targets[0];
+    assert_eq!(
+        (
+            target.identifier.as_str(),
+            target.total_callsites,
+            target.omitted
+        ),
+        ("parse", 3, 0)
+    );
+    assert_eq!(
+        target.callsites,
+        vec![
+            CallsiteEvidence {
+                path: "pkg/use.py".into(),
+                line: 4,
+                proximity: Proximity::SamePackage,
+                context_start: 3,
+                context: vec!["P = Parser()".into(), "P.parse('a')".into(), String::new()],
+            },
+            CallsiteEvidence {
+                path: "tests/test_core.py".into(),
+                line: 5,
+                proximity: Proximity::Tests,
+                context_start: 4,
+                context: vec![
+                    "def test_parse():".into(),
+                    "    assert Parser().parse('a/b') == ['a', 'b']".into(),
+                    String::new()
+                ],
+            },
+            CallsiteEvidence {
+                path: "app/main.py".into(),
+                line: 2,
+                proximity: Proximity::Other,
+                context_start: 1,
+                context: vec![
+                    "import pkg.core".into(),
+                    "print(pkg.core.Parser().parse('x'))".into(),
+                    String::new()
+                ],
+            },
+        ]
+    );
+    assert_eq!(evidence.imports.len(), 1);
+    let json = evidence.to_json();
+    let back: Evidence = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, evidence);
+}
+
+#[test]
+fn budget_trims_callsites_and_init_searches_the_class() {
+    let dir = repo();
+    let searcher = CallsiteSearcher::new(dir.path(), &WalkOptions::default(), 1 << 20).unwrap();
+    let evidence = EvidenceBuilder::new(&searcher)
+        .build("pkg/core.py", CORE, &["Parser.__init__".into()], 30)
+        .unwrap();
+    let target = &evidence.targets[0];
+    assert_eq!(target.identifier, "Parser");
+    assert!(target.total_callsites >= 5, "{target:?}");
+    assert!(
+        target.omitted > 0 && !target.callsites.is_empty(),
+        "{target:?}"
+    );
+    assert!(evidence.tokens_used <= 30);
+    assert!(
+        EvidenceBuilder::new(&searcher)
+            .build("pkg/core.py", CORE, &["nope".into()], 30)
+            .is_err()
+    );
+}
