@@ -188,9 +188,12 @@ async fn drive_run(
             }
         }
     }
+    // 0: every file ended applied or unchanged (or the run was stopped on request);
+    // 1: something needs a look (rejected, queued, conflict, failed).
+    let needs_look = summary.proposed + summary.waiting + summary.conflicts + summary.failed;
     Ok(match status {
-        RunStatus::Completed if summary.failed == 0 => ExitStatus::Success,
         RunStatus::Stopped => ExitStatus::Success,
+        RunStatus::Completed if needs_look == 0 => ExitStatus::Success,
         _ => ExitStatus::Failure,
     })
 }

@@ -5,6 +5,7 @@ mod check;
 mod config_errors;
 mod index;
 mod init;
+mod run;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

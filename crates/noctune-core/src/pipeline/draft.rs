@@ -92,6 +92,41 @@ pub fn symbol_list(outline: &Outline) -> String {
     text
 }
 
+/// The plan's JSON Schema, with `symbol` limited to the file's definitions: a server that
+/// enforces schemas (llama.cpp compiles them to a grammar) cannot answer with a name the file
+/// does not have.
+pub fn plan_schema(outline: &Outline) -> serde_json::Value {
+    let names: Vec<&str> = outline
+        .symbols
+        .iter()
+        .filter(|s| s.kind.is_definition())
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut symbol = serde_json::json!({ "type": "string" });
+    if !names.is_empty() {
+        symbol["enum"] = serde_json::json!(names);
+    }
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "targets": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_TARGETS,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "symbol": symbol,
+                        "edit_prompt": { "type": "string" }
+                    },
+                    "required": ["symbol", "edit_prompt"]
+                }
+            }
+        },
+        "required": ["targets"]
+    })
+}
+
 /// Definitions whose name the review mentions: the candidates evidence is gathered for.
 fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
     let words: std::collections::BTreeSet<&str> = review
@@ -154,7 +189,9 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         ("pack_guidance", &pack_guidance),
         ("guidance", &guidance),
     ])?;
-    let plan: DraftPlan = ctx.ask_structured(Stage::Draft, prompt).await?;
+    let plan: DraftPlan = ctx
+        .ask_structured_with(Stage::Draft, prompt, "DraftPlan", plan_schema(&outline))
+        .await?;
 
     let mut draft = Draft::default();
     for target in plan.targets {

@@ -186,6 +186,28 @@ impl<'a> TaskCtx<'a> {
         Ok(parse_structured(&response)?)
     }
 
+    /// Like [`TaskCtx::ask_structured`] with a hand-made schema (for example one that limits a
+    /// field to the file's symbol names, which llama.cpp turns into a grammar).
+    pub async fn ask_structured_with<T>(
+        &self,
+        stage: Stage,
+        prompt: String,
+        name: &str,
+        schema: serde_json::Value,
+    ) -> Result<T>
+    where
+        T: DeserializeOwned,
+    {
+        let request = self
+            .request(stage, prompt, self.pipeline.options.max_tokens_structured)
+            .with_answer(AnswerFormat::JsonSchema {
+                name: name.to_owned(),
+                schema,
+            });
+        let response = self.call(stage, request).await?;
+        Ok(parse_structured(&response)?)
+    }
+
     /// Asks for code as one fenced python block (grammar-forced where the server accepts it),
     /// recording the exchange. An answer without a usable block is a [`CodeReply`] without
     /// code, not an error.

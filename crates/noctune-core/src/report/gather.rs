@@ -63,6 +63,8 @@ pub struct FileReport {
     pub signals: Vec<RiskSignal>,
     /// Gate errors when the gates failed.
     pub gate_errors: Option<String>,
+    /// The repair steps whose result was kept (`heuristics`, `ruff_fix`, `llm`).
+    pub repaired_by: Vec<String>,
     /// The latest change's symbol diffs.
     pub diffs: Vec<SymbolDiff>,
     /// Time and tokens per stage.
@@ -84,7 +86,17 @@ pub struct RunReport {
 }
 
 fn unified(symbol: &str, before: Option<&str>, after: Option<&str>) -> String {
-    similar::TextDiff::from_lines(before.unwrap_or(""), after.unwrap_or(""))
+    // Symbol texts end without their last newline; compare them as whole lines.
+    let line = |text: Option<&str>| {
+        let text = text.unwrap_or("");
+        if text.is_empty() || text.ends_with('\n') {
+            text.to_owned()
+        } else {
+            format!("{text}\n")
+        }
+    };
+    let (before, after) = (line(before), line(after));
+    similar::TextDiff::from_lines(&before, &after)
         .unified_diff()
         .context_radius(3)
         .header(&format!("{symbol} (before)"), &format!("{symbol} (after)"))
@@ -148,16 +160,28 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
             }
             gate_errors = Some(text);
         }
+        let repaired_by = gates
+            .as_ref()
+            .and_then(|g| g.steps["steps"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter(|step| step["kept"] == true)
+            .filter_map(|step| step["kind"].as_str().map(str::to_owned))
+            .collect();
         let applied = store.cache().run(run_id).backups(id).exists();
-        let task_why = task
-            .error
-            .clone()
-            .or_else(|| why.get(id.as_str()).cloned())
-            .or_else(|| match record.as_ref().map(|r| &r.decision) {
-                Some(PolicyDecision::Violation(v)) => Some(v.to_string()),
-                Some(PolicyDecision::NeedsHuman { why }) => Some(why.clone()),
-                _ => None,
-            });
+        // Why the file ended where it did; an applied file needs no explanation.
+        let task_why = if applied {
+            None
+        } else {
+            task.error
+                .clone()
+                .or_else(|| why.get(id.as_str()).cloned())
+                .or_else(|| match record.as_ref().map(|r| &r.decision) {
+                    Some(PolicyDecision::Violation(v)) => Some(v.to_string()),
+                    Some(PolicyDecision::NeedsHuman { why }) => Some(why.clone()),
+                    _ => None,
+                })
+        };
         files.push(FileReport {
             file: task.file.clone(),
             status: task.status,
@@ -172,6 +196,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
                 .map(|r| r.change.signals.clone())
                 .unwrap_or_default(),
             gate_errors,
+            repaired_by,
             diffs: record
                 .as_ref()
                 .map(|r| {

@@ -118,6 +118,13 @@ pub fn render(report: &RunReport) -> String {
                 escape(&signal.detail)
             );
         }
+        if !file.repaired_by.is_empty() {
+            let _ = write!(
+                out,
+                "<li>repaired by: {}</li>",
+                escape(&file.repaired_by.join(", "))
+            );
+        }
         out.push_str("</ul>");
         if let Some(errors) = &file.gate_errors {
             let _ = write!(out, "<p>Gate errors:</p><pre>{}</pre>", escape(errors));

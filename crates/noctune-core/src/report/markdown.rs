@@ -125,6 +125,9 @@ pub fn render(report: &RunReport) -> String {
                 signal.kind, signal.symbol, signal.detail
             );
         }
+        if !file.repaired_by.is_empty() {
+            let _ = writeln!(out, "- repaired by: {}", file.repaired_by.join(", "));
+        }
         if let Some(errors) = &file.gate_errors {
             let _ = writeln!(out, "\nGate errors:\n\n```text\n{}\n```", errors.trim_end());
         }

@@ -1,0 +1,292 @@
+//! `noctune run` end to end through a scripted OpenAI-compatible server (real HTTP, SSE), the
+//! real ruff, real files: one file applied, one rejected, one queued then approved and applied
+//! on resume, one whose edit failed the lint gate and was repaired by `ruff --fix`.
+
+use std::path::Path;
+
+use noctune_llm::fake::{FakeServer, Reply};
+use pretty_assertions::assert_eq;
+use serde_json::json;
+
+use crate::{noctune_with_env, text};
+
+const CONFIG: &str = r#"allow_apply = true
+max_passes = 1
+
+[llm]
+stream = true
+max_retries = 0
+timeout_s = 30
+
+[policy_packs.lint_fix]
+auto_approve = { enabled = true, max_risk = 0.3, max_lines = 40 }
+"#;
+
+const A: &str = "def area(w, h):\n    return w * h\n";
+const B: &str = "def total(prices):\n    return sum(prices)\n";
+const C: &str = "def greet(name):\n    return \"Hello, %s!\" % name\n";
+const D: &str = "def double(x):\n    return x * 2\n";
+
+fn code(text: &str) -> Reply {
+    Reply::answer(format!("```python\n{text}```"))
+}
+
+fn review() -> Reply {
+    Reply::answer(
+        json!({"label": "P", "summary": "Works, but dated.", "checklist": ["modernise"]})
+            .to_string(),
+    )
+}
+
+fn plan(symbol: &str, what: &str) -> Reply {
+    Reply::answer(json!({"targets": [{"symbol": symbol, "edit_prompt": what}]}).to_string())
+}
+
+fn verdict(decision: &str, reason: &str, risk: f32) -> Reply {
+    Reply::answer(json!({"decision": decision, "reason": reason, "risk": risk}).to_string())
+}
+
+/// The model's side of the four files, in the order the run asks (files sorted by path;
+/// per file: review, plan, draft code, edit code, approve).
+fn script() -> Vec<Reply> {
+    let a = "def area(w: float, h: float) -> float:\n    return w * h\n";
+    let b = "def total(prices: list[float]) -> float:\n    with open(\"prices.txt\") as f:\n        return sum(float(x) for x in f)\n";
+    let c = "def greet(name: str) -> str:\n    return f\"Hello, {name}!\"\n";
+    let d = "import os\n\ndef double(x: int) -> int:\n    return x * 2\n";
+    vec![
+        review(),
+        plan("area", "Add type hints."),
+        code(a),
+        code(a),
+        verdict("approve", "Type hints only.", 0.1),
+        review(),
+        plan("total", "Add type hints."),
+        code(b),
+        code(b),
+        verdict("reject", "It now reads prices from a file.", 0.9),
+        review(),
+        plan("greet", "Use an f-string."),
+        code(c),
+        code(c),
+        verdict("approve", "Same output with an f-string.", 0.6),
+        review(),
+        plan("double", "Add type hints."),
+        code(d),
+        code(d),
+        verdict("approve", "Type hints only.", 0.1),
+    ]
+}
+
+fn write_repo(root: &Path) {
+    std::fs::write(root.join("noctune.toml"), CONFIG).unwrap();
+    for (name, text) in [
+        ("a_applied.py", A),
+        ("b_rejected.py", B),
+        ("c_queued.py", C),
+        ("d_repaired.py", D),
+    ] {
+        std::fs::write(root.join(name), text).unwrap();
+    }
+}
+
+fn read(root: &Path, name: &str) -> String {
+    std::fs::read_to_string(root.join(name)).unwrap()
+}
+
+/// Runs the binary off the async runtime, so the fake server keeps serving.
+async fn noctune_async(root: &Path, args: &[&str], url: &str) -> std::process::Output {
+    let root = root.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        noctune_with_env(&root, &args, &[("NOCTUNE_BASE_URL", &url)])
+    })
+    .await
+    .unwrap()
+}
+
+fn run_json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}: {:?}", text(output)))
+}
+
+/// Replaces what changes from run to run (ids, times, paths, durations) for snapshots.
+fn stable(text: &str, root: &Path, run_id: &str) -> String {
+    let mut out = text.replace(root.to_str().unwrap(), "[ROOT]");
+    out = out.replace(run_id, "[RUN_ID]");
+    let mut lines = Vec::new();
+    for line in out.lines() {
+        let line = if line.starts_with("- started: ") {
+            "- started: [TIME]".to_owned()
+        } else if line.starts_with('|') && !line.contains("---") && !line.contains("stage") {
+            // | stage | calls | seconds | prompt tokens | answer tokens |
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            format!(
+                "| {} | {} | [SECONDS] | {} | {} |",
+                cells[1], cells[2], cells[4], cells[5]
+            )
+        } else {
+            line.to_owned()
+        };
+        lines.push(line);
+    }
+    lines.join("\n") + "\n"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_run_through_the_fake_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_repo(root);
+    let server = FakeServer::start(script()).await;
+
+    let first = noctune_async(
+        root,
+        &[
+            "run",
+            "--yes",
+            "--output-format",
+            "json",
+            "--run-id",
+            "night-1",
+        ],
+        &server.url(),
+    )
+    .await;
+    let (stdout, stderr) = text(&first);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "waiting approval is not success\n{stdout}\n{stderr}"
+    );
+    let json = run_json(&first);
+    assert_eq!(
+        json["summary"],
+        json!({"applied": 2, "proposed": 1, "waiting": 1, "unchanged": 0, "conflicts": 0, "failed": 0})
+    );
+    assert_eq!(server.remaining(), 0, "every scripted answer was used");
+    assert_eq!(server.chat_requests().len(), 20);
+
+    // Applied: the approved text, atomically; the original is backed up.
+    assert_eq!(
+        read(root, "a_applied.py"),
+        "def area(w: float, h: float) -> float:\n    return w * h\n"
+    );
+    // Rejected: untouched, the proposal kept.
+    assert_eq!(read(root, "b_rejected.py"), B);
+    // Queued: untouched until a human decides.
+    assert_eq!(read(root, "c_queued.py"), C);
+    // Repaired: ruff --fix removed the unused import the edit introduced (ruff leaves the
+    // blank line that separated it from the code).
+    assert_eq!(
+        read(root, "d_repaired.py"),
+        "\ndef double(x: int) -> int:\n    return x * 2\n"
+    );
+
+    let runs = root.join(".noctune_cache/runs/night-1");
+    let artifacts = |file: &str| {
+        let task = noctune_core::TaskId::for_path(Path::new(file));
+        runs.join("artifacts").join(task.as_str())
+    };
+    for name in [
+        "review.md",
+        "draft.json",
+        "impact.json",
+        "edit_raw_p1.txt",
+        "edit_ops_p1.json",
+        "apply_report_p1.json",
+        "gates_p1.json",
+        "approval_p1.json",
+        "llm_review_p1.jsonl",
+        "llm_edit_p1.jsonl",
+    ] {
+        assert!(
+            artifacts("a_applied.py").join(name).is_file(),
+            "missing {name}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(artifacts("b_rejected.py").join("proposed_full_file.py")).unwrap(),
+        "def total(prices: list[float]) -> float:\n    with open(\"prices.txt\") as f:\n        return sum(float(x) for x in f)\n"
+    );
+    let b_approval: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(artifacts("b_rejected.py").join("approval_p1.json")).unwrap(),
+    )
+    .unwrap();
+    let kinds: Vec<&str> = b_approval["change"]["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"dangerous_call_added"), "{kinds:?}");
+    let d_gates: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(artifacts("d_repaired.py").join("gates_p1.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(d_gates["steps"]["outcome"], "repaired");
+    assert!(
+        runs.join(format!(
+            "backups/{}/p1/a_applied.py",
+            noctune_core::TaskId::for_path(Path::new("a_applied.py"))
+        ))
+        .is_file()
+    );
+
+    // The queued change: list it, approve it, resume; no model call is needed any more.
+    let list = noctune_with_env(root, &["approvals", "list", "--output-format", "json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let approvals = list["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(approvals[0]["approval"]["file"], "c_queued.py");
+    assert_eq!(approvals[0]["decision"], serde_json::Value::Null);
+    let id = approvals[0]["approval"]["approval_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decided = noctune_with_env(
+        root,
+        &["approvals", "approve", &id, "--reason", "fine"],
+        &[],
+    );
+    assert_eq!(decided.status.code(), Some(0), "{:?}", text(&decided));
+    let again = noctune_with_env(root, &["approvals", "approve", &id], &[]);
+    assert_eq!(again.status.code(), Some(2), "a decision is final");
+
+    let resumed = noctune_async(
+        root,
+        &[
+            "run",
+            "--yes",
+            "--output-format",
+            "json",
+            "--run-id",
+            "night-1",
+        ],
+        &server.url(),
+    )
+    .await;
+    assert_eq!(resumed.status.code(), Some(1), "{:?}", text(&resumed));
+    assert_eq!(
+        run_json(&resumed)["summary"],
+        json!({"applied": 3, "proposed": 1, "waiting": 0, "unchanged": 0, "conflicts": 0, "failed": 0})
+    );
+    assert_eq!(
+        server.chat_requests().len(),
+        20,
+        "resume reused every artifact"
+    );
+    assert_eq!(
+        read(root, "c_queued.py"),
+        "def greet(name: str) -> str:\n    return f\"Hello, {name}!\"\n"
+    );
+
+    let report = std::fs::read_to_string(runs.join("report.md")).unwrap();
+    insta::assert_snapshot!("run_report", stable(&report, root, "night-1"));
+    let html = std::fs::read_to_string(runs.join("report.html")).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.contains("a_applied.py"));
+    let draft = std::fs::read_to_string(artifacts("a_applied.py").join("draft.json")).unwrap();
+    insta::assert_snapshot!("a_draft_json", draft);
+    let ops = std::fs::read_to_string(artifacts("d_repaired.py").join("edit_ops_p1.json")).unwrap();
+    insta::assert_snapshot!("d_edit_ops_json", ops);
+}
