@@ -60,6 +60,9 @@ pub enum Command {
     /// One pass per file: review and draft when missing, then edit, gates, repair, approve,
     /// apply.
     Edit(RunFlags),
+    /// Bring files as they are through the gates: heuristics, `ruff check --fix` (safe fixes
+    /// only), then a micro-LLM repair; approved repairs are applied like edits.
+    Repair(RunFlags),
     /// The full loop for every file: review, draft, edit, approve, repeated until the label is
     /// W or `max_passes`. Resumes a run with `--run-id`.
     Run(RunFlags),

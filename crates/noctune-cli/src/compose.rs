@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 use noctune_core::config::Settings;
-use noctune_core::pipeline::{Pipeline, PipelineOptions};
+use noctune_core::pipeline::{PassKind, Pipeline, PipelineOptions};
 use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
 use noctune_core::{LlmClient, SymbolEditor};
@@ -163,7 +163,7 @@ pub async fn pipeline(
     settings: &Settings,
     flags: &RunFlags,
     verbose: u8,
-    review_only: bool,
+    pass_kind: PassKind,
 ) -> anyhow::Result<Pipeline> {
     if flags.yes && !settings.allow_apply {
         bail!(
@@ -241,7 +241,7 @@ pub async fn pipeline(
             max_tokens_code: settings.llm.max_tokens,
             max_tokens_structured: settings.llm.max_tokens.min(512),
             temperature: settings.llm.temperature,
-            review_only,
+            pass_kind,
             ..PipelineOptions::default()
         },
     })

@@ -29,6 +29,9 @@ fn main() -> ExitCode {
         }
         Command::Edit(flags) => commands::run::run(&cli.global, &flags, commands::run::Mode::Edit),
         Command::Run(flags) => commands::run::run(&cli.global, &flags, commands::run::Mode::Run),
+        Command::Repair(flags) => {
+            commands::run::run(&cli.global, &flags, commands::run::Mode::Repair)
+        }
         Command::Status(args) => commands::status::run(&cli.global, &args),
         Command::Runs(args) => commands::runs::run(&cli.global, &args),
         Command::Approvals(args) => commands::approvals::run(&cli.global, &args),

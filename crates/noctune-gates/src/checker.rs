@@ -13,13 +13,13 @@ impl Checker for RepairLadder {
     async fn check(
         &self,
         path: &Path,
-        before: &str,
+        before: Option<&str>,
         after: &str,
     ) -> noctune_core::Result<CheckOutcome> {
         let report = self
             .repair(RepairInput {
                 path,
-                before: Some(before),
+                before,
                 after,
             })
             .await

@@ -1,4 +1,5 @@
-//! `noctune review`, `noctune edit` and `noctune run`: drive files through the pipeline.
+//! `noctune review`, `noctune edit`, `noctune repair` and `noctune run`: drive files through the
+//! pipeline.
 #![allow(clippy::print_stderr)] // the terminal UX of a long run: progress and prompts on stderr
 
 use std::io::{IsTerminal, Write};
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use noctune_core::pipeline::{Control, PauseAction, Progress, drive};
+use noctune_core::pipeline::{Control, PassKind, PauseAction, Progress, drive};
 use noctune_core::store::{RunSpec, RunStore};
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
 use owo_colors::OwoColorize;
@@ -26,6 +27,18 @@ pub enum Mode {
     Edit,
     /// Passes until `W` or `max_passes`.
     Run,
+    /// The gates and the repair ladder on files as they are.
+    Repair,
+}
+
+impl Mode {
+    fn pass_kind(self) -> PassKind {
+        match self {
+            Mode::Review => PassKind::ReviewOnly,
+            Mode::Repair => PassKind::RepairOnly,
+            Mode::Edit | Mode::Run => PassKind::Full,
+        }
+    }
 }
 
 /// Runs the pipeline over the selected files; prints a summary and the report paths.
@@ -75,7 +88,7 @@ async fn drive_run(
     root: &Path,
 ) -> anyhow::Result<ExitStatus> {
     let pipeline =
-        compose::pipeline(root, settings, flags, global.verbose, mode == Mode::Review).await?;
+        compose::pipeline(root, settings, flags, global.verbose, mode.pass_kind()).await?;
     let files = compose::select_files(root, settings, flags)?;
     let store = RunStore::new(root);
     let run_id = flags.run_id.as_deref().map(RunId::new).transpose()?;

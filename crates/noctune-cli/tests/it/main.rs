@@ -3,8 +3,12 @@
 
 mod check;
 mod config_errors;
+mod crash_resume;
+mod e2e_model;
+mod fake_model;
 mod index;
 mod init;
+mod malformed_answers;
 mod run;
 
 use std::path::Path;

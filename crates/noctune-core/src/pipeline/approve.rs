@@ -17,15 +17,20 @@ use crate::event::EventType;
 use crate::policy::{PolicyDecision, PolicyInput};
 use crate::stage::Stage;
 
-/// The model's verdict, as asked for with a JSON Schema.
+/// The model's verdict, as asked for with a JSON Schema. The fields come in the order a small
+/// model should think them through (a grammar generates them in this order): the comparison
+/// first, the decision last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ApproveAnswer {
-    /// `approve` or `reject`.
-    pub decision: Verdict,
-    /// One or two sentences.
+    /// What changed and whether it keeps behaviour, in one or two sentences.
     pub reason: String,
+    /// Whether AFTER does exactly what BEFORE did, for every input.
+    #[serde(default)]
+    pub behaviour_kept: Option<bool>,
     /// 0.0 = certainly the same behaviour, 1.0 = certainly different.
     pub risk: f32,
+    /// `approve` or `reject`.
+    pub decision: Verdict,
 }
 
 /// `approval_p<N>.json`: everything the approve stage decided.

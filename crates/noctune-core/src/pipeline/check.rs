@@ -7,19 +7,30 @@ use super::task::TaskCtx;
 use crate::error::Result;
 use crate::event::EventType;
 use crate::gate::GateOutcome;
+use crate::stage::Stage;
 
-/// Runs the checker on the work copy, or reuses `gates_p<N>.json`.
-pub async fn check(ctx: &TaskCtx<'_>, source: &str, work: &str) -> Result<CheckOutcome> {
+/// Runs the checker on the work copy (against `before`, the text the pass read; `None` for
+/// `noctune repair`), or reuses `gates_p<N>.json`.
+pub async fn check(ctx: &TaskCtx<'_>, before: Option<&str>, work: &str) -> Result<CheckOutcome> {
     let pass = ctx.state.pass;
     let name = artifacts::gates(pass);
     if let Some(bytes) = ctx.read_artifact(&name)?
         && let Ok(outcome) = serde_json::from_slice::<CheckOutcome>(&bytes)
     {
+        ctx.stage_reused(Stage::Repair, &name)?;
         return Ok(outcome);
     }
-    let outcome = ctx.pipeline.checker.check(&ctx.rel, source, work).await?;
+    let outcome = ctx.pipeline.checker.check(&ctx.rel, before, work).await?;
+    // The failure artifacts and the outcome first, the event last: a kill in between
+    // reuses the outcome on resume instead of running the repair calls again.
     if !outcome.passed {
         write_failure(ctx, &outcome)?;
+    }
+    ctx.write_artifact(
+        &name,
+        &serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
+    )?;
+    if !outcome.passed {
         ctx.event(
             EventType::GateFailed,
             serde_json::json!({
@@ -31,10 +42,6 @@ pub async fn check(ctx: &TaskCtx<'_>, source: &str, work: &str) -> Result<CheckO
             }),
         )?;
     }
-    ctx.write_artifact(
-        &name,
-        &serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
-    )?;
     Ok(outcome)
 }
 

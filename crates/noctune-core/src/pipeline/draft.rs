@@ -92,16 +92,11 @@ pub fn symbol_list(outline: &Outline) -> String {
     text
 }
 
-/// The plan's JSON Schema, with `symbol` limited to the file's definitions: a server that
+/// The plan's JSON Schema, with `symbol` limited to the file's symbols: a server that
 /// enforces schemas (llama.cpp compiles them to a grammar) cannot answer with a name the file
 /// does not have.
 pub fn plan_schema(outline: &Outline) -> serde_json::Value {
-    let names: Vec<&str> = outline
-        .symbols
-        .iter()
-        .filter(|s| s.kind.is_definition())
-        .map(|s| s.name.as_str())
-        .collect();
+    let names: Vec<&str> = outline.symbols.iter().map(|s| s.name.as_str()).collect();
     let mut symbol = serde_json::json!({ "type": "string" });
     if !names.is_empty() {
         symbol["enum"] = serde_json::json!(names);
@@ -152,6 +147,17 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         return Ok(draft);
     }
     let outline = ctx.pipeline.editor.outline(source)?;
+    if outline.symbols.is_empty() {
+        let draft = Draft {
+            targets: Vec::new(),
+            dropped: vec!["the file has no symbols to edit".to_owned()],
+        };
+        ctx.write_artifact(
+            artifacts::DRAFT,
+            &serde_json::to_vec_pretty(&draft).unwrap_or_default(),
+        )?;
+        return Ok(draft);
+    }
     let path = ctx.rel_display();
     let symbols = symbol_list(&outline);
     let guidance = ctx.guidance();

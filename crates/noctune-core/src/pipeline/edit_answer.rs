@@ -170,10 +170,32 @@ pub fn answer_to_ops(
     let existing: std::collections::BTreeSet<String> =
         file.imports.iter().map(|i| import_key(&i.text)).collect();
     let mut imports = Vec::new();
+    let defined: std::collections::BTreeSet<&str> = file
+        .symbols
+        .iter()
+        .filter(|s| s.kind.is_definition() && !s.name.contains('.'))
+        .map(|s| s.name.as_str())
+        .collect();
     for import in &outline.imports {
         let key = import_key(&import.text);
+        // The names the import binds: `as` aliases, else the imported names, else the
+        // module's first segment.
+        let binds: Vec<&str> = if import.names.is_empty() {
+            let alias = key.rsplit_once(" as ").map(|(_, a)| a);
+            vec![alias.unwrap_or_else(|| import.module.split('.').next().unwrap_or(""))]
+        } else {
+            import
+                .names
+                .iter()
+                .map(|n| n.rsplit_once(" as ").map_or(n.as_str(), |(_, a)| a).trim())
+                .collect()
+        };
         if import.names.iter().any(|n| n == "*") {
             parsed.notes.push(format!("dropped star import `{key}`"));
+        } else if let Some(name) = binds.iter().find(|b| defined.contains(**b)) {
+            parsed.notes.push(format!(
+                "dropped `{key}`: it would shadow `{name}`, which the file defines"
+            ));
         } else if !existing.contains(&key) && !imports.contains(&key) {
             imports.push(key);
         }

@@ -77,6 +77,19 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
+/// What one pass of a task does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PassKind {
+    /// Review, draft, edit, gates, approve, apply (`edit`, `run`).
+    #[default]
+    Full,
+    /// The review only (`noctune review`).
+    ReviewOnly,
+    /// The file as it is through the gates and the repair ladder, then approve and apply
+    /// (`noctune repair`).
+    RepairOnly,
+}
+
 /// Knobs of one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineOptions {
@@ -94,8 +107,8 @@ pub struct PipelineOptions {
     pub temperature: f32,
     /// Combined risk-signal score at and above which a change always goes to a human.
     pub high_risk: f32,
-    /// Stop each task after its review (`noctune review`).
-    pub review_only: bool,
+    /// What one pass does.
+    pub pass_kind: PassKind,
 }
 
 impl Default for PipelineOptions {
@@ -108,7 +121,7 @@ impl Default for PipelineOptions {
             max_tokens_code: 1024,
             temperature: 0.2,
             high_risk: 0.5,
-            review_only: false,
+            pass_kind: PassKind::Full,
         }
     }
 }

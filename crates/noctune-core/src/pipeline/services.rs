@@ -38,7 +38,12 @@ pub struct CheckOutcome {
 ///
 /// #[async_trait]
 /// impl Checker for NewlineChecker {
-///     async fn check(&self, _path: &Path, _before: &str, after: &str) -> Result<CheckOutcome> {
+///     async fn check(
+///         &self,
+///         _path: &Path,
+///         _before: Option<&str>,
+///         after: &str,
+///     ) -> Result<CheckOutcome> {
 ///         Ok(CheckOutcome {
 ///             passed: after.ends_with('\n'),
 ///             text: after.to_owned(),
@@ -50,8 +55,9 @@ pub struct CheckOutcome {
 /// ```
 #[async_trait]
 pub trait Checker: Send + Sync {
-    /// Checks `after` (the work copy of `path`, repo-relative) against `before`.
-    async fn check(&self, path: &Path, before: &str, after: &str) -> Result<CheckOutcome>;
+    /// Checks `after` (the work copy of `path`, repo-relative) against `before`: only what the
+    /// change introduced blocks. With `before = None` (`noctune repair`) every finding blocks.
+    async fn check(&self, path: &Path, before: Option<&str>, after: &str) -> Result<CheckOutcome>;
 }
 
 /// Evidence for the draft stage, as `impact.json` and as prompt text.

@@ -17,7 +17,7 @@ use super::draft::draft;
 use super::edit::edit;
 use super::permit::ApplyPermit;
 use super::review::review;
-use super::{Pipeline, transcript};
+use super::{PassKind, Pipeline, transcript};
 use crate::answer::extract_python_block;
 use crate::approval::Approval;
 use crate::error::{Error, Result};
@@ -343,6 +343,11 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
                 && let Ok(outcome) = serde_json::from_slice::<super::CheckOutcome>(&gated)
                 && content_hash(outcome.text.as_bytes()) == current_hash
             {
+                // Killed after the replace, before the state said so.
+                ctx.event(
+                    EventType::Applied,
+                    serde_json::json!({ "pass": ctx.state.pass, "recovered": true }),
+                )?;
                 ctx.save_state(TaskStatus::Running, TaskStage::Done)?;
                 return Ok(PassOutcome::Applied);
             }
@@ -360,12 +365,16 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
         serde_json::json!({ "file": ctx.rel_display(), "pass": ctx.state.pass }),
     )?;
 
+    if ctx.pipeline.options.pass_kind == PassKind::RepairOnly {
+        return repair_pass(ctx, store, control, &source).await;
+    }
+
     // Review.
     let started = Instant::now();
     let review = review(ctx, &source).await?;
     ctx.state.label = Some(review.label);
     finished(ctx, Stage::Review, started)?;
-    if ctx.pipeline.options.review_only {
+    if ctx.pipeline.options.pass_kind == PassKind::ReviewOnly {
         ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
         return Ok(PassOutcome::Reviewed);
     }
@@ -385,7 +394,11 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     if draft.targets.is_empty() {
         ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
         return Ok(PassOutcome::NoChange {
-            why: format!("no usable target ({})", draft.dropped.join("; ")),
+            why: if draft.dropped.is_empty() {
+                "the plan named no target".to_owned()
+            } else {
+                format!("no usable target ({})", draft.dropped.join("; "))
+            },
         });
     }
     if let Some(outcome) = checkpoint(ctx, control)? {
@@ -419,7 +432,7 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     // Gates and repair.
     ctx.save_state(TaskStatus::Running, TaskStage::Gates)?;
     let started = Instant::now();
-    let checked = check(ctx, &source, &edited.work).await?;
+    let checked = check(ctx, Some(&source), &edited.work).await?;
     finished(ctx, Stage::Repair, started)?;
     if !checked.passed {
         return proposed(ctx, "the gates still fail after repair".to_owned());
@@ -441,6 +454,42 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     finished(ctx, Stage::Approve, started)?;
 
     // Apply.
+    ctx.save_state(TaskStatus::Running, TaskStage::Apply)?;
+    apply(ctx, store, &record, &checked.text).await
+}
+
+/// `noctune repair`: the file as it is through the gates and the repair ladder (every finding
+/// blocks), then the usual approve and apply.
+async fn repair_pass(
+    ctx: &mut TaskCtx<'_>,
+    store: &RunStore,
+    control: &Control,
+    source: &str,
+) -> Result<PassOutcome> {
+    ctx.save_state(TaskStatus::Running, TaskStage::Gates)?;
+    let started = Instant::now();
+    let checked = check(ctx, None, source).await?;
+    finished(ctx, Stage::Repair, started)?;
+    if checked.text == source {
+        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+        return Ok(PassOutcome::NoChange {
+            why: if checked.passed {
+                "the file passes the gates".to_owned()
+            } else {
+                "the repair ladder found no fix".to_owned()
+            },
+        });
+    }
+    if !checked.passed {
+        return proposed(ctx, "the gates still fail after repair".to_owned());
+    }
+    if let Some(outcome) = checkpoint(ctx, control)? {
+        return Ok(outcome);
+    }
+    ctx.save_state(TaskStatus::Running, TaskStage::Approve)?;
+    let started = Instant::now();
+    let record = approve(ctx, source, &checked.text).await?;
+    finished(ctx, Stage::Approve, started)?;
     ctx.save_state(TaskStatus::Running, TaskStage::Apply)?;
     apply(ctx, store, &record, &checked.text).await
 }
@@ -565,7 +614,13 @@ async fn apply(
                 serde_json::json!({ "pass": ctx.state.pass, "backup": backup }),
             )?;
         }
-        ApplyOutcome::AlreadyApplied => {}
+        ApplyOutcome::AlreadyApplied => {
+            // Killed after the replace, before the `applied` event.
+            ctx.event(
+                EventType::Applied,
+                serde_json::json!({ "pass": ctx.state.pass, "recovered": true }),
+            )?;
+        }
         ApplyOutcome::Conflict { expected, found } => {
             keep(ctx)?;
             ctx.save_state(TaskStatus::Conflict, TaskStage::Done)?;

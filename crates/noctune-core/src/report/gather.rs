@@ -103,6 +103,27 @@ fn unified(symbol: &str, before: Option<&str>, after: Option<&str>) -> String {
         .to_string()
 }
 
+/// The diagnostics that block a change (the ones it introduced), one line each.
+fn blocking(report: &crate::gate::GateReport) -> String {
+    let mut text = format!("{}: {}\n", report.gate, report.summary);
+    for d in report.diagnostics.iter().filter(|d| d.introduced) {
+        let at = d
+            .location
+            .map(|l| format!("{}:{}", l.line, l.column))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "  {at} {} {}{}\n",
+            d.code.as_deref().unwrap_or("-"),
+            d.message,
+            d.symbol
+                .as_ref()
+                .map(|s| format!(" (in `{s}`)"))
+                .unwrap_or_default()
+        ));
+    }
+    text
+}
+
 /// Reads everything the report shows.
 pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
     let run = store.read(run_id)?;
@@ -156,7 +177,10 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
                 text.push_str(&String::from_utf8_lossy(&parse));
             }
             if let Some(ruff) = read(artifacts::GATE_RUFF_ERROR)? {
-                text.push_str(&String::from_utf8_lossy(&ruff));
+                match serde_json::from_slice::<crate::gate::GateReport>(&ruff) {
+                    Ok(report) => text.push_str(&blocking(&report)),
+                    Err(_) => text.push_str(&String::from_utf8_lossy(&ruff)),
+                }
             }
             gate_errors = Some(text);
         }

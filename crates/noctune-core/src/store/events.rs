@@ -28,6 +28,10 @@ struct Inner {
 impl EventLog {
     /// Opens (or creates) the log and finds the next `idx`. A torn last line (a crash in the
     /// middle of an append) is cut off, so the log stays one JSON object per line.
+    ///
+    /// The scan and the cut hold the log's OS lock, the one [`EventLog::append`] holds: a line
+    /// another process is appending at that moment (the worker, while the CLI records a
+    /// decision) is waited for, not mistaken for a torn line and cut.
     pub fn open(path: &Path) -> Result<Self> {
         let mut file = OpenOptions::new()
             .read(true)
@@ -35,10 +39,26 @@ impl EventLog {
             .create(true)
             .open(path)
             .map_err(|err| Error::io("open", path, err))?;
+        file.lock().map_err(|err| Error::io("lock", path, err))?;
+        let scanned = Self::scan_and_cut(&mut file, path);
+        let _ = file.unlock();
+        let last_idx = scanned?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            inner: Mutex::new(Inner {
+                file,
+                next_idx: last_idx + 1,
+            }),
+        })
+    }
+
+    /// Reads the log from the start, cuts a torn last line, and returns the last `idx`.
+    /// The caller holds the log's lock.
+    fn scan_and_cut(file: &mut File, path: &Path) -> Result<u64> {
         let mut last_idx = 0;
         let mut good_len = 0u64;
         {
-            let mut reader = BufReader::new(&mut file);
+            let mut reader = BufReader::new(&mut *file);
             reader
                 .seek(SeekFrom::Start(0))
                 .map_err(|err| Error::io("read", path, err))?;
@@ -75,13 +95,7 @@ impl EventLog {
             file.set_len(good_len)
                 .map_err(|err| Error::io("truncate", path, err))?;
         }
-        Ok(Self {
-            path: path.to_path_buf(),
-            inner: Mutex::new(Inner {
-                file,
-                next_idx: last_idx + 1,
-            }),
-        })
+        Ok(last_idx)
     }
 
     /// Appends one event and makes it durable; returns it with its `idx`.
@@ -323,6 +337,41 @@ mod tests {
             .map(|e| e.idx)
             .collect();
         assert_eq!(idx, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn opening_while_another_process_appends_waits_for_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let log = EventLog::open(&path).unwrap();
+        log.append(EventType::RunCreated, None, serde_json::json!({}))
+            .unwrap();
+        // The worker is in the middle of an append: it holds the lock, half its line is out.
+        let mut worker = OpenOptions::new().append(true).open(&path).unwrap();
+        worker.lock().unwrap();
+        let event = Event {
+            idx: 2,
+            ts: Timestamp::now(),
+            event_type: EventType::Applied,
+            task_id: None,
+            payload: serde_json::json!({}),
+        };
+        let line = format!("{}\n", serde_json::to_string(&event).unwrap());
+        let (head, tail) = line.split_at(12);
+        worker.write_all(head.as_bytes()).unwrap();
+        // The CLI opens the log to record a decision meanwhile.
+        let cli_path = path.clone();
+        let cli = std::thread::spawn(move || EventLog::open(&cli_path).unwrap().next_idx());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        worker.write_all(tail.as_bytes()).unwrap();
+        worker.unlock().unwrap();
+        assert_eq!(cli.join().unwrap(), 3, "the worker's line was not cut");
+        let idx: Vec<u64> = read_events(&path, 0, 10)
+            .unwrap()
+            .iter()
+            .map(|e| e.idx)
+            .collect();
+        assert_eq!(idx, vec![1, 2]);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! A real server on `127.0.0.1:0` that speaks `POST /v1/chat/completions` (plain JSON and SSE),
 //! llama.cpp's `GET /props`, `POST /tokenize` and `GET /health`. Each chat request takes the next
-//! [`Reply`] of the script; replies control the bytes on the wire, chunk by chunk, so tests can
-//! produce awkward chunking and faults (a loading model, 5xx, a stall, a disconnect mid-stream, a
-//! malformed chunk). Every request received is recorded for assertions.
+//! [`Reply`] of the script, or the one a responder function picks from the request's content
+//! ([`FakeServer::start_responder`]); replies control the bytes on the wire, chunk by chunk, so
+//! tests can produce awkward chunking and faults (a loading model, 5xx, a stall, a disconnect
+//! mid-stream, a malformed chunk). Every request received is recorded for assertions.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -26,4 +27,4 @@ mod reply;
 mod server;
 
 pub use reply::{Part, Reply, chunk, sse_event};
-pub use server::{FakeOptions, FakeServer, RecordedRequest};
+pub use server::{FakeOptions, FakeServer, RecordedRequest, Responder};

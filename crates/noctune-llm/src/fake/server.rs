@@ -46,10 +46,44 @@ pub struct RecordedRequest {
     pub body: Value,
 }
 
+/// Answers a chat request by its content (see [`FakeServer::start_responder`]).
+pub type Responder = Box<dyn Fn(&RecordedRequest) -> Reply + Send + Sync>;
+
+impl RecordedRequest {
+    /// The `response_format.json_schema.name` of a structured chat request
+    /// (`ReviewAnswer`, `DraftPlan`, ...).
+    pub fn schema_name(&self) -> Option<&str> {
+        self.body
+            .pointer("/response_format/json_schema/name")
+            .and_then(Value::as_str)
+    }
+
+    /// Whether the request carries a GBNF `grammar` (a code answer).
+    pub fn has_grammar(&self) -> bool {
+        self.body.get("grammar").is_some()
+    }
+
+    /// The `content` of every message, joined by blank lines.
+    pub fn prompt_text(&self) -> String {
+        self.body
+            .get("messages")
+            .and_then(Value::as_array)
+            .map(|messages| {
+                messages
+                    .iter()
+                    .filter_map(|m| m.get("content").and_then(Value::as_str))
+                    .collect::<Vec<_>>()
+                    .join("\n\n")
+            })
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Default)]
 struct ServerState {
     options: FakeOptions,
     script: Mutex<VecDeque<Reply>>,
+    responder: Option<Responder>,
     requests: Mutex<Vec<RecordedRequest>>,
     side_requests: AtomicUsize,
 }
@@ -84,14 +118,57 @@ impl FakeServer {
     /// # Panics
     ///
     /// When no port on 127.0.0.1 can be bound (a test setup failure).
-    #[allow(clippy::expect_used)]
     pub async fn start_with(options: FakeOptions, script: impl IntoIterator<Item = Reply>) -> Self {
-        let state = Arc::new(ServerState {
+        Self::serve(ServerState {
             options,
             script: Mutex::new(script.into_iter().collect()),
-            requests: Mutex::new(Vec::new()),
-            side_requests: AtomicUsize::new(0),
-        });
+            ..ServerState::default()
+        })
+        .await
+    }
+
+    /// Starts a server that answers every chat request with `responder(request)`, for tests
+    /// where the number and order of calls is not known in advance (a run resumed after a
+    /// crash asks only for what is missing). The request is recorded before the responder
+    /// sees it; the fault options of [`FakeOptions`] apply first, as with a script.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use noctune_core::{ChatRequest, LlmClient};
+    /// use noctune_core::config::LlmSettings;
+    /// use noctune_llm::OpenAiClient;
+    /// use noctune_llm::fake::{FakeOptions, FakeServer, Reply};
+    ///
+    /// let server = FakeServer::start_responder(FakeOptions::default(), |request| {
+    ///     let asked = request.body["messages"][0]["content"].as_str().unwrap_or("");
+    ///     Reply::answer(format!("you said: {asked}"))
+    /// })
+    /// .await;
+    /// let settings = LlmSettings { base_url: server.url(), ..LlmSettings::default() };
+    /// let client = OpenAiClient::new(settings).unwrap();
+    /// let answer = client.chat(&ChatRequest::user("hi")).await.unwrap();
+    /// assert_eq!(answer.content, "you said: hi");
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When no port on 127.0.0.1 can be bound (a test setup failure).
+    pub async fn start_responder(
+        options: FakeOptions,
+        responder: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::serve(ServerState {
+            options,
+            responder: Some(Box::new(responder)),
+            ..ServerState::default()
+        })
+        .await
+    }
+
+    #[allow(clippy::expect_used)]
+    async fn serve(state: ServerState) -> Self {
+        let state = Arc::new(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0 for the fake LLM server");
@@ -171,12 +248,13 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
         .await
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    lock(&state.requests).push(RecordedRequest {
+    let recorded = RecordedRequest {
         method: method.clone(),
         path: path.clone(),
         headers,
         body: body.clone(),
-    });
+    };
+    lock(&state.requests).push(recorded.clone());
     let options = &state.options;
     if matches!(path.as_str(), "/props" | "/tokenize")
         && state.side_requests.fetch_add(1, Ordering::SeqCst) < options.loading_side_requests
@@ -202,12 +280,13 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
             let tokens = vec![0; content.len().div_ceil(4)];
             axum::Json(json!({"tokens": tokens})).into_response()
         }
-        ("POST", "/v1/chat/completions" | "/chat/completions") => chat(&state, &body).await,
+        ("POST", "/v1/chat/completions" | "/chat/completions") => chat(&state, &recorded).await,
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-async fn chat(state: &ServerState, body: &Value) -> Response {
+async fn chat(state: &ServerState, request: &RecordedRequest) -> Response {
+    let body = &request.body;
     let options = &state.options;
     let format = body
         .pointer("/response_format/type")
@@ -221,7 +300,10 @@ async fn chat(state: &ServerState, body: &Value) -> Response {
     if options.reject_grammar && body.get("grammar").is_some() {
         return rejection("Unrecognized request argument supplied: grammar");
     }
-    let next = lock(&state.script).pop_front();
+    let next = match &state.responder {
+        Some(responder) => Some(responder(request)),
+        None => lock(&state.script).pop_front(),
+    };
     let Some(reply) = next else {
         return rejection("fake server: the script has no reply left");
     };

@@ -1,0 +1,102 @@
+//! `noctune run --max-files 1` on a tiny file with the real local model (Qwen2.5-Coder 0.5B on
+//! llama.cpp, started by `scripts/test`). What a small model answers varies; the invariants do
+//! not: the run completes, the file still parses, the artifacts and the report exist.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::{noctune_with_env, text};
+
+const FILE: &str = "def mean(values):\n    total = 0\n    for v in values:\n        total = total + v\n    return total / len(values)\n";
+
+fn model_url() -> String {
+    std::env::var("NOCTUNE_TEST_LLM_URL").unwrap_or_else(|_| {
+        panic!("NOCTUNE_TEST_LLM_URL is not set: run scripts/test (it starts the local model)")
+    })
+}
+
+fn parses(path: &Path) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(path)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_real_model_run_keeps_every_invariant() {
+    let url = model_url();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("noctune.toml"),
+        "allow_apply = true\nmax_passes = 1\n[llm]\nmax_tokens = 200\ntemperature = 0.0\ntimeout_s = 300\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("stats.py"), FILE).unwrap();
+    std::fs::write(root.join("zz_untouched.py"), "X = 1\n").unwrap();
+
+    let started = Instant::now();
+    let output = noctune_with_env(
+        root,
+        &[
+            "run",
+            "--yes",
+            "--max-files",
+            "1",
+            "--run-id",
+            "e2e",
+            "--output-format",
+            "json",
+        ],
+        &[("NOCTUNE_BASE_URL", &url)],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "exit {:?}\n{stdout}\n{stderr}",
+        output.status.code()
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["status"], "completed", "{stdout}\n{stderr}");
+    let summary = &json["summary"];
+    let total: u64 = [
+        "applied",
+        "proposed",
+        "waiting",
+        "unchanged",
+        "conflicts",
+        "failed",
+    ]
+    .iter()
+    .map(|k| summary[k].as_u64().unwrap())
+    .sum();
+    assert_eq!(total, 1, "--max-files 1: {summary}");
+    assert_eq!(summary["failed"], 0, "{stdout}\n{stderr}");
+
+    // The file is either untouched or a whole version that parses; the other file untouched.
+    let after = std::fs::read_to_string(root.join("stats.py")).unwrap();
+    assert!(parses(&root.join("stats.py")), "broken file:\n{after}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("zz_untouched.py")).unwrap(),
+        "X = 1\n"
+    );
+    let run = root.join(".noctune_cache/runs/e2e");
+    let task = noctune_core::TaskId::for_path(Path::new("stats.py"));
+    let artifacts = run.join("artifacts").join(task.as_str());
+    assert!(artifacts.join("review.md").is_file());
+    assert!(artifacts.join("llm_review_p1.jsonl").is_file());
+    if after != FILE {
+        assert_eq!(summary["applied"], 1);
+        assert!(run.join(format!("backups/{task}/p1/stats.py")).is_file());
+    }
+    assert!(run.join("report.md").is_file());
+    assert!(run.join("report.html").is_file());
+    let report = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(report.contains("stats.py"), "{report}");
+    eprintln!(
+        "e2e run took {:.1} s; outcome {summary}",
+        started.elapsed().as_secs_f64()
+    );
+}
