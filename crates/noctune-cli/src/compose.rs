@@ -242,6 +242,7 @@ pub async fn pipeline(
             max_tokens_structured: settings.llm.max_tokens.min(512),
             temperature: settings.llm.temperature,
             pass_kind,
+            budgets: settings.budgets,
             ..PipelineOptions::default()
         },
     })

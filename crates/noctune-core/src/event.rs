@@ -58,6 +58,8 @@ pub enum EventType {
     GuidanceAdded,
     /// A model call finished.
     LlmCall,
+    /// A token or time budget ran out.
+    BudgetExceeded,
 }
 
 /// One event.

@@ -180,7 +180,7 @@ async fn drive_run(
             let mut out = anstream::stdout().lock();
             writeln!(
                 out,
-                "{} run {} ({status}): {} files — {} applied, {} proposed, {} waiting for approval, {} unchanged, {} conflicts, {} failed",
+                "{} run {} ({status}): {} files — {} applied, {} proposed, {} waiting for approval, {} unchanged, {} conflicts, {} failed, {} set aside",
                 "done".green().bold(),
                 run_id,
                 files.len(),
@@ -189,7 +189,8 @@ async fn drive_run(
                 summary.waiting,
                 summary.unchanged,
                 summary.conflicts,
-                summary.failed
+                summary.failed,
+                summary.set_aside
             )?;
             writeln!(out, "report: {}", html.display())?;
             writeln!(out, "        {}", md.display())?;
@@ -203,7 +204,8 @@ async fn drive_run(
     }
     // 0: every file ended applied or unchanged (or the run was stopped on request);
     // 1: something needs a look (rejected, queued, conflict, failed).
-    let needs_look = summary.proposed + summary.waiting + summary.conflicts + summary.failed;
+    let needs_look =
+        summary.proposed + summary.waiting + summary.conflicts + summary.failed + summary.set_aside;
     Ok(match status {
         RunStatus::Stopped => ExitStatus::Success,
         RunStatus::Completed if needs_look == 0 => ExitStatus::Success,

@@ -33,6 +33,23 @@ pub struct Options {
     pub policy_packs: Option<BTreeMap<String, PolicyPackOptions>>,
     /// `[tool.noctune.index]`.
     pub index: Option<IndexOptions>,
+    /// `[tool.noctune.budgets]`.
+    pub budgets: Option<BudgetOptions>,
+}
+
+/// `[tool.noctune.budgets]`: limits that pause work with its state saved (never mid-write).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetOptions {
+    /// Model tokens (prompt + answer) one run may use before it stops (resumable).
+    pub run_tokens: Option<u64>,
+    /// Wall-clock minutes one `noctune run` invocation may take before the run stops
+    /// (resumable).
+    pub run_minutes: Option<u64>,
+    /// Model tokens one file may use in a run before it is set aside for a later resume.
+    pub file_tokens: Option<u64>,
+    /// Wall-clock minutes one file may take before it is set aside for a later resume.
+    pub file_minutes: Option<u64>,
 }
 
 /// `[tool.noctune.llm]`: the model endpoint and how to talk to it.

@@ -83,6 +83,19 @@ impl Default for IndexSettings {
     }
 }
 
+/// Token and wall-clock budgets; `None` is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Budgets {
+    /// Tokens per run.
+    pub run_tokens: Option<u64>,
+    /// Wall-clock time per run.
+    pub run_time: Option<Duration>,
+    /// Tokens per file.
+    pub file_tokens: Option<u64>,
+    /// Wall-clock time per file.
+    pub file_time: Option<Duration>,
+}
+
 /// The whole resolved configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -114,6 +127,8 @@ pub struct Settings {
     pub policy_packs: BTreeMap<String, PolicyPackOptions>,
     /// Index settings.
     pub index: IndexSettings,
+    /// Budgets.
+    pub budgets: Budgets,
 }
 
 impl Settings {
@@ -241,6 +256,29 @@ impl Settings {
                 .unwrap_or(defaults.search_cache_bytes),
         };
 
+        let budget_options = options.budgets.unwrap_or_default();
+        for (key, value) in [
+            ("run_tokens", budget_options.run_tokens),
+            ("run_minutes", budget_options.run_minutes),
+            ("file_tokens", budget_options.file_tokens),
+            ("file_minutes", budget_options.file_minutes),
+        ] {
+            if value == Some(0) {
+                return Err(err(
+                    &format!("budgets.{key}"),
+                    "expected a number above 0 (leave the key out for no limit), found 0"
+                        .to_owned(),
+                ));
+            }
+        }
+        let minutes = |m: Option<u64>| m.map(|m| Duration::from_secs(m * 60));
+        let budgets = Budgets {
+            run_tokens: budget_options.run_tokens,
+            run_time: minutes(budget_options.run_minutes),
+            file_tokens: budget_options.file_tokens,
+            file_time: minutes(budget_options.file_minutes),
+        };
+
         Ok(Self {
             root,
             source,
@@ -256,6 +294,7 @@ impl Settings {
             stages,
             policy_packs,
             index,
+            budgets,
         })
     }
 }

@@ -215,6 +215,9 @@ fn bad_values_are_explained() {
         Some("policy_packs.x.auto_approve.max_risk")
     );
 
+    let err = load_err(&[(CONFIG_FILE, "[budgets]\nfile_tokens = 0\n")], &no_env());
+    assert_eq!(err.key.as_deref(), Some("budgets.file_tokens"));
+
     let err = load_err(&[(CONFIG_FILE, "[stages]\nlint = \"big\"\n")], &no_env());
     assert_eq!(err.key.as_deref(), Some("stages.lint"));
 }

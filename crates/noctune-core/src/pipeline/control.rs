@@ -2,8 +2,11 @@
 //! (Ctrl+C handler, progress display).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::Budgets;
 
 /// What the human chose at a pause.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,13 +25,43 @@ pub enum PauseAction {
 pub type PauseHandler = Arc<dyn Fn(&Path) -> PauseAction + Send + Sync>;
 
 /// The run's switches and counters.
-#[derive(Default)]
 pub struct Control {
     stop: AtomicBool,
+    stop_reason: Mutex<Option<String>>,
     pause: AtomicBool,
     handler: Option<PauseHandler>,
     completion_tokens: AtomicU64,
     llm_ms: AtomicU64,
+    run_tokens: AtomicU64,
+    run_started: Instant,
+    file_tokens: AtomicU64,
+    file_started: Mutex<Instant>,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self {
+            stop: AtomicBool::new(false),
+            stop_reason: Mutex::new(None),
+            pause: AtomicBool::new(false),
+            handler: None,
+            completion_tokens: AtomicU64::new(0),
+            llm_ms: AtomicU64::new(0),
+            run_tokens: AtomicU64::new(0),
+            run_started: Instant::now(),
+            file_tokens: AtomicU64::new(0),
+            file_started: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+/// A budget that ran out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BudgetExceeded {
+    /// The run's budget: the run stops (resumable).
+    Run(String),
+    /// The current file's budget: the file is set aside until the next resume.
+    File(String),
 }
 
 impl std::fmt::Debug for Control {
@@ -98,11 +131,93 @@ impl Control {
         }
     }
 
-    /// Adds a model call's answer tokens and time to the live counters.
-    pub fn record_call(&self, completion_tokens: u32, elapsed_ms: u64) {
+    /// Adds a model call's tokens and time to the live counters.
+    pub fn record_call(&self, prompt_tokens: u32, completion_tokens: u32, elapsed_ms: u64) {
+        let completion = u64::from(completion_tokens);
+        let total = u64::from(prompt_tokens) + completion;
         self.completion_tokens
-            .fetch_add(u64::from(completion_tokens), Ordering::Relaxed);
+            .fetch_add(completion, Ordering::Relaxed);
         self.llm_ms.fetch_add(elapsed_ms, Ordering::Relaxed);
+        self.run_tokens.fetch_add(total, Ordering::Relaxed);
+        self.file_tokens.fetch_add(total, Ordering::Relaxed);
+    }
+
+    /// Counts tokens an earlier session of the same run used against the run budget.
+    pub fn add_prior_tokens(&self, tokens: u64) {
+        self.run_tokens.fetch_add(tokens, Ordering::Relaxed);
+    }
+
+    /// Starts the per-file counters for the next file.
+    pub fn begin_file(&self) {
+        self.file_tokens.store(0, Ordering::Relaxed);
+        *self
+            .file_started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+    }
+
+    /// The first budget that ran out, if any (run budgets first).
+    pub fn budget_exceeded(&self, budgets: &Budgets) -> Option<BudgetExceeded> {
+        let run_tokens = self.run_tokens.load(Ordering::Relaxed);
+        if let Some(limit) = budgets.run_tokens
+            && run_tokens >= limit
+        {
+            return Some(BudgetExceeded::Run(format!(
+                "run token budget: {run_tokens} >= {limit}"
+            )));
+        }
+        if let Some(limit) = budgets.run_time
+            && self.run_started.elapsed() >= limit
+        {
+            return Some(BudgetExceeded::Run(format!(
+                "run time budget: {} min",
+                limit.as_secs() / 60
+            )));
+        }
+        let file_tokens = self.file_tokens.load(Ordering::Relaxed);
+        if let Some(limit) = budgets.file_tokens
+            && file_tokens >= limit
+        {
+            return Some(BudgetExceeded::File(format!(
+                "file token budget: {file_tokens} >= {limit}"
+            )));
+        }
+        let file_elapsed = self
+            .file_started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .elapsed();
+        if let Some(limit) = budgets.file_time
+            && file_elapsed >= limit
+        {
+            return Some(BudgetExceeded::File(format!(
+                "file time budget: {} min",
+                limit.as_secs() / 60
+            )));
+        }
+        None
+    }
+
+    /// Stops the run at the next safe point, saying why.
+    pub fn stop_because(&self, reason: String) {
+        *self
+            .stop_reason
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reason);
+        self.request_stop();
+    }
+
+    /// Why the run was stopped, when it was not a human's Ctrl+C.
+    pub fn stop_reason(&self) -> Option<String> {
+        self.stop_reason
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Time since the run started in this process.
+    pub fn elapsed(&self) -> Duration {
+        self.run_started.elapsed()
     }
 
     /// Answer tokens per second of model time so far.
@@ -134,6 +249,29 @@ mod tests {
         assert_eq!(control.checkpoint(file), Checkpoint::Continue(None));
         control.request_stop();
         assert_eq!(control.checkpoint(file), Checkpoint::Stop);
+    }
+
+    #[test]
+    fn budgets_run_first_then_file_and_reset_per_file() {
+        let control = Control::default();
+        let budgets = Budgets {
+            run_tokens: Some(1_000),
+            file_tokens: Some(100),
+            ..Budgets::default()
+        };
+        assert_eq!(control.budget_exceeded(&budgets), None);
+        control.record_call(80, 30, 10);
+        assert!(matches!(
+            control.budget_exceeded(&budgets),
+            Some(BudgetExceeded::File(_))
+        ));
+        control.begin_file();
+        assert_eq!(control.budget_exceeded(&budgets), None);
+        control.record_call(900, 0, 10);
+        assert!(matches!(
+            control.budget_exceeded(&budgets),
+            Some(BudgetExceeded::Run(_))
+        ));
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod transcript;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use control::{Checkpoint, Control, PauseAction, PauseHandler};
+pub use control::{BudgetExceeded, Checkpoint, Control, PauseAction, PauseHandler};
 pub use run_loop::{Progress, RunSummary, drive};
 pub use services::{CheckOutcome, Checker, EvidenceReport, EvidenceSource};
 pub use task::{PassOutcome, run_pass};
@@ -109,6 +109,8 @@ pub struct PipelineOptions {
     pub high_risk: f32,
     /// What one pass does.
     pub pass_kind: PassKind,
+    /// Token and wall-clock budgets.
+    pub budgets: crate::config::Budgets,
 }
 
 impl Default for PipelineOptions {
@@ -122,6 +124,7 @@ impl Default for PipelineOptions {
             temperature: 0.2,
             high_risk: 0.5,
             pass_kind: PassKind::Full,
+            budgets: crate::config::Budgets::default(),
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct RunSummary {
     pub conflicts: usize,
     /// Files that failed.
     pub failed: usize,
+    /// Files set aside because their budget ran out (a resume takes them up again).
+    pub set_aside: usize,
 }
 
 fn is_final(state: &TaskState, policy: ResumePolicy) -> bool {
@@ -66,6 +68,17 @@ pub async fn drive(
     on_progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<RunSummary> {
     run.set_status(RunStatus::Running, None)?;
+    // The run's token budget counts what earlier sessions of this run used.
+    let prior: u64 = store
+        .events(run.id(), 0, usize::MAX)?
+        .iter()
+        .filter(|e| e.event_type == EventType::LlmCall)
+        .map(|e| {
+            e.payload["prompt_tokens"].as_u64().unwrap_or(0)
+                + e.payload["completion_tokens"].as_u64().unwrap_or(0)
+        })
+        .sum();
+    control.add_prior_tokens(prior);
     let policy = run.record().resume_policy;
     let total = files.len();
     let mut summary = RunSummary::default();
@@ -89,6 +102,7 @@ pub async fn drive(
             state.error = None;
         }
         let display = file.to_string_lossy().into_owned();
+        control.begin_file();
         loop {
             if is_final(&state, policy) {
                 break;
@@ -153,6 +167,10 @@ pub async fn drive(
                     break;
                 }
                 PassOutcome::Proposed { .. } | PassOutcome::Conflict => break,
+                PassOutcome::SetAside { .. } => {
+                    summary.set_aside += 1;
+                    break;
+                }
                 PassOutcome::WaitingApproval(_) => break,
             }
         }
@@ -182,7 +200,7 @@ pub async fn drive(
     }
 
     if control.stop_requested() {
-        run.set_status(RunStatus::Stopped, None)?;
+        run.set_status(RunStatus::Stopped, control.stop_reason())?;
     } else {
         run.update(|r| r.status = RunStatus::Completed)?;
         run.event(

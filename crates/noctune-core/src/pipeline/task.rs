@@ -12,7 +12,7 @@ use super::apply::{ApplyOutcome, Change, apply_change, resolve_in_root};
 use super::approve::{ApprovalRecord, approve};
 use super::artifacts;
 use super::check::check;
-use super::control::{Checkpoint, Control};
+use super::control::{BudgetExceeded, Checkpoint, Control};
 use super::draft::draft;
 use super::edit::edit;
 use super::permit::ApplyPermit;
@@ -159,7 +159,7 @@ impl<'a> TaskCtx<'a> {
             .unwrap_or_default();
         let elapsed_ms = started.elapsed().as_millis() as u64;
         self.control
-            .record_call(usage.completion_tokens, elapsed_ms);
+            .record_call(usage.prompt_tokens, usage.completion_tokens, elapsed_ms);
         self.event(
             EventType::LlmCall,
             serde_json::json!({
@@ -267,6 +267,11 @@ pub enum PassOutcome {
     Conflict,
     /// The human skipped the file at a pause.
     Skipped,
+    /// The file's budget ran out; a resume takes it up again.
+    SetAside {
+        /// Which budget.
+        why: String,
+    },
     /// `review` only: the review is written, nothing else was asked.
     Reviewed,
 }
@@ -300,8 +305,28 @@ fn stopped() -> Error {
     Error::Refused("stop requested".to_owned())
 }
 
-/// A safe point: honours a stop or a pause (guidance is kept for the next prompts).
+/// A safe point: honours budgets, a stop or a pause (guidance is kept for the next prompts).
 fn checkpoint(ctx: &mut TaskCtx<'_>, control: &Control) -> Result<Option<PassOutcome>> {
+    match control.budget_exceeded(&ctx.pipeline.options.budgets) {
+        Some(BudgetExceeded::Run(why)) => {
+            ctx.event(
+                EventType::BudgetExceeded,
+                serde_json::json!({ "budget": why }),
+            )?;
+            control.stop_because(why);
+            return Err(stopped());
+        }
+        Some(BudgetExceeded::File(why)) => {
+            ctx.event(
+                EventType::BudgetExceeded,
+                serde_json::json!({ "budget": why }),
+            )?;
+            // Not final: the next resume takes the file up again where it stopped.
+            ctx.save_state(TaskStatus::Pending, ctx.state.stage)?;
+            return Ok(Some(PassOutcome::SetAside { why }));
+        }
+        None => {}
+    }
     match control.checkpoint(&ctx.rel) {
         Checkpoint::Continue(None) => Ok(None),
         Checkpoint::Continue(Some(guidance)) => {
