@@ -2,4 +2,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod demo_repo;
+mod edit_answer;
 mod run_store_processes;

@@ -201,7 +201,10 @@ mod tests {
                 ],
             ),
             (Stage::Repair, &["path", "kind", "symbol", "code", "errors"]),
-            (Stage::Approve, &["path", "changes", "signals"]),
+            (
+                Stage::Approve,
+                &["path", "changes", "signals", "pack_guidance"],
+            ),
         ];
         for (stage, keys) in cases {
             let values: Vec<(&str, &str)> = keys.iter().map(|k| (*k, "VALUE")).collect();

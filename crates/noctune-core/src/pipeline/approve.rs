@@ -184,6 +184,7 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
                 ("path", &path),
                 ("changes", &render_changes(&change.changes)),
                 ("signals", &render_signals(&change.signals)),
+                ("pack_guidance", &ctx.pack_guidance(Stage::Approve)),
             ])?;
             let answer: ApproveAnswer = ctx.ask_structured(Stage::Approve, prompt).await?;
             ApproverVerdict {

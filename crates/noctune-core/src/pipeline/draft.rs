@@ -80,6 +80,37 @@ pub fn resolve_symbol<'a>(outline: &'a Outline, name: &str) -> Option<&'a Symbol
     })
 }
 
+/// The largest symbol (in estimated tokens) one edit can rewrite: its new code must fit the
+/// answer (`max_tokens` for code), and the edit prompt shows it twice (code and draft) within
+/// the context.
+pub fn max_symbol_tokens(options: &super::PipelineOptions) -> u32 {
+    let context = options
+        .context_tokens
+        .saturating_sub(options.max_tokens_code)
+        .saturating_sub(super::task::SYSTEM_OVERHEAD)
+        .saturating_sub(EDIT_TEMPLATE_TOKENS)
+        / 2;
+    context.min(options.max_tokens_code * 9 / 10)
+}
+
+/// A generous bound on the edit template's own tokens (without the code it shows).
+const EDIT_TEMPLATE_TOKENS: u32 = 400;
+
+/// The symbols an edit can rewrite within the budgets: the only ones a plan may name.
+pub fn editable(outline: &Outline, source: &str, options: &super::PipelineOptions) -> Outline {
+    let max = max_symbol_tokens(options);
+    Outline {
+        symbols: outline
+            .symbols
+            .iter()
+            .filter(|s| estimate_tokens(&source[s.start_byte..s.end_byte]) <= max)
+            .cloned()
+            .collect(),
+        imports: outline.imports.clone(),
+        has_syntax_errors: outline.has_syntax_errors,
+    }
+}
+
 /// The symbol list shown to the model: one line per symbol.
 pub fn symbol_list(outline: &Outline) -> String {
     let mut text = String::new();
@@ -122,6 +153,37 @@ pub fn plan_schema(outline: &Outline) -> serde_json::Value {
     })
 }
 
+/// The symbols to list within `budget` tokens: `first` (by name) before the rest, each in file
+/// order.
+fn list_within(outline: &Outline, first: &[String], budget: u32) -> Outline {
+    if estimate_tokens(&symbol_list(outline)) <= budget {
+        return outline.clone();
+    }
+    let (named, rest): (Vec<_>, Vec<_>) = outline
+        .symbols
+        .iter()
+        .partition(|s| first.contains(&s.name));
+    let mut kept = Outline {
+        symbols: Vec::new(),
+        imports: outline.imports.clone(),
+        has_syntax_errors: outline.has_syntax_errors,
+    };
+    let mut used = 0;
+    for symbol in named.into_iter().chain(rest) {
+        let line = estimate_tokens(&symbol_list(&Outline {
+            symbols: vec![symbol.clone()],
+            ..Outline::default()
+        }));
+        if used + line > budget {
+            continue;
+        }
+        used += line;
+        kept.symbols.push(symbol.clone());
+    }
+    kept.symbols.sort_by_key(|s| s.start_byte);
+    kept
+}
+
 /// Definitions whose name the review mentions: the candidates evidence is gathered for.
 fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
     let words: std::collections::BTreeSet<&str> = review
@@ -146,11 +208,21 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         ctx.stage_reused(Stage::Draft, artifacts::DRAFT)?;
         return Ok(draft);
     }
-    let outline = ctx.pipeline.editor.outline(source)?;
+    let all = ctx.pipeline.editor.outline(source)?;
+    // Only symbols an edit can rewrite within the budgets may be planned.
+    let outline = editable(&all, source, &ctx.pipeline.options);
     if outline.symbols.is_empty() {
         let draft = Draft {
             targets: Vec::new(),
-            dropped: vec!["the file has no symbols to edit".to_owned()],
+            dropped: vec![if all.symbols.is_empty() {
+                "the file has no symbols to edit".to_owned()
+            } else {
+                format!(
+                    "every symbol is larger than {} tokens, the most one edit can rewrite \
+                     (raise llm.max_tokens to allow larger ones)",
+                    max_symbol_tokens(&ctx.pipeline.options)
+                )
+            }],
         };
         ctx.write_artifact(
             artifacts::DRAFT,
@@ -159,10 +231,29 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         return Ok(draft);
     }
     let path = ctx.rel_display();
-    let symbols = symbol_list(&outline);
     let guidance = ctx.guidance();
     let pack_guidance = ctx.pack_guidance(Stage::Draft);
     let template = ctx.pipeline.prompts.load(Stage::Draft)?;
+    let options = &ctx.pipeline.options;
+
+    // The symbol list gets at most half of what the prompt leaves: the symbols the review
+    // names first, then the others in file order.
+    let without = template.render(&[
+        ("path", &path),
+        ("review", &review.text),
+        ("symbols", ""),
+        ("evidence", ""),
+        ("pack_guidance", &pack_guidance),
+        ("guidance", &guidance),
+    ])?;
+    let room = options
+        .context_tokens
+        .saturating_sub(estimate_tokens(&without))
+        .saturating_sub(options.max_tokens_structured)
+        .saturating_sub(super::task::SYSTEM_OVERHEAD)
+        / 2;
+    let outline = list_within(&outline, &mentioned(&outline, &review.text), room);
+    let symbols = symbol_list(&outline);
 
     // Evidence gets what the prompt leaves of the context, at most a third of it.
     let bare = template.render(&[
@@ -173,7 +264,6 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         ("pack_guidance", &pack_guidance),
         ("guidance", &guidance),
     ])?;
-    let options = &ctx.pipeline.options;
     let left = options
         .context_tokens
         .saturating_sub(estimate_tokens(&bare))
@@ -247,4 +337,70 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
     let json = serde_json::to_vec_pretty(&draft).unwrap_or_default();
     ctx.write_artifact(artifacts::DRAFT, &json)?;
     Ok(draft)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::symbol::SymbolKind;
+
+    fn symbol(name: &str, start_byte: usize, end_byte: usize) -> Symbol {
+        Symbol {
+            name: name.into(),
+            kind: SymbolKind::Function,
+            start_byte,
+            end_byte,
+            start_line: 1,
+            end_line: 1,
+            signature: None,
+            docstring: None,
+        }
+    }
+
+    #[test]
+    fn the_list_keeps_named_symbols_first_within_the_budget() {
+        let outline = Outline {
+            symbols: (0..50)
+                .map(|i| symbol(&format!("function_number_{i}"), i, i + 1))
+                .collect(),
+            ..Outline::default()
+        };
+        let full = estimate_tokens(&symbol_list(&outline));
+        assert_eq!(list_within(&outline, &[], full), outline);
+        let named = vec!["function_number_42".to_owned()];
+        let kept = list_within(&outline, &named, full / 5);
+        assert!(estimate_tokens(&symbol_list(&kept)) <= full / 5);
+        assert!(kept.symbols.iter().any(|s| s.name == "function_number_42"));
+        assert!(kept.symbols.len() < 50);
+        assert!(
+            kept.symbols
+                .windows(2)
+                .all(|w| w[0].start_byte < w[1].start_byte)
+        );
+    }
+
+    #[test]
+    fn symbols_too_large_for_one_edit_cannot_be_planned() {
+        let options = super::super::PipelineOptions {
+            max_tokens_code: 100,
+            ..Default::default()
+        };
+        assert_eq!(max_symbol_tokens(&options), 90);
+        let source = format!("{}{}", "a".repeat(100), "b".repeat(1000));
+        let outline = Outline {
+            symbols: vec![symbol("small", 0, 100), symbol("big", 100, 1100)],
+            ..Outline::default()
+        };
+        let names: Vec<String> = editable(&outline, &source, &options)
+            .symbols
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, vec!["small"]);
+        assert_eq!(
+            plan_schema(&editable(&outline, &source, &options))["properties"]["targets"]["items"]["properties"]
+                ["symbol"]["enum"],
+            serde_json::json!(["small"])
+        );
+    }
 }

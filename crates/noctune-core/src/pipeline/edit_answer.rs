@@ -131,7 +131,7 @@ pub fn answer_to_ops(
     }
     parsed.ops.push(EditOp::ReplaceSymbol {
         symbol: target.name.clone(),
-        code: code[found.start_byte..found.end_byte].to_owned(),
+        code: dedent(&code[found.start_byte..found.end_byte]),
     });
 
     // Other top-level definitions: new ones are inserted after the target's top-level

@@ -13,6 +13,7 @@ pub mod control;
 pub mod draft;
 pub mod edit;
 pub mod edit_answer;
+pub mod fit;
 pub mod permit;
 pub mod review;
 pub mod risk;

@@ -4,9 +4,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::artifacts;
-use super::task::TaskCtx;
+use super::fit::fit_source;
+use super::task::{SYSTEM_OVERHEAD, TaskCtx};
 use crate::error::Result;
+use crate::event::EventType;
 use crate::label::Label;
+use crate::llm::estimate_tokens;
 use crate::stage::Stage;
 
 /// The model's review, as asked for with a JSON Schema.
@@ -72,12 +75,39 @@ pub async fn review(ctx: &TaskCtx<'_>, source: &str) -> Result<Review> {
     let path = ctx.rel_display();
     let guidance = ctx.guidance();
     let pack_guidance = ctx.pack_guidance(Stage::Review);
-    let prompt = ctx.pipeline.prompts.load(Stage::Review)?.render(&[
-        ("path", &path),
-        ("source", source.trim_end()),
-        ("pack_guidance", &pack_guidance),
-        ("guidance", &guidance),
-    ])?;
+    let template = ctx.pipeline.prompts.load(Stage::Review)?;
+    let values = |source: &'_ str| {
+        [
+            ("path", path.clone()),
+            ("source", source.trim_end().to_owned()),
+            ("pack_guidance", pack_guidance.clone()),
+            ("guidance", guidance.clone()),
+        ]
+    };
+    let render = |source: &str| {
+        let values = values(source);
+        let borrowed: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        template.render(&borrowed)
+    };
+    // A file too large for the context is reviewed from its skeleton.
+    let options = &ctx.pipeline.options;
+    let room = options
+        .context_tokens
+        .saturating_sub(options.max_tokens_structured)
+        .saturating_sub(estimate_tokens(&render("")?))
+        .saturating_sub(SYSTEM_OVERHEAD);
+    let outline = ctx.pipeline.editor.outline(source)?;
+    let (shown, cut) = fit_source(source, &outline, room);
+    if cut {
+        ctx.event(
+            EventType::StageStarted,
+            serde_json::json!({
+                "stage": Stage::Review,
+                "note": "the file does not fit the context: the review sees its skeleton",
+            }),
+        )?;
+    }
+    let prompt = render(&shown)?;
     let answer: ReviewAnswer = ctx.ask_structured(Stage::Review, prompt).await?;
     let text = render_review(&path, &answer);
     ctx.write_artifact(artifacts::REVIEW, text.as_bytes())?;

@@ -32,6 +32,9 @@ use crate::store::{Run, RunStore};
 use crate::symbol::Symbol;
 use crate::task::{TaskStage, TaskState, TaskStatus};
 
+/// Tokens the system message and the chat template add to every prompt (an upper bound).
+pub const SYSTEM_OVERHEAD: u32 = 96;
+
 const SYSTEM: &str = "You are Noctune, a careful Python engineer. You improve code without \
 changing what it does. Answer exactly in the format asked for, with nothing else.";
 
