@@ -14,15 +14,17 @@ use noctune_core::{LlmClient, SymbolEditor};
 use noctune_gates::{Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix};
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{CallsiteSearcher, PythonEditor, RepoEvidence};
-use noctune_llm::{OpenAiClient, ReplayClient, StreamEvent};
+use noctune_llm::{JsonlTranscript, OpenAiClient, ReplayClient, StreamEvent, TranscriptSink};
 
 use crate::args::{LlmMode, RunFlags};
 
-/// The model client for the flags: the configured endpoint, or a replay of transcripts.
+/// The model client for the flags: the configured endpoint (recording every exchange to
+/// `transcript` when given, in the format `--llm replay:` reads), or a replay of transcripts.
 pub fn llm_client(
     settings: &Settings,
     mode: &LlmMode,
     verbose: u8,
+    transcript: Option<&Arc<dyn TranscriptSink>>,
 ) -> anyhow::Result<Arc<dyn LlmClient>> {
     match mode {
         LlmMode::Off => bail!("`--llm off` makes no model calls; this command needs the model"),
@@ -31,15 +33,19 @@ pub fn llm_client(
                 format!("cannot replay `{}`", path.display())
             })?))
         }
-        LlmMode::On => Ok(Arc::new(openai(settings.llm.clone(), verbose)?)),
+        LlmMode::On => Ok(Arc::new(openai(settings.llm.clone(), verbose, transcript)?)),
     }
 }
 
 fn openai(
     settings: noctune_core::config::LlmSettings,
     verbose: u8,
+    transcript: Option<&Arc<dyn TranscriptSink>>,
 ) -> anyhow::Result<OpenAiClient> {
     let mut builder = OpenAiClient::builder(settings);
+    if let Some(sink) = transcript {
+        builder = builder.transcript_sink(sink.clone());
+    }
     if verbose > 0 {
         builder = builder.observer(Arc::new(|event: StreamEvent<'_>| {
             let mut err = std::io::stderr().lock();
@@ -164,6 +170,7 @@ pub async fn pipeline(
     flags: &RunFlags,
     verbose: u8,
     pass_kind: PassKind,
+    transcript: Option<&Path>,
 ) -> anyhow::Result<Pipeline> {
     if flags.yes && !settings.allow_apply {
         bail!(
@@ -175,14 +182,21 @@ pub async fn pipeline(
                 .unwrap_or_else(|| "noctune.toml".to_owned())
         );
     }
-    let llm = llm_client(settings, &flags.llm, verbose)?;
+    let sink: Option<Arc<dyn TranscriptSink>> = match transcript {
+        Some(path) => Some(Arc::new(JsonlTranscript::create(path).with_context(
+            || format!("cannot open the transcript `{}`", path.display()),
+        )?)),
+        None => None,
+    };
+    let llm = llm_client(settings, &flags.llm, verbose, sink.as_ref())?;
     let mut stage_llm = Vec::new();
     if matches!(flags.llm, LlmMode::On) {
         for (stage, profile) in &settings.stages {
             if let Some(profile_settings) = settings.profiles.get(profile) {
                 stage_llm.push((
                     *stage,
-                    Arc::new(openai(profile_settings.clone(), verbose)?) as Arc<dyn LlmClient>,
+                    Arc::new(openai(profile_settings.clone(), verbose, sink.as_ref())?)
+                        as Arc<dyn LlmClient>,
                 ));
             }
         }

@@ -87,18 +87,31 @@ async fn drive_run(
     settings: &config::Settings,
     root: &Path,
 ) -> anyhow::Result<ExitStatus> {
-    let pipeline =
-        compose::pipeline(root, settings, flags, global.verbose, mode.pass_kind()).await?;
-    let files = compose::select_files(root, settings, flags)?;
     let store = RunStore::new(root);
-    let run_id = flags.run_id.as_deref().map(RunId::new).transpose()?;
-    let mut run = match &run_id {
-        Some(id) if store.read(id).is_ok() => store.open(id)?,
-        _ => store.create(RunSpec {
-            run_id,
+    let run_id = match &flags.run_id {
+        Some(id) => RunId::new(id.as_str())?,
+        None => RunId::generate(),
+    };
+    // Every exchange with the model, in the format `--llm replay:` reads.
+    let transcript = store.cache().run(&run_id).logs().join("llm.jsonl");
+    let pipeline = compose::pipeline(
+        root,
+        settings,
+        flags,
+        global.verbose,
+        mode.pass_kind(),
+        Some(&transcript),
+    )
+    .await?;
+    let files = compose::select_files(root, settings, flags)?;
+    let mut run = if store.read(&run_id).is_ok() {
+        store.open(&run_id)?
+    } else {
+        store.create(RunSpec {
+            run_id: Some(run_id),
             pack: Some(pipeline.pack.name().to_owned()),
             ..RunSpec::default()
-        })?,
+        })?
     };
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let control = Arc::new(if interactive {

@@ -290,3 +290,136 @@ async fn a_whole_run_through_the_fake_server() {
     let ops = std::fs::read_to_string(artifacts("d_repaired.py").join("edit_ops_p1.json")).unwrap();
     insta::assert_snapshot!("d_edit_ops_json", ops);
 }
+
+/// A run records every exchange (`logs/llm.jsonl`); `--llm replay:` drives the same run
+/// offline from it, with the same result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_run_replays_offline() {
+    let recorded = tempfile::tempdir().unwrap();
+    write_repo(recorded.path());
+    let server = FakeServer::start(script()).await;
+    let first = noctune_async(
+        recorded.path(),
+        &["run", "--yes", "--output-format", "json", "--run-id", "rec"],
+        &server.url(),
+    )
+    .await;
+    assert_eq!(first.status.code(), Some(1), "{:?}", text(&first));
+    let transcript = recorded
+        .path()
+        .join(".noctune_cache/runs/rec/logs/llm.jsonl");
+    assert_eq!(
+        std::fs::read_to_string(&transcript)
+            .unwrap()
+            .lines()
+            .count(),
+        20,
+        "one exchange per model call"
+    );
+
+    let replayed = tempfile::tempdir().unwrap();
+    write_repo(replayed.path());
+    let mode = format!("--llm=replay:{}", transcript.display());
+    // No server: NOCTUNE_BASE_URL points nowhere; the replay answers everything.
+    let second = noctune_async(
+        replayed.path(),
+        &[
+            "run",
+            "--yes",
+            "--output-format",
+            "json",
+            "--run-id",
+            "rec",
+            &mode,
+        ],
+        "http://127.0.0.1:9/v1",
+    )
+    .await;
+    assert_eq!(second.status.code(), Some(1), "{:?}", text(&second));
+    assert_eq!(run_json(&second)["summary"], run_json(&first)["summary"]);
+    for name in [
+        "a_applied.py",
+        "b_rejected.py",
+        "c_queued.py",
+        "d_repaired.py",
+    ] {
+        assert_eq!(
+            read(replayed.path(), name),
+            read(recorded.path(), name),
+            "{name}"
+        );
+    }
+}
+
+/// Without a terminal to ask, Ctrl+C (SIGINT) stops the run at the next safe point: status
+/// `stopped`, nothing half-written, and `--run-id` resumes it to the end.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_at_a_safe_point_and_the_run_resumes() {
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write_repo(&root);
+    let slow: Vec<Reply> = script()
+        .into_iter()
+        .map(|r| r.delayed(Duration::from_millis(150)))
+        .collect();
+    let server = FakeServer::start(slow).await;
+    let url = server.url();
+    let (stopped, events) = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
+            .args(["run", "--yes", "--output-format", "json", "--run-id", "int"])
+            .current_dir(&root)
+            .env("NOCTUNE_BASE_URL", &url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = root.join(".noctune_cache/runs/int/logs/events.jsonl");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("\"llm_call\"")
+        {
+            assert!(std::time::Instant::now() < deadline, "no model call");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+        (run_json(&output), std::fs::read_to_string(&log).unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(stopped["status"], "stopped");
+    assert!(events.contains("\"type\":\"stopped\""), "{events}");
+    assert_eq!(
+        read(dir.path(), "a_applied.py"),
+        A,
+        "stopped before any apply"
+    );
+
+    let resumed = noctune_async(
+        dir.path(),
+        &["run", "--yes", "--output-format", "json", "--run-id", "int"],
+        &server.url(),
+    )
+    .await;
+    assert_eq!(
+        run_json(&resumed)["status"],
+        "completed",
+        "{:?}",
+        text(&resumed)
+    );
+    assert_eq!(server.remaining(), 0, "the resume asked only what was left");
+    assert_eq!(
+        read(dir.path(), "a_applied.py"),
+        "def area(w: float, h: float) -> float:\n    return w * h\n"
+    );
+}
