@@ -368,7 +368,7 @@ async fn ctrl_c_stops_at_a_safe_point_and_the_run_resumes() {
     let server = FakeServer::start(slow).await;
     let url = server.url();
     let (stopped, events) = tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
             .args(["run", "--yes", "--output-format", "json", "--run-id", "int"])
             .current_dir(&root)
             .env("NOCTUNE_BASE_URL", &url)
