@@ -4,3 +4,5 @@
 //!
 //! `demo-repo/` is a small Python project with old-style code that the README's main command
 //! works on.
+
+pub mod toy_editor;

@@ -70,6 +70,33 @@ pub struct EvidenceReport {
 }
 
 /// Finds the imports of a file and the callsites of its target symbols elsewhere.
+///
+/// ```
+/// use std::path::Path;
+/// use noctune_core::pipeline::{EvidenceReport, EvidenceSource};
+/// use noctune_core::Result;
+///
+/// /// Shows the file's import lines and no callsites.
+/// struct ImportsOnly;
+///
+/// impl EvidenceSource for ImportsOnly {
+///     fn evidence(&self, _file: &Path, source: &str, _targets: &[String], _budget: u32)
+///         -> Result<EvidenceReport>
+///     {
+///         let imports: Vec<&str> = source
+///             .lines()
+///             .filter(|l| l.starts_with("import ") || l.starts_with("from "))
+///             .collect();
+///         Ok(EvidenceReport {
+///             json: serde_json::json!({ "imports": imports }),
+///             text: imports.join("\n"),
+///         })
+///     }
+/// }
+///
+/// let report = ImportsOnly.evidence(Path::new("a.py"), "import os\nx = 1\n", &[], 100).unwrap();
+/// assert_eq!(report.text, "import os");
+/// ```
 pub trait EvidenceSource: Send + Sync {
     /// Evidence for `targets` (qualified names) of `file` (repo-relative), trimmed to
     /// `budget_tokens`.
