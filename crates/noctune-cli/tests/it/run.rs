@@ -423,3 +423,77 @@ async fn ctrl_c_stops_at_a_safe_point_and_the_run_resumes() {
         "def area(w: float, h: float) -> float:\n    return w * h\n"
     );
 }
+
+/// A worker killed mid-run leaves `running` in run.json; `noctune status` sees that no process
+/// holds the run and records `failed` with the reason (never a silent "done"); a resume then
+/// completes the run.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_marks_a_dead_worker_failed_and_resume_completes() {
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write_repo(&root);
+    let slow: Vec<Reply> = script()
+        .into_iter()
+        .map(|r| r.delayed(Duration::from_millis(150)))
+        .collect();
+    let server = FakeServer::start(slow).await;
+    let url = server.url();
+    let killed_root = root.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
+            .args(["run", "--yes", "--run-id", "dead"])
+            .current_dir(&killed_root)
+            .env("NOCTUNE_BASE_URL", &url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let log = killed_root.join(".noctune_cache/runs/dead/logs/events.jsonl");
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("\"llm_call\"")
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    })
+    .await
+    .unwrap();
+
+    let status = noctune_with_env(&root, &["status", "--output-format", "json"], &[]);
+    assert_eq!(status.status.code(), Some(0), "{:?}", text(&status));
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(json["run"]["status"], "failed");
+    assert!(
+        json["run"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("the worker died"),
+        "{json}"
+    );
+
+    let resumed = noctune_async(
+        &root,
+        &[
+            "run",
+            "--yes",
+            "--output-format",
+            "json",
+            "--run-id",
+            "dead",
+        ],
+        &server.url(),
+    )
+    .await;
+    assert_eq!(
+        run_json(&resumed)["status"],
+        "completed",
+        "{:?}",
+        text(&resumed)
+    );
+}
