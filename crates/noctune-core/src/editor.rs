@@ -224,6 +224,18 @@ pub trait SymbolEditor: Send + Sync {
     /// Applies `ops` in order to `source`.
     fn apply(&self, source: &str, ops: &[EditOp]) -> Result<EditResult>;
 
+    /// [`SymbolEditor::apply`] for a caller that already holds `outline` (which must be
+    /// `self.outline(source)`): an editor may skip parsing `source` again.
+    fn apply_outlined(
+        &self,
+        source: &str,
+        outline: &Outline,
+        ops: &[EditOp],
+    ) -> Result<EditResult> {
+        let _ = outline;
+        self.apply(source, ops)
+    }
+
     /// Facts about a piece of code (one symbol or a whole module), for risk signals. `None`
     /// when the editor cannot tell; the approver then relies on the model alone.
     fn facts(&self, code: &str) -> Result<Option<crate::facts::CodeFacts>> {

@@ -104,6 +104,18 @@ impl SymbolEditor for CountingEditor {
         self.timed("apply", source.len(), || self.inner.apply(source, ops))
     }
 
+    fn apply_outlined(
+        &self,
+        source: &str,
+        outline: &Outline,
+        ops: &[EditOp],
+    ) -> noctune_core::Result<EditResult> {
+        // Counted as a parse (conservative): it re-outlines the text once an op changed it.
+        self.timed("apply_outlined", source.len(), || {
+            SymbolEditor::apply_outlined(&self.inner, source, outline, ops)
+        })
+    }
+
     fn facts(&self, code: &str) -> noctune_core::Result<Option<noctune_core::facts::CodeFacts>> {
         self.timed("facts", code.len(), || self.inner.facts(code))
     }

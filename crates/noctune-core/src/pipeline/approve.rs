@@ -68,12 +68,11 @@ fn texts<'a>(outline: &Outline, source: &'a str) -> BTreeMap<String, &'a str> {
 /// The changed symbols between two texts: the innermost ones whose code differs, plus added
 /// and removed symbols.
 pub fn changed_symbols(
-    editor: &dyn SymbolEditor,
-    before: &str,
-    after: &str,
+    before: (&str, &Outline),
+    after: (&str, &Outline),
 ) -> Result<Vec<SymbolChange>> {
-    let before_map = texts(&editor.outline(before)?, before);
-    let after_map = texts(&editor.outline(after)?, after);
+    let before_map = texts(before.1, before.0);
+    let after_map = texts(after.1, after.0);
     let mut names: Vec<&String> = before_map.keys().chain(after_map.keys()).collect();
     names.sort();
     names.dedup();
@@ -99,13 +98,13 @@ pub fn changed_symbols(
 pub fn risk_signals(
     editor: &dyn SymbolEditor,
     after_file: &str,
+    outline: &Outline,
     changes: &[SymbolChange],
 ) -> Result<Vec<RiskSignal>> {
     let Some(module) = editor.facts(after_file)? else {
         return Ok(Vec::new());
     };
     let mut module_names = module.names_bound;
-    let outline = editor.outline(after_file)?;
     module_names.extend(outline.symbols.iter().map(|s| s.short_name().to_owned()));
     for import in &outline.imports {
         module_names.extend(import.names.iter().cloned());
@@ -165,8 +164,10 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
         return Ok(record);
     }
     let editor = ctx.pipeline.editor.as_ref();
-    let changes = changed_symbols(editor, before, after)?;
-    let signals = risk_signals(editor, after, &changes)?;
+    // Each text is outlined once for the whole stage.
+    let after_outline = editor.outline(after)?;
+    let changes = changed_symbols((before, &editor.outline(before)?), (after, &after_outline))?;
+    let signals = risk_signals(editor, after, &after_outline, &changes)?;
     let signal_risk = risk::combined(&signals);
     let change = ChangeSet {
         file: ctx.rel.clone(),

@@ -114,7 +114,7 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
                 continue;
             }
         };
-        let result = editor.apply(&work, &parsed.ops)?;
+        let result = editor.apply_outlined(&work, &outline, &parsed.ops)?;
         work = result.text;
         reports.push(TargetReport {
             symbol: symbol.name.clone(),

@@ -96,8 +96,11 @@ pub async fn review(ctx: &TaskCtx<'_>, source: &str) -> Result<Review> {
         .saturating_sub(options.max_tokens_structured)
         .saturating_sub(estimate_tokens(&render("")?))
         .saturating_sub(SYSTEM_OVERHEAD);
-    let outline = ctx.pipeline.editor.outline(source)?;
-    let (shown, cut) = fit_source(source, &outline, room);
+    let (shown, cut) = if estimate_tokens(source) <= room {
+        (source.to_owned(), false)
+    } else {
+        fit_source(source, &ctx.pipeline.editor.outline(source)?, room)
+    };
     if cut {
         ctx.event(
             EventType::StageStarted,

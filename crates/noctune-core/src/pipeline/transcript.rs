@@ -27,17 +27,15 @@ pub(crate) fn record(
     outcome: Result<&ChatResponse, &LlmError>,
 ) -> Result<()> {
     let name = super::artifacts::transcript(stage, pass);
-    let mut bytes = run.read_artifact(task_id, &name)?.unwrap_or_default();
     let line = Line {
         ts: jiff::Timestamp::now(),
         request,
         response: outcome.ok(),
         error: outcome.err(),
     };
-    if let Ok(json) = serde_json::to_vec(&line) {
-        bytes.extend_from_slice(&json);
-        bytes.push(b'\n');
+    if let Ok(mut json) = serde_json::to_vec(&line) {
+        json.push(b'\n');
+        run.append_artifact(task_id, &name, &json)?;
     }
-    run.write_artifact(task_id, &name, &bytes)?;
     Ok(())
 }

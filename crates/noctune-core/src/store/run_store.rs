@@ -307,6 +307,22 @@ impl Run {
         Ok(path)
     }
 
+    /// Appends to a log-like artifact (a transcript): one write, no rewrite of what is there.
+    /// Unlike [`Run::write_artifact`] it is not atomic: a kill may leave a torn last line,
+    /// which readers of JSONL logs skip.
+    pub fn append_artifact(&self, task_id: &TaskId, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        use std::io::Write as _;
+        let path = self.artifact_path(task_id, name)?;
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|err| Error::io("open", &path, err))?;
+        file.write_all(bytes)
+            .map_err(|err| Error::io("append to", &path, err))?;
+        Ok(path)
+    }
+
     /// Reads an artifact, `None` when it does not exist (the stage has not run).
     pub fn read_artifact(&self, task_id: &TaskId, name: &str) -> Result<Option<Vec<u8>>> {
         let path = self.artifact_path(task_id, name)?;

@@ -65,6 +65,16 @@ impl SymbolEditor for PythonEditor {
         self.apply_outlined(source, &outline, ops)
     }
 
+    fn apply_outlined(
+        &self,
+        source: &str,
+        outline: &Outline,
+        ops: &[EditOp],
+    ) -> noctune_core::Result<EditResult> {
+        // The inherent method: it reuses the outline.
+        PythonEditor::apply_outlined(self, source, outline, ops)
+    }
+
     fn facts(&self, code: &str) -> noctune_core::Result<Option<noctune_core::facts::CodeFacts>> {
         Ok(crate::facts::facts(code))
     }
