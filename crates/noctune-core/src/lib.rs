@@ -24,6 +24,7 @@ pub mod event;
 pub mod facts;
 pub mod gate;
 pub mod ids;
+pub mod indent;
 pub mod init;
 pub mod label;
 pub mod llm;

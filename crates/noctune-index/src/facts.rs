@@ -6,30 +6,9 @@ use std::collections::BTreeSet;
 use noctune_core::facts::CodeFacts;
 use tree_sitter::Node;
 
-use crate::parser::parse;
+use noctune_core::indent::dedent;
 
-/// Removes the common indentation so that a method's text parses on its own.
-fn dedent(code: &str) -> String {
-    let indent = code
-        .lines()
-        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
-        .map(|line| line.len() - line.trim_start_matches([' ', '\t']).len())
-        .min()
-        .unwrap_or(0);
-    if indent == 0 {
-        return code.to_owned();
-    }
-    code.split_inclusive('\n')
-        .map(|line| {
-            let strip = line
-                .bytes()
-                .take(indent)
-                .take_while(|b| *b == b' ' || *b == b'\t')
-                .count();
-            &line[strip..]
-        })
-        .collect()
-}
+use crate::parser::parse;
 
 fn text<'a>(node: Node<'_>, source: &'a [u8]) -> &'a str {
     node.utf8_text(source).unwrap_or_default()

@@ -20,21 +20,11 @@ use noctune_core::event::{Event, EventType};
 use noctune_llm::fake::{FakeOptions, FakeServer, RecordedRequest, Reply};
 use pretty_assertions::assert_eq;
 
-use crate::fake_model::{Stage, classify, code, plan, python_parses, review, verdict};
+use crate::fake_model::{
+    Stage, classify, code, pipeline_config, plan, python_parses, review, verdict,
+};
 
 const RUN_ID: &str = "crash-1";
-
-const CONFIG: &str = r#"allow_apply = true
-max_passes = 2
-
-[llm]
-stream = true
-max_retries = 0
-timeout_s = 30
-
-[policy_packs.lint_fix]
-auto_approve = { enabled = true, max_risk = 0.3, max_lines = 40 }
-"#;
 
 /// How long the fake model takes for each answer: long enough for kills to land mid-run.
 const MODEL_DELAY: Duration = Duration::from_millis(40);
@@ -349,7 +339,7 @@ fn scenario(server: &FakeServer, kills: &[Kill]) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let logs = tempfile::tempdir().unwrap();
-    std::fs::write(root.join("noctune.toml"), CONFIG).unwrap();
+    std::fs::write(root.join("noctune.toml"), pipeline_config(2)).unwrap();
     for fixture in FIXTURES {
         std::fs::write(root.join(fixture.name), fixture.original).unwrap();
     }

@@ -117,18 +117,39 @@ pub fn review(label: &str) -> Reply {
     }))
 }
 
-/// A plan of these targets.
+/// A plan of these targets, each "Add type hints.".
 pub fn plan(symbols: &[&str]) -> Reply {
-    let targets: Vec<serde_json::Value> = symbols
+    let targets: Vec<(&str, &str)> = symbols.iter().map(|s| (*s, "Add type hints.")).collect();
+    plan_with(&targets)
+}
+
+/// A plan of `(symbol, edit prompt)` targets.
+pub fn plan_with(targets: &[(&str, &str)]) -> Reply {
+    let targets: Vec<serde_json::Value> = targets
         .iter()
-        .map(|s| serde_json::json!({"symbol": s, "edit_prompt": "Add type hints."}))
+        .map(|(s, what)| serde_json::json!({"symbol": s, "edit_prompt": what}))
         .collect();
     json(serde_json::json!({ "targets": targets }))
 }
 
-/// The approver's verdict.
+/// The approver's verdict, "Type hints only.".
 pub fn verdict(decision: &str, risk: f32) -> Reply {
-    json(serde_json::json!({"decision": decision, "reason": "Type hints only.", "risk": risk}))
+    verdict_with(decision, "Type hints only.", risk)
+}
+
+/// The approver's verdict with a reason.
+pub fn verdict_with(decision: &str, reason: &str, risk: f32) -> Reply {
+    json(serde_json::json!({"decision": decision, "reason": reason, "risk": risk}))
+}
+
+/// The `noctune.toml` of the scripted-model suites: applying allowed, no retries (a missing
+/// answer fails at once), lint_fix auto-approving up to risk 0.3.
+pub fn pipeline_config(max_passes: u32) -> String {
+    format!(
+        "allow_apply = true\nmax_passes = {max_passes}\n\n[llm]\nstream = true\nmax_retries = 0\n\
+         timeout_s = 30\n\n[policy_packs.lint_fix]\n\
+         auto_approve = {{ enabled = true, max_risk = 0.3, max_lines = 40 }}\n"
+    )
 }
 
 /// Whether CPython's `ast.parse` accepts `path` (the parse gate's reference).

@@ -11,20 +11,8 @@ use noctune_core::TaskId;
 use noctune_llm::fake::{FakeOptions, FakeServer, Reply};
 use pretty_assertions::assert_eq;
 
-use crate::fake_model::{classify, code, plan, python_parses, review, verdict};
+use crate::fake_model::{classify, code, pipeline_config, plan, python_parses, review, verdict};
 use crate::{noctune_with_env, text};
-
-const CONFIG: &str = r#"allow_apply = true
-max_passes = 1
-
-[llm]
-stream = true
-max_retries = 0
-timeout_s = 30
-
-[policy_packs.lint_fix]
-auto_approve = { enabled = true, max_risk = 0.3, max_lines = 40 }
-"#;
 
 const AREA: &str = "def area(w, h):\n    return w * h\n";
 const AREA_TYPED: &str = "def area(w: float, h: float) -> float:\n    return w * h\n";
@@ -242,7 +230,7 @@ async fn malformed_answers_never_break_a_file_and_always_say_why() {
 
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    std::fs::write(root.join("noctune.toml"), CONFIG).unwrap();
+    std::fs::write(root.join("noctune.toml"), pipeline_config(1)).unwrap();
     for case in cases.iter() {
         std::fs::write(root.join(case.file), case.source).unwrap();
         assert_eq!(case.target.is_empty(), false);

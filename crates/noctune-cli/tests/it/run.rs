@@ -8,43 +8,13 @@ use noctune_llm::fake::{FakeServer, Reply};
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
+use crate::fake_model::{code, pipeline_config, plan_with, review, verdict_with};
 use crate::{noctune_with_env, text};
-
-const CONFIG: &str = r#"allow_apply = true
-max_passes = 1
-
-[llm]
-stream = true
-max_retries = 0
-timeout_s = 30
-
-[policy_packs.lint_fix]
-auto_approve = { enabled = true, max_risk = 0.3, max_lines = 40 }
-"#;
 
 const A: &str = "def area(w, h):\n    return w * h\n";
 const B: &str = "def total(prices):\n    return sum(prices)\n";
 const C: &str = "def greet(name):\n    return \"Hello, %s!\" % name\n";
 const D: &str = "def double(x):\n    return x * 2\n";
-
-fn code(text: &str) -> Reply {
-    Reply::answer(format!("```python\n{text}```"))
-}
-
-fn review() -> Reply {
-    Reply::answer(
-        json!({"label": "P", "summary": "Works, but dated.", "checklist": ["modernise"]})
-            .to_string(),
-    )
-}
-
-fn plan(symbol: &str, what: &str) -> Reply {
-    Reply::answer(json!({"targets": [{"symbol": symbol, "edit_prompt": what}]}).to_string())
-}
-
-fn verdict(decision: &str, reason: &str, risk: f32) -> Reply {
-    Reply::answer(json!({"decision": decision, "reason": reason, "risk": risk}).to_string())
-}
 
 /// The model's side of the four files, in the order the run asks (files sorted by path;
 /// per file: review, plan, draft code, edit code, approve).
@@ -54,31 +24,31 @@ fn script() -> Vec<Reply> {
     let c = "def greet(name: str) -> str:\n    return f\"Hello, {name}!\"\n";
     let d = "import os\n\ndef double(x: int) -> int:\n    return x * 2\n";
     vec![
-        review(),
-        plan("area", "Add type hints."),
+        review("P"),
+        plan_with(&[("area", "Add type hints.")]),
         code(a),
         code(a),
-        verdict("approve", "Type hints only.", 0.1),
-        review(),
-        plan("total", "Add type hints."),
+        verdict_with("approve", "Type hints only.", 0.1),
+        review("P"),
+        plan_with(&[("total", "Add type hints.")]),
         code(b),
         code(b),
-        verdict("reject", "It now reads prices from a file.", 0.9),
-        review(),
-        plan("greet", "Use an f-string."),
+        verdict_with("reject", "It now reads prices from a file.", 0.9),
+        review("P"),
+        plan_with(&[("greet", "Use an f-string.")]),
         code(c),
         code(c),
-        verdict("approve", "Same output with an f-string.", 0.6),
-        review(),
-        plan("double", "Add type hints."),
+        verdict_with("approve", "Same output with an f-string.", 0.6),
+        review("P"),
+        plan_with(&[("double", "Add type hints.")]),
         code(d),
         code(d),
-        verdict("approve", "Type hints only.", 0.1),
+        verdict_with("approve", "Type hints only.", 0.1),
     ]
 }
 
 fn write_repo(root: &Path) {
-    std::fs::write(root.join("noctune.toml"), CONFIG).unwrap();
+    std::fs::write(root.join("noctune.toml"), pipeline_config(1)).unwrap();
     for (name, text) in [
         ("a_applied.py", A),
         ("b_rejected.py", B),
@@ -351,41 +321,62 @@ async fn a_recorded_run_replays_offline() {
     }
 }
 
+/// Starts `noctune run --yes --run-id ID` against a slow scripted model (150 ms an answer) and
+/// returns the running process once it has made its first model call.
+#[cfg(unix)]
+fn start_slow_run(root: &Path, run_id: &str, url: &str) -> std::process::Child {
+    use std::time::{Duration, Instant};
+
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
+        .args([
+            "run",
+            "--yes",
+            "--output-format",
+            "json",
+            "--run-id",
+            run_id,
+        ])
+        .current_dir(root)
+        .env("NOCTUNE_BASE_URL", url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = root.join(format!(".noctune_cache/runs/{run_id}/logs/events.jsonl"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("\"llm_call\"")
+    {
+        assert!(Instant::now() < deadline, "no model call within 30 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+/// A scripted model answering each call after 150 ms.
+#[cfg(unix)]
+async fn slow_model() -> FakeServer {
+    let slow: Vec<Reply> = script()
+        .into_iter()
+        .map(|r| r.delayed(std::time::Duration::from_millis(150)))
+        .collect();
+    FakeServer::start(slow).await
+}
+
 /// Without a terminal to ask, Ctrl+C (SIGINT) stops the run at the next safe point: status
 /// `stopped`, nothing half-written, and `--run-id` resumes it to the end.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_at_a_safe_point_and_the_run_resumes() {
-    use std::time::Duration;
-
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     write_repo(&root);
-    let slow: Vec<Reply> = script()
-        .into_iter()
-        .map(|r| r.delayed(Duration::from_millis(150)))
-        .collect();
-    let server = FakeServer::start(slow).await;
+    let server = slow_model().await;
     let url = server.url();
     let (stopped, events) = tokio::task::spawn_blocking(move || {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
-            .args(["run", "--yes", "--output-format", "json", "--run-id", "int"])
-            .current_dir(&root)
-            .env("NOCTUNE_BASE_URL", &url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = root.join(".noctune_cache/runs/int/logs/events.jsonl");
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while !std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("\"llm_call\"")
-        {
-            assert!(std::time::Instant::now() < deadline, "no model call");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let child = start_slow_run(&root, "int", &url);
         let status = std::process::Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()
@@ -393,6 +384,7 @@ async fn ctrl_c_stops_at_a_safe_point_and_the_run_resumes() {
         assert!(status.success());
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+        let log = root.join(".noctune_cache/runs/int/logs/events.jsonl");
         (run_json(&output), std::fs::read_to_string(&log).unwrap())
     })
     .await
@@ -430,35 +422,14 @@ async fn ctrl_c_stops_at_a_safe_point_and_the_run_resumes() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_marks_a_dead_worker_failed_and_resume_completes() {
-    use std::time::Duration;
-
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     write_repo(&root);
-    let slow: Vec<Reply> = script()
-        .into_iter()
-        .map(|r| r.delayed(Duration::from_millis(150)))
-        .collect();
-    let server = FakeServer::start(slow).await;
+    let server = slow_model().await;
     let url = server.url();
     let killed_root = root.clone();
     tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
-            .args(["run", "--yes", "--run-id", "dead"])
-            .current_dir(&killed_root)
-            .env("NOCTUNE_BASE_URL", &url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let log = killed_root.join(".noctune_cache/runs/dead/logs/events.jsonl");
-        while !std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("\"llm_call\"")
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let mut child = start_slow_run(&killed_root, "dead", &url);
         child.kill().unwrap();
         child.wait().unwrap();
     })

@@ -5,12 +5,14 @@
 //! `def Class.method(self)` headers, and bodies indented at another level than their `def`.
 //! This module takes the target by name from the answer, turns new imports into an import op,
 //! drops (and records) unrelated re-declarations, fixes qualified `def` headers, and leaves
-//! re-indentation to the editor and validity to the gates.
+//! re-indentation to the editor and validity to the gates. Tested with the real editor in
+//! `tests/it/edit_answer.rs`.
 
 use serde::{Deserialize, Serialize};
 
 use crate::editor::{EditOp, Outline, SymbolEditor};
 use crate::error::Result;
+pub use crate::indent::dedent;
 use crate::symbol::{Symbol, SymbolKind};
 
 /// The ops made from an answer, with notes on every adjustment.
@@ -20,28 +22,6 @@ pub struct ParsedEdit {
     pub ops: Vec<EditOp>,
     /// What was adjusted or dropped, for `edit_ops_p<N>.json`.
     pub notes: Vec<String>,
-}
-
-/// Removes the common leading indentation of all non-blank lines.
-pub fn dedent(code: &str) -> String {
-    let indent = code
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| line.len() - line.trim_start_matches([' ', '\t']).len())
-        .min()
-        .unwrap_or(0);
-    if indent == 0 {
-        return code.to_owned();
-    }
-    code.split_inclusive('\n')
-        .map(|line| {
-            if line.trim().is_empty() {
-                line.trim_start_matches([' ', '\t'])
-            } else {
-                &line[indent.min(line.len())..]
-            }
-        })
-        .collect()
 }
 
 /// `def A.b(` → `def b(` (and `async def`), for the target's qualified name.
@@ -207,19 +187,4 @@ pub fn answer_to_ops(
         parsed.ops.push(EditOp::AddImports { imports });
     }
     Ok(Ok(parsed))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dedent_removes_common_indent_only() {
-        assert_eq!(
-            dedent("    def f():\n        return 1\n"),
-            "def f():\n    return 1\n"
-        );
-        assert_eq!(dedent("def f():\n    pass\n"), "def f():\n    pass\n");
-        assert_eq!(dedent("  a\n\n  b\n"), "a\n\nb\n");
-    }
 }
