@@ -211,7 +211,9 @@ impl<'a> Extractor<'a> {
         if string.kind() != "string" && string.kind() != "concatenated_string" {
             return None;
         }
-        docstring_first_line(&self.text(string))
+        // Borrowed when the literal is UTF-8: only its first line is copied.
+        let literal = String::from_utf8_lossy(&self.source[string.start_byte()..string.end_byte()]);
+        docstring_first_line(&literal)
     }
 
     /// The whole-line range of a statement: its leading comment block, itself, and its trailing

@@ -127,7 +127,8 @@ impl Index {
     }
 
     /// Full-text search over symbol names: every word of `query` must start a part of the
-    /// qualified name (`Pars meth` finds `Parser.method`), best matches first.
+    /// qualified name (`Pars meth` finds `Parser.method`), best matches first. The first search
+    /// of an index builds its full-text table (about 0.1 s for 80,000 symbols).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SymbolHit>> {
         let terms: Vec<String> = query
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -138,6 +139,7 @@ impl Index {
             return Ok(Vec::new());
         }
         let err = self.db_err();
+        super::schema::ensure_fts(&self.conn).map_err(&err)?;
         let sql = format!(
             "SELECT {SYMBOL_COLUMNS} FROM symbols_fts \
              JOIN symbols s ON s.id = symbols_fts.rowid JOIN files f ON f.id = s.file_id \

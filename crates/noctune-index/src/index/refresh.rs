@@ -4,7 +4,9 @@
 //! later refreshes commit every few thousand files, each file's rows together, so a kill at any
 //! moment leaves a consistent index.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,10 @@ use crate::walk::{self, WalkOptions, WalkedFile};
 
 /// Files per transaction in an incremental refresh.
 const BATCH: usize = 2000;
+
+/// The page cache of a first build, in KiB (as SQLite's negative `cache_size`): enough for the
+/// whole database of a large repository (the standard library's is about 16 MB).
+const BUILD_CACHE_KIB: i64 = -262_144;
 
 /// What a refresh did, and where the time went.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -147,7 +153,12 @@ impl Index {
         let result: Result<()> = std::thread::scope(|scope| {
             scope.spawn(move || {
                 let work = move || {
-                    todo.into_par_iter()
+                    // Largest files first, each taken by whichever worker is free: the last
+                    // files to finish are small ones, so no worker idles while another parses
+                    // a big file at the end.
+                    todo.sort_unstable_by_key(|(file, _)| std::cmp::Reverse(file.size));
+                    todo.into_iter()
+                        .par_bridge()
                         .for_each_with(sender, |sender, (file, known)| {
                             let _ = sender.send(process(file, known.as_ref(), max_bytes));
                         });
@@ -248,21 +259,42 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
+thread_local! {
+    /// Each worker reads every file into the same buffer: no allocation (and no large free,
+    /// which makes the allocator consolidate the small blocks a parse leaves) per file.
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Reads, hashes and (when the content changed) parses one file, on a worker thread.
 fn process(file: WalkedFile, known: Option<&Known>, max_bytes: u64) -> (Processed, WorkerTimes) {
+    READ_BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        process_in(file, known, max_bytes, &mut buffer)
+    })
+}
+
+fn process_in(
+    file: WalkedFile,
+    known: Option<&Known>,
+    max_bytes: u64,
+    buffer: &mut Vec<u8>,
+) -> (Processed, WorkerTimes) {
     let mut times = WorkerTimes::default();
     let began = Instant::now();
-    let bytes = match std::fs::read(&file.path) {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            tracing::warn!(path = %file.path.display(), %err, "cannot read; left out of the index");
-            return (Processed::Unreadable, times);
-        }
-    };
+    let read = std::fs::File::open(&file.path).and_then(|mut f| {
+        buffer.reserve(usize::try_from(file.size).unwrap_or(0));
+        f.read_to_end(buffer)
+    });
+    if let Err(err) = read {
+        tracing::warn!(path = %file.path.display(), %err, "cannot read; left out of the index");
+        return (Processed::Unreadable, times);
+    }
+    let bytes: &[u8] = buffer;
     times.read = began.elapsed();
     times.bytes = bytes.len() as u64;
     let began = Instant::now();
-    let hash = format!("{:x}", Sha256::digest(&bytes));
+    let hash = format!("{:x}", Sha256::digest(bytes));
     times.hash = began.elapsed();
     if known.is_some_and(|k| k.hash == hash) {
         return (Processed::Touched { file }, times);
@@ -277,8 +309,8 @@ fn process(file: WalkedFile, known: Option<&Known>, max_bytes: u64) -> (Processe
         };
         return (processed, times);
     }
-    let utf8 = std::str::from_utf8(&bytes).is_ok();
-    let (outline, status) = match extract::outline_timed(&bytes) {
+    let utf8 = std::str::from_utf8(bytes).is_ok();
+    let (outline, status) = match extract::outline_timed(bytes) {
         Ok((outline, timing)) => {
             times.parse = timing.parse;
             times.extract = timing.extract;
@@ -309,21 +341,48 @@ fn process(file: WalkedFile, known: Option<&Known>, max_bytes: u64) -> (Processe
 struct Writer<'c> {
     conn: &'c Connection,
     cold: bool,
+    /// Whether the full-text table exists (it is created by the first search) and so must be
+    /// kept current.
+    fts: bool,
+    /// Whether a first build switched the database from WAL to a rollback journal (switched
+    /// back when the writer is dropped).
+    rollback_journal: bool,
     pending: usize,
 }
 
 impl<'c> Writer<'c> {
     fn new(conn: &'c Connection, cold: bool) -> rusqlite::Result<Self> {
+        // A first build writes every page of the database once: through a rollback journal
+        // that is the pages themselves (the journal only keeps the few pages of the empty
+        // schema), where WAL would write them twice (to the log, then to the database at the
+        // checkpoint that follows the commit). A kill -9 still leaves the previous state: the
+        // journal is rolled back on the next open. Only possible when no other connection has
+        // the database open; otherwise the build stays in WAL mode.
+        let rollback_journal = cold
+            && conn
+                .pragma_update_and_check(None, "journal_mode", "DELETE", |row| {
+                    row.get::<_, String>(0)
+                })
+                .is_ok_and(|mode| mode.eq_ignore_ascii_case("delete"));
+        let mut writer = Self {
+            conn,
+            cold,
+            fts: false,
+            rollback_journal,
+            pending: 0,
+        };
+        if cold {
+            // Every page of the new database stays in memory until the commit, instead of
+            // spilling to disk (and being written again) mid-build.
+            conn.pragma_update(None, "cache_size", BUILD_CACHE_KIB)?;
+        }
         conn.execute_batch("BEGIN IMMEDIATE")?;
         if cold {
             // A first build fills empty tables: indexes are cheaper built once at the end.
             conn.execute_batch(super::schema::DROP_SECONDARY_INDEXES)?;
         }
-        Ok(Self {
-            conn,
-            cold,
-            pending: 0,
-        })
+        writer.fts = super::schema::has_fts(conn)?;
+        Ok(writer)
     }
 
     fn tick(&mut self) -> rusqlite::Result<()> {
@@ -336,11 +395,14 @@ impl<'c> Writer<'c> {
     }
 
     fn clear(&self, file_id: i64) -> rusqlite::Result<()> {
-        self.conn
-            .prepare_cached(
-                "DELETE FROM symbols_fts WHERE rowid IN (SELECT id FROM symbols WHERE file_id = ?1)",
-            )?
-            .execute([file_id])?;
+        if self.fts {
+            self.conn
+                .prepare_cached(
+                    "DELETE FROM symbols_fts WHERE rowid IN \
+                     (SELECT id FROM symbols WHERE file_id = ?1)",
+                )?
+                .execute([file_id])?;
+        }
         self.conn
             .prepare_cached("DELETE FROM symbols WHERE file_id = ?1")?
             .execute([file_id])?;
@@ -410,9 +472,14 @@ impl<'c> Writer<'c> {
                  start_line, end_line, signature, docstring) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
-            let mut insert_fts = self
-                .conn
-                .prepare_cached("INSERT INTO symbols_fts (rowid, name) VALUES (?1, ?2)")?;
+            let mut insert_fts = if self.fts && !self.cold {
+                Some(
+                    self.conn
+                        .prepare_cached("INSERT INTO symbols_fts (rowid, name) VALUES (?1, ?2)")?,
+                )
+            } else {
+                None
+            };
             for symbol in &outline.symbols {
                 insert_symbol.execute(params![
                     file_id,
@@ -426,7 +493,7 @@ impl<'c> Writer<'c> {
                     symbol.signature,
                     symbol.docstring,
                 ])?;
-                if !self.cold {
+                if let Some(insert_fts) = insert_fts.as_mut() {
                     insert_fts.execute(params![self.conn.last_insert_rowid(), symbol.name])?;
                 }
             }
@@ -450,9 +517,9 @@ impl<'c> Writer<'c> {
         if self.cold {
             self.conn
                 .execute_batch(super::schema::CREATE_SECONDARY_INDEXES)?;
-            self.conn.execute_batch(
-                "INSERT INTO symbols_fts (rowid, name) SELECT id, name FROM symbols",
-            )?;
+            if self.fts {
+                self.conn.execute_batch(super::schema::FILL_FTS)?;
+            }
         }
         self.conn.execute_batch("COMMIT")
     }
@@ -463,6 +530,17 @@ impl Drop for Writer<'_> {
         // After `finish` the transaction is closed and this is a no-op error, ignored.
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        if self.cold {
+            let _ = self
+                .conn
+                .pragma_update(None, "cache_size", super::schema::CACHE_KIB);
+        }
+        if self.rollback_journal {
+            // Readers and later refreshes use WAL; if this fails, the next open sets it.
+            if let Err(err) = self.conn.pragma_update(None, "journal_mode", "WAL") {
+                tracing::warn!(%err, "could not switch the index back to WAL mode");
+            }
         }
     }
 }

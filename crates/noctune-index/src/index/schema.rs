@@ -42,8 +42,52 @@ CREATE TABLE imports (
     names TEXT NOT NULL,
     text TEXT NOT NULL
 );
-CREATE VIRTUAL TABLE symbols_fts USING fts5(name, tokenize = \"unicode61 tokenchars '_'\");
 ";
+
+/// The full-text table over symbol names. It is created and filled on the first search
+/// ([`ensure_fts`]), not by a refresh: a cold build of a large repository does not pay for an
+/// index that nothing may query. Once it exists, every refresh keeps it current.
+const CREATE_FTS: &str =
+    "CREATE VIRTUAL TABLE symbols_fts USING fts5(name, tokenize = \"unicode61 tokenchars '_'\");";
+
+/// Whether the full-text table exists.
+pub(crate) fn has_fts(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'symbols_fts')",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// Creates and fills the full-text table unless it exists, in one write transaction (so two
+/// processes searching at once fill it once).
+pub(crate) fn ensure_fts(conn: &Connection) -> rusqlite::Result<()> {
+    if has_fts(conn)? {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let filled = (|| {
+        if !has_fts(conn)? {
+            conn.execute_batch(CREATE_FTS)?;
+            conn.execute_batch(FILL_FTS)?;
+        }
+        Ok(())
+    })();
+    match filled {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(err) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(err)
+        }
+    }
+}
+
+/// Fills an empty full-text table from `symbols`.
+pub(crate) const FILL_FTS: &str =
+    "INSERT INTO symbols_fts (rowid, name) SELECT id, name FROM symbols";
+
+/// The page cache of a connection, in KiB (as SQLite's negative `cache_size`; its default).
+pub(crate) const CACHE_KIB: i64 = -2000;
 
 /// The indexes on `symbols` and `imports` (dropped during a first build, created after it).
 pub(crate) const CREATE_SECONDARY_INDEXES: &str = "
@@ -84,6 +128,7 @@ fn try_open(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", CACHE_KIB)?;
     let version: i32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let has_tables: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files')",

@@ -164,3 +164,61 @@ fn another_schema_version_or_a_corrupt_file_is_rebuilt() {
     let mut index = Index::open(root, options()).unwrap();
     assert_eq!(index.refresh().unwrap().parsed, 5);
 }
+
+#[test]
+fn the_full_text_table_is_built_by_the_first_search_and_kept_current() {
+    let dir = repo();
+    let root = dir.path();
+    let mut index = Index::open(root, options()).unwrap();
+    index.refresh().unwrap();
+    assert!(
+        !super::schema::has_fts(&index.conn).unwrap(),
+        "not built by a refresh"
+    );
+    let names = |index: &Index, query: &str| -> Vec<String> {
+        index
+            .search(query, 10)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.symbol.name)
+            .collect()
+    };
+    assert_eq!(names(&index, "helper"), vec!["helper"]);
+    assert!(super::schema::has_fts(&index.conn).unwrap());
+
+    // Once built, a refresh keeps it current: changed, removed and new files.
+    let core = root.join("pkg/core.py");
+    let text = fs::read_to_string(&core).unwrap();
+    fs::write(&core, text.replace("def helper", "def helper2")).unwrap();
+    write(root, "pkg/extra.py", "def helper3():\n    pass\n");
+    fs::remove_file(root.join("tests/test_core.py")).unwrap();
+    let stats = index.refresh().unwrap();
+    assert_eq!((stats.parsed, stats.removed), (2, 1));
+    assert_eq!(names(&index, "helper"), vec!["helper2", "helper3"]);
+    assert!(names(&index, "test_parse").is_empty());
+
+    // A schema rebuild drops it; the next search builds it again from the new rows.
+    drop(index);
+    let db = root.join(".noctune_cache/index.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let mut index = Index::open(root, options()).unwrap();
+    assert!(!super::schema::has_fts(&index.conn).unwrap());
+    index.refresh().unwrap();
+    assert_eq!(names(&index, "helper"), vec!["helper2", "helper3"]);
+}
+
+#[test]
+fn a_first_build_leaves_the_database_in_wal_mode() {
+    let dir = repo();
+    let mut index = Index::open(dir.path(), options()).unwrap();
+    index.refresh().unwrap();
+    let mode: String = index
+        .conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(index.stats().unwrap().files, 6);
+}
