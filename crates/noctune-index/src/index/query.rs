@@ -117,12 +117,16 @@ impl Index {
     /// Symbols whose qualified name or short name is exactly `name`.
     pub fn find(&self, name: &str) -> Result<Vec<SymbolHit>> {
         let err = self.db_err();
+        // A qualified name ends with its short name, so both cases share `short_name = ?2`,
+        // which the `symbols_by_short_name` index answers.
+        let short = name.rsplit('.').next().unwrap_or(name);
         let sql = format!(
             "SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id \
-             WHERE s.short_name = ?1 OR s.name = ?1 ORDER BY f.path, s.start_byte"
+             WHERE s.short_name = ?2 AND (s.short_name = ?1 OR s.name = ?1) \
+             ORDER BY f.path, s.start_byte"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(&err)?;
-        let rows = stmt.query_map([name], hit).map_err(&err)?;
+        let rows = stmt.query_map([name, short], hit).map_err(&err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(&err)
     }
 

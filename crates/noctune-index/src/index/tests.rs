@@ -81,6 +81,18 @@ fn refresh_walks_parses_and_is_incremental() {
         .map(|s| s.name)
         .collect();
     assert_eq!(names, vec!["<imports>", "Parser", "Parser.parse", "helper"]);
+    // By qualified name and by short name.
+    let by_name = |name: &str| -> Vec<String> {
+        index
+            .find(name)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.symbol.name)
+            .collect()
+    };
+    assert_eq!(by_name("Parser.parse"), vec!["Parser.parse"]);
+    assert!(by_name("parse").contains(&"Parser.parse".to_owned()));
+    assert!(by_name("Other.parse").is_empty());
 
     // Nothing changed: nothing read.
     let second = index.refresh().unwrap();
