@@ -77,3 +77,88 @@ impl ApplyPermit {
         &self.route
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::ids::{RunId, TaskId};
+    use crate::store::RunSpec;
+
+    fn approval(run_id: &RunId) -> Approval {
+        let task_id = TaskId::for_path(std::path::Path::new("a.py"));
+        Approval {
+            approval_id: ApprovalId::derive(run_id, &task_id, 1, "x = 2\n"),
+            run_id: run_id.clone(),
+            task_id,
+            file: PathBuf::from("a.py"),
+            symbols: vec!["x".into()],
+            risk: 0.6,
+            reason: "risk".into(),
+            changes: vec![],
+            signals: vec![],
+            created_at: jiff::Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn no_permit_without_auto_approve_or_a_human_yes() {
+        for decision in [
+            PolicyDecision::NeedsHuman { why: "risk".into() },
+            PolicyDecision::Rejected { why: "no".into() },
+        ] {
+            let err = ApplyPermit::from_policy(&decision).unwrap_err();
+            assert!(err.to_string().contains("did not auto-approve"), "{err}");
+        }
+        assert!(
+            ApplyPermit::from_policy(&PolicyDecision::AutoApprove { why: "ok".into() }).is_ok()
+        );
+    }
+
+    #[test]
+    fn an_undecided_or_rejected_approval_gives_no_permit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let run = store.create(RunSpec::default()).unwrap();
+        let queued = approval(run.id());
+        run.queue_approval(&queued).unwrap();
+
+        let err = ApplyPermit::from_decision(&store, &queued).unwrap_err();
+        assert!(err.to_string().contains("is undecided"), "{err}");
+
+        store
+            .decide(
+                run.id(),
+                &queued.approval_id,
+                DecisionKind::Reject,
+                "test",
+                None,
+            )
+            .unwrap();
+        let err = ApplyPermit::from_decision(&store, &queued).unwrap_err();
+        assert!(err.to_string().contains("was rejected"), "{err}");
+
+        // A second queued change, approved by a human.
+        let mut other = approval(run.id());
+        other.approval_id = ApprovalId::derive(run.id(), &other.task_id, 2, "x = 3\n");
+        run.queue_approval(&other).unwrap();
+        store
+            .decide(
+                run.id(),
+                &other.approval_id,
+                DecisionKind::Approve,
+                "test",
+                None,
+            )
+            .unwrap();
+        let permit = ApplyPermit::from_decision(&store, &other).unwrap();
+        assert_eq!(
+            permit.route(),
+            &PermitRoute::Human {
+                approval_id: other.approval_id.clone(),
+                decided_by: "test".into(),
+            }
+        );
+    }
+}
