@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use super::permit::ApplyPermit;
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, content_hash};
-use crate::store::{Run, write_atomic};
+use crate::store::{Run, remove_stale_temps, write_atomic};
 
 /// What happened to the real file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +110,11 @@ pub fn apply_change(run: &Run, change: Change<'_>, permit: ApplyPermit) -> Resul
         });
     }
     let backup = run.backup(task_id, pass, rel, &current)?;
+    // A run killed mid-write earlier may have left a temp file beside the user's file.
+    let stale = remove_stale_temps(&path);
+    if stale > 0 {
+        tracing::info!(file = %rel.display(), stale, "removed temp files left by a killed write");
+    }
     write_atomic(&path, new_text.as_bytes())?;
     tracing::info!(file = %rel.display(), route = ?permit.route(), "applied");
     Ok(ApplyOutcome::Applied { backup })

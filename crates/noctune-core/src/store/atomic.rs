@@ -52,6 +52,36 @@ pub fn write_atomic_with(
     result
 }
 
+/// Removes temp files that an earlier, killed `write_atomic` of `path` left beside it
+/// (`.<name>.noctune-tmp-*` written by another process). Returns how many were removed.
+/// Best effort: a file that cannot be listed or removed is left.
+pub fn remove_stale_temps(path: &Path) -> usize {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return 0;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.noctune-tmp-", name.to_string_lossy());
+    let own = format!("{prefix}{}-", std::process::id());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with(&prefix)
+            && !file_name.starts_with(&own)
+            && fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// `.<name>.noctune-tmp-<pid>-<n>` beside `path`.
 fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -117,6 +147,18 @@ mod tests {
         write_atomic(&path, b"#!/usr/bin/env python3\nprint(1)\n").unwrap();
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o755);
+    }
+
+    #[test]
+    fn stale_temps_of_other_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.py");
+        fs::write(&path, b"x").unwrap();
+        fs::write(dir.path().join(".a.py.noctune-tmp-999999-0"), b"torn").unwrap();
+        fs::write(dir.path().join(".b.py.noctune-tmp-999999-0"), b"other file").unwrap();
+        assert_eq!(remove_stale_temps(&path), 1);
+        assert!(dir.path().join(".b.py.noctune-tmp-999999-0").exists());
+        assert_eq!(fs::read(&path).unwrap(), b"x");
     }
 
     #[test]
