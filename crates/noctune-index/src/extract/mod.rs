@@ -137,6 +137,16 @@ impl<'a> Extractor<'a> {
         }
         loop {
             let child = cursor.node();
+            // Inside a module-level syntax error, an indented definition lost the class or
+            // function it belongs to: find it from the indentation.
+            let recovered =
+                (node.kind() == "ERROR" && prefix.is_empty() && child.start_position().column > 0)
+                    .then(|| self.enclosing_header(child))
+                    .flatten();
+            let (prefix, in_class) = match &recovered {
+                Some((parent, is_class)) => (parent.as_str(), *is_class),
+                None => (prefix, in_class),
+            };
             match child.kind() {
                 "function_definition" | "class_definition" => {
                     self.definition(child, child, prefix, in_class);
@@ -158,6 +168,39 @@ impl<'a> Extractor<'a> {
                 break;
             }
         }
+    }
+
+    /// The `class` or `def` header a definition at `node` is indented under, read from the
+    /// source lines above it: the first less-indented code line. `(name, is_class)`, or `None`
+    /// when that line is no header (an `if` at module level, say).
+    fn enclosing_header(&self, node: Node<'_>) -> Option<(String, bool)> {
+        let column = node.start_position().column;
+        let before = std::str::from_utf8(&self.source[..node.start_byte()]).ok()?;
+        for line in before.lines().rev().skip(1) {
+            let code = line.trim_start();
+            if code.is_empty() || code.starts_with('#') {
+                continue;
+            }
+            if line.len() - code.len() >= column {
+                continue;
+            }
+            let (rest, is_class) = if let Some(rest) = code.strip_prefix("class ") {
+                (rest, true)
+            } else if let Some(rest) = code
+                .strip_prefix("def ")
+                .or_else(|| code.strip_prefix("async def "))
+            {
+                (rest, false)
+            } else {
+                return None;
+            };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            return (!name.is_empty()).then_some((name, is_class));
+        }
+        None
     }
 
     fn definition(&mut self, def: Node<'a>, outer: Node<'a>, prefix: &str, in_class: bool) {

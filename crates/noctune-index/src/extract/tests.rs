@@ -128,3 +128,30 @@ fn bom_crlf_tabs_empty_and_broken_files() {
     assert!(o.symbol("ok").is_some());
     assert!(o.symbol("C.m").is_some(), "{:#?}", o.symbols);
 }
+
+#[test]
+fn methods_under_a_class_lost_in_a_syntax_error_are_recovered_by_indentation() {
+    // Valid Python (`ast.parse` accepts it) that tree-sitter-python 0.25 cannot parse: the
+    // dedented continuation lines (from CPython's test_compile.py) turn the module into one
+    // ERROR node, with `class B` swallowed and B's methods left at its top level. Their
+    // indentation says whose they are.
+    let source = "class A:\n    def weird(self):\n        def f():\n            (bar.\n        baz)\n            (bar.\n        baz(\n        ))\n            files().setdefault(\n                0\n            ).setdefault(\n                0\n            )\n        return f\n\n\nclass B(Base):\n    # a comment\n    X = 1\n\n    def m(self):\n        pass\n\n    @property\n    def p(self):\n        return 2\n";
+    let outline = outline(source.as_bytes()).unwrap();
+    assert!(outline.has_syntax_errors);
+    let kinds: Vec<(String, SymbolKind)> = outline
+        .symbols
+        .iter()
+        .filter(|s| s.kind.is_definition())
+        .map(|s| (s.name.clone(), s.kind))
+        .collect();
+    for expected in [
+        ("B.m".to_owned(), SymbolKind::Method),
+        ("B.p".to_owned(), SymbolKind::Method),
+    ] {
+        assert!(kinds.contains(&expected), "{expected:?} not in {kinds:?}");
+    }
+    assert!(
+        !kinds.iter().any(|(n, _)| n == "m" || n == "p"),
+        "methods reported as functions: {kinds:?}"
+    );
+}
