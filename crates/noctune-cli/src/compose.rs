@@ -214,7 +214,14 @@ pub async fn pipeline(
             ..RepairConfig::default()
         },
     )
-    .with_llm(llm.clone(), prompts.clone());
+    // The ladder's micro-LLM step uses the `repair` stage's profile when one is configured.
+    .with_llm(
+        stage_llm
+            .iter()
+            .find(|(stage, _)| *stage == noctune_core::Stage::Repair)
+            .map_or_else(|| llm.clone(), |(_, client)| client.clone()),
+        prompts.clone(),
+    );
     let walk = WalkOptions {
         exclude: settings.index.exclude.clone(),
         threads: 0,

@@ -34,6 +34,9 @@ pub struct Approval {
     /// When it was queued.
     #[schemars(with = "String")]
     pub created_at: Timestamp,
+    /// SHA-256 of the whole proposed file: a human's approval applies to exactly this text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
 }
 
 /// Approve or reject, by a human.

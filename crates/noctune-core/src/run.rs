@@ -58,10 +58,13 @@ impl std::fmt::Display for RunStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResumePolicy {
-    /// Reuse every stage artifact that exists and continue from the next stage.
-    #[default]
+    /// Reuse every stage artifact that exists and continue from the next stage; tasks that
+    /// failed stay failed.
     ReuseArtifacts,
-    /// Like `reuse_artifacts`, but tasks that failed start over.
+    /// Like `reuse_artifacts`, but tasks that failed (a server error, an unusable answer) are
+    /// tried again from their last artifact. The default: a resume after fixing the cause
+    /// should not need a new run.
+    #[default]
     RetryFailed,
 }
 

@@ -63,7 +63,7 @@ struct Shared {
 impl std::fmt::Debug for OpenAiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenAiClient")
-            .field("endpoint", &self.shared.settings.base_url)
+            .field("endpoint", &redacted(&self.shared.settings.base_url))
             .field("model", &self.shared.settings.model)
             .field("retry", &self.shared.retry)
             .finish_non_exhaustive()
@@ -254,7 +254,7 @@ impl OpenAiClient {
                 Ok(response) => {
                     if index > 0 {
                         tracing::warn!(
-                            endpoint = %self.shared.settings.base_url,
+                            endpoint = %redacted(&self.shared.settings.base_url),
                             ?format,
                             "the server refused the preferred answer format; using {format:?} for this endpoint from now on"
                         );
@@ -359,7 +359,7 @@ impl OpenAiClient {
             };
             sink.record(&Exchange {
                 started_at,
-                endpoint: self.shared.settings.base_url.clone(),
+                endpoint: redacted(&self.shared.settings.base_url),
                 purpose: request.purpose.clone(),
                 attempt,
                 format,
@@ -480,7 +480,7 @@ impl LlmClient for OpenAiClient {
     }
 
     fn endpoint(&self) -> String {
-        self.shared.settings.base_url.clone()
+        redacted(&self.shared.settings.base_url)
     }
 }
 
@@ -497,7 +497,15 @@ fn timeout_error(timeout: Duration, waiting: &str) -> LlmError {
 
 /// Maps a reqwest failure before any answer arrived.
 fn request_error(err: &reqwest::Error, url: &str) -> LlmError {
-    let mut message = format!("POST {url}: {err}");
+    // reqwest's own message names the full URL; ours names the redacted one.
+    let bare = format!("{err}");
+    let bare = match err.url() {
+        Some(full) => bare
+            .replace(&format!(" ({full})"), "")
+            .replace(full.as_str(), "<url>"),
+        None => bare,
+    };
+    let mut message = format!("POST {}: {bare}", redacted(url));
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
         message.push_str(&format!(": {cause}"));
@@ -509,4 +517,42 @@ fn request_error(err: &reqwest::Error, url: &str) -> LlmError {
         LlmErrorKind::Connect
     };
     LlmError::new(kind, message)
+}
+
+/// A URL as it may be written to logs, transcripts and errors: without user info
+/// (`user:key@`) and without a query string (`?api-key=...`), where secrets hide.
+pub fn redacted(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let mut out = String::new();
+    if !scheme.is_empty() {
+        out.push_str(scheme);
+        out.push_str("://");
+    }
+    out.push_str(host);
+    if !path.is_empty() || rest.contains('/') {
+        out.push('/');
+        out.push_str(path);
+    }
+    out
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redacted;
+
+    #[test]
+    fn user_info_and_queries_never_reach_logs() {
+        assert_eq!(
+            redacted("http://127.0.0.1:8080/v1"),
+            "http://127.0.0.1:8080/v1"
+        );
+        assert_eq!(
+            redacted("https://user:s3cret@gpu.example/v1?api-key=s3cret#x"),
+            "https://gpu.example/v1"
+        );
+        assert_eq!(redacted("http://host"), "http://host");
+    }
 }

@@ -113,7 +113,10 @@ impl Accumulator {
                     arguments: String::new(),
                 });
                 if let Some(id) = call.get("id").and_then(Value::as_str) {
-                    entry.id.push_str(id);
+                    // An id comes whole: once, or repeated in every chunk. Keep the first.
+                    if entry.id.is_empty() {
+                        id.clone_into(&mut entry.id);
+                    }
                 }
                 if let Some(function) = call.get("function") {
                     entry.name.push_str(&str_of(function.get("name")));
@@ -247,7 +250,7 @@ mod tests {
             r#"{"choices":[{"delta":{"content":"Hel"}}]}"#,
             r#"{"choices":[{"delta":{"content":"lo"}}]}"#,
             r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"read_","arguments":"{\"pa"}}]}}]}"#,
-            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"file","arguments":"th\":1}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"file","arguments":"th\":1}"}}]}}]}"#,
             r#"{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}"#,
             r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4},"timings":{"prompt_ms":1.5,"predicted_ms":2.5,"predicted_per_second":40.0}}"#,
         ] {

@@ -131,12 +131,16 @@ async fn drive_run(
                         "pausing".yellow()
                     );
                     control.request_pause();
-                } else {
+                } else if presses == 2 {
                     eprintln!(
-                        "\n{} at the next safe point; resume with --run-id",
+                        "\n{} now (a model call in flight is abandoned); resume with --run-id; \
+                         Ctrl+C again quits at once",
                         "stopping".yellow()
                     );
                     control.request_stop();
+                } else {
+                    // Like a kill: every write is atomic, a resume continues from the artifacts.
+                    std::process::exit(130);
                 }
             }
         });
@@ -177,6 +181,12 @@ async fn drive_run(
         }
     };
     let result = drive(&pipeline, &mut run, &store, &files, &control, &on_progress).await;
+    if let Err(err) = &result
+        && !run.record().status.is_final()
+    {
+        // Never leave `running` behind: the run failed, and says why (resumable).
+        run.set_status(RunStatus::Failed, Some(err.to_string()))?;
+    }
     let run_id = run.id().clone();
     let status = run.record().status;
     drop(run);

@@ -29,6 +29,15 @@ pub fn settle_dead_worker(store: &RunStore, record: RunRecord) -> anyhow::Result
         return Ok(record);
     }
     match store.open(&record.run_id) {
+        // The worker may have finished between the read and the lock: trust what it wrote.
+        Ok(run)
+            if !matches!(
+                run.record().status,
+                RunStatus::Running | RunStatus::Stopping
+            ) =>
+        {
+            Ok(run.record().clone())
+        }
         Ok(mut run) => {
             run.set_status(
                 RunStatus::Failed,

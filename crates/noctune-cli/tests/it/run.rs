@@ -223,16 +223,11 @@ async fn a_whole_run_through_the_fake_server() {
     let again = noctune_with_env(root, &["approvals", "approve", &id], &[]);
     assert_eq!(again.status.code(), Some(2), "a decision is final");
 
+    // Resumed without a terminal and without `--yes` (cron): the human's approval of this
+    // very change is the consent, so it applies.
     let resumed = noctune_async(
         root,
-        &[
-            "run",
-            "--yes",
-            "--output-format",
-            "json",
-            "--run-id",
-            "night-1",
-        ],
+        &["run", "--output-format", "json", "--run-id", "night-1"],
         &server.url(),
     )
     .await;

@@ -97,6 +97,12 @@ pub fn apply_change(run: &Run, change: Change<'_>, permit: ApplyPermit) -> Resul
         read_hash,
         new_text,
     } = change;
+    if !permit.allows(new_text) {
+        return Err(Error::Refused(format!(
+            "the permit for `{}` was given for another text",
+            rel.display()
+        )));
+    }
     let path = resolve_in_root(root, rel)?;
     let current = fs::read(&path).map_err(|err| Error::io("read", &path, err))?;
     let current_hash = content_hash(&current);

@@ -65,6 +65,34 @@ fn texts<'a>(outline: &Outline, source: &'a str) -> BTreeMap<String, &'a str> {
     map
 }
 
+/// A symbol's text without the text of its members (a class's header, decorators and
+/// class-level statements), `None` when the symbol is missing.
+fn own_text(outline: &Outline, source: &str, name: &str) -> Option<String> {
+    let symbol = outline.symbols.iter().find(|s| s.name == name)?;
+    let prefix = format!("{name}.");
+    let mut members: Vec<(usize, usize)> = outline
+        .symbols
+        .iter()
+        .filter(|s| {
+            s.name
+                .strip_prefix(&prefix)
+                .is_some_and(|rest| !rest.contains('.'))
+        })
+        .map(|s| (s.start_byte, s.end_byte))
+        .collect();
+    members.sort_unstable();
+    let mut own = String::new();
+    let mut at = symbol.start_byte;
+    for (start, end) in members {
+        if start >= at && end <= symbol.end_byte {
+            own.push_str(&source[at..start]);
+            at = end;
+        }
+    }
+    own.push_str(&source[at..symbol.end_byte]);
+    Some(own)
+}
+
 /// The changed symbols between two texts: the innermost ones whose code differs, plus added
 /// and removed symbols.
 pub fn changed_symbols(
@@ -81,10 +109,11 @@ pub fn changed_symbols(
     Ok(changed
         .iter()
         .filter(|name| {
-            // Keep the innermost: drop a class when one of its members explains the change,
-            // unless the class's own header or body outside members changed too.
+            // Keep the innermost: drop a class when its changed members explain the change,
+            // but keep it when its own header or body outside its members changed too.
             let prefix = format!("{name}.");
             !changed.iter().any(|other| other.starts_with(&prefix))
+                || own_text(before.1, before.0, name) != own_text(after.1, after.0, name)
         })
         .map(|name| SymbolChange {
             symbol: (*name).clone(),
@@ -230,4 +259,55 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
         &serde_json::to_vec_pretty(&record).unwrap_or_default(),
     )?;
     Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::symbol::{Symbol, SymbolKind};
+
+    fn symbol(name: &str, kind: SymbolKind, text: &str, part: &str) -> Symbol {
+        let start = text.find(part).unwrap();
+        Symbol {
+            name: name.into(),
+            kind,
+            start_byte: start,
+            end_byte: start + part.len(),
+            start_line: 1,
+            end_line: 1,
+            signature: None,
+            docstring: None,
+        }
+    }
+
+    fn outline(text: &str, class: &str, method: &str) -> Outline {
+        Outline {
+            symbols: vec![
+                symbol("Limits", SymbolKind::Class, text, class),
+                symbol("Limits.check", SymbolKind::Method, text, method),
+            ],
+            ..Outline::default()
+        }
+    }
+
+    #[test]
+    fn a_class_body_change_is_shown_with_its_changed_method() {
+        let method = "    def check(self, n):\n        return n < self.MAX\n";
+        let typed = "    def check(self, n: int) -> bool:\n        return n < self.MAX\n";
+        let before = format!("class Limits:\n    MAX = 10\n\n{method}");
+        let after = format!("class Limits:\n    MAX = 10_000_000\n\n{typed}");
+        let only_method = format!("class Limits:\n    MAX = 10\n\n{typed}");
+        let names = |after: &str, typed: &str| -> Vec<String> {
+            changed_symbols(
+                (&before, &outline(&before, &before, method)),
+                (after, &outline(after, after, typed)),
+            )
+            .unwrap()
+            .into_iter()
+            .map(|c| c.symbol)
+            .collect()
+        };
+        assert_eq!(names(&only_method, typed), vec!["Limits.check"]);
+        assert_eq!(names(&after, typed), vec!["Limits", "Limits.check"]);
+    }
 }

@@ -27,6 +27,7 @@ pub type PauseHandler = Arc<dyn Fn(&Path) -> PauseAction + Send + Sync>;
 /// The run's switches and counters.
 pub struct Control {
     stop: AtomicBool,
+    stopped: tokio::sync::Notify,
     stop_reason: Mutex<Option<String>>,
     pause: AtomicBool,
     handler: Option<PauseHandler>,
@@ -42,6 +43,7 @@ impl Default for Control {
     fn default() -> Self {
         Self {
             stop: AtomicBool::new(false),
+            stopped: tokio::sync::Notify::new(),
             stop_reason: Mutex::new(None),
             pause: AtomicBool::new(false),
             handler: None,
@@ -93,9 +95,22 @@ impl Control {
         }
     }
 
-    /// Asks the run to stop at the next safe point.
+    /// Asks the run to stop at the next safe point; a model call in flight is abandoned (nothing
+    /// is being written while the model thinks).
     pub fn request_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.stopped.notify_waiters();
+    }
+
+    /// Resolves once a stop is requested.
+    pub async fn wait_stop(&self) {
+        loop {
+            let notified = self.stopped.notified();
+            if self.stop_requested() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Asks the run to pause at the next safe point.

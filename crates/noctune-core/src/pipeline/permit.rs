@@ -1,20 +1,23 @@
 //! The only way to get permission to replace a real file.
 //!
-//! [`ApplyPermit`] can be made in two ways: from a policy decision that auto-approves, or from a
-//! human's *approve* decision on the very approval that was queued. An undecided or rejected
-//! approval cannot produce one, and the apply step takes nothing else, so applying a change whose
-//! required approval is undecided is an error in the code path, not a convention.
+//! [`ApplyPermit`] is made only inside the pipeline, in two ways: from a policy decision that
+//! auto-approves, or from a human's *approve* decision on the very approval that was queued. An
+//! undecided or rejected approval cannot produce one; a permit is bound to the exact text it
+//! allows (its SHA-256); and the apply step takes nothing else. Applying a change whose required
+//! approval is undecided is an error in the code path, not a convention.
 
 use crate::approval::{Approval, DecisionKind};
 use crate::error::{Error, Result};
-use crate::ids::ApprovalId;
+use crate::ids::{ApprovalId, content_hash};
 use crate::policy::PolicyDecision;
 use crate::store::RunStore;
 
-/// Permission to apply one change. Not `Clone`: one permit, one apply.
+/// Permission to apply one change: bound to the exact text it allows (its SHA-256), made only
+/// inside the pipeline. Not `Clone`: one permit, one apply.
 #[derive(Debug)]
 pub struct ApplyPermit {
     route: PermitRoute,
+    content_hash: String,
 }
 
 /// How a permit was granted.
@@ -35,11 +38,13 @@ pub enum PermitRoute {
 }
 
 impl ApplyPermit {
-    /// A permit from a policy decision; only [`PolicyDecision::AutoApprove`] grants one.
-    pub fn from_policy(decision: &PolicyDecision) -> Result<Self> {
+    /// A permit for `text` from a policy decision; only [`PolicyDecision::AutoApprove`]
+    /// grants one.
+    pub(crate) fn from_policy(decision: &PolicyDecision, text: &str) -> Result<Self> {
         match decision {
             PolicyDecision::AutoApprove { why } => Ok(Self {
                 route: PermitRoute::Auto { why: why.clone() },
+                content_hash: content_hash(text.as_bytes()),
             }),
             other => Err(Error::Refused(format!(
                 "the policy did not auto-approve this change ({other:?})"
@@ -47,9 +52,18 @@ impl ApplyPermit {
         }
     }
 
-    /// A permit from the human decision on `approval`, read from the run store. Fails while
-    /// the approval is undecided, and when it was rejected.
-    pub fn from_decision(store: &RunStore, approval: &Approval) -> Result<Self> {
+    /// A permit for `text` from the human decision on `approval`, read from the run store.
+    /// Fails while the approval is undecided, when it was rejected, and when `text` is not the
+    /// text that was approved.
+    pub(crate) fn from_decision(store: &RunStore, approval: &Approval, text: &str) -> Result<Self> {
+        let hash = content_hash(text.as_bytes());
+        if approval.content_hash.as_ref().is_some_and(|h| *h != hash) {
+            return Err(Error::Refused(format!(
+                "approval `{}` was given for another text of `{}`",
+                approval.approval_id,
+                approval.file.display()
+            )));
+        }
         let decision = store
             .decision(&approval.run_id, &approval.approval_id)?
             .ok_or_else(|| {
@@ -64,6 +78,7 @@ impl ApplyPermit {
                     approval_id: approval.approval_id.clone(),
                     decided_by: decision.decided_by,
                 },
+                content_hash: hash,
             }),
             DecisionKind::Reject => Err(Error::Refused(format!(
                 "approval `{}` was rejected by {}",
@@ -75,6 +90,16 @@ impl ApplyPermit {
     /// How the permit was granted.
     pub fn route(&self) -> &PermitRoute {
         &self.route
+    }
+
+    /// Whether the permit allows exactly `text`.
+    pub fn allows(&self, text: &str) -> bool {
+        self.content_hash == content_hash(text.as_bytes())
+    }
+
+    /// Whether a human granted it (no further confirmation is asked for).
+    pub fn is_human(&self) -> bool {
+        matches!(self.route, PermitRoute::Human { .. })
     }
 }
 
@@ -99,6 +124,7 @@ mod tests {
             changes: vec![],
             signals: vec![],
             created_at: jiff::Timestamp::now(),
+            content_hash: Some(content_hash(b"x = 2\n")),
         }
     }
 
@@ -108,12 +134,14 @@ mod tests {
             PolicyDecision::NeedsHuman { why: "risk".into() },
             PolicyDecision::Rejected { why: "no".into() },
         ] {
-            let err = ApplyPermit::from_policy(&decision).unwrap_err();
+            let err = ApplyPermit::from_policy(&decision, "x = 2\n").unwrap_err();
             assert!(err.to_string().contains("did not auto-approve"), "{err}");
         }
-        assert!(
-            ApplyPermit::from_policy(&PolicyDecision::AutoApprove { why: "ok".into() }).is_ok()
-        );
+        let permit =
+            ApplyPermit::from_policy(&PolicyDecision::AutoApprove { why: "ok".into() }, "x = 2\n")
+                .unwrap();
+        assert!(permit.allows("x = 2\n"));
+        assert!(!permit.allows("x = 3\n"));
     }
 
     #[test]
@@ -124,7 +152,7 @@ mod tests {
         let queued = approval(run.id());
         run.queue_approval(&queued).unwrap();
 
-        let err = ApplyPermit::from_decision(&store, &queued).unwrap_err();
+        let err = ApplyPermit::from_decision(&store, &queued, "x = 2\n").unwrap_err();
         assert!(err.to_string().contains("is undecided"), "{err}");
 
         store
@@ -136,7 +164,7 @@ mod tests {
                 None,
             )
             .unwrap();
-        let err = ApplyPermit::from_decision(&store, &queued).unwrap_err();
+        let err = ApplyPermit::from_decision(&store, &queued, "x = 2\n").unwrap_err();
         assert!(err.to_string().contains("was rejected"), "{err}");
 
         // A second queued change, approved by a human.
@@ -152,7 +180,9 @@ mod tests {
                 None,
             )
             .unwrap();
-        let permit = ApplyPermit::from_decision(&store, &other).unwrap();
+        let err = ApplyPermit::from_decision(&store, &other, "x = 999\n").unwrap_err();
+        assert!(err.to_string().contains("another text"), "{err}");
+        let permit = ApplyPermit::from_decision(&store, &other, "x = 2\n").unwrap();
         assert_eq!(
             permit.route(),
             &PermitRoute::Human {

@@ -89,11 +89,26 @@ pub async fn drive(
             break;
         }
         let task_id = TaskId::for_path(file);
-        let mut state = match run.read_task(&task_id)? {
-            Some(state) => state,
-            None => {
+        let mut state = match run.read_task(&task_id) {
+            Ok(Some(state)) => state,
+            Ok(None) => {
                 let state = TaskState::new(file.clone());
                 run.write_task(&state)?;
+                state
+            }
+            // A damaged state file fails its task, not the run: the file starts over (its
+            // artifacts are reused) on the next resume.
+            Err(err) => {
+                tracing::warn!("task state of `{}` unreadable: {err}", file.display());
+                let mut state = TaskState::new(file.clone());
+                state.status = TaskStatus::Failed;
+                state.error = Some(format!("the task state was unreadable: {err}"));
+                run.write_task(&state)?;
+                run.event(
+                    EventType::TaskFailed,
+                    Some(&task_id),
+                    serde_json::json!({ "error": state.error }),
+                )?;
                 state
             }
         };

@@ -146,7 +146,11 @@ impl<'a> TaskCtx<'a> {
 
     async fn call(&self, stage: Stage, request: ChatRequest) -> Result<crate::ChatResponse> {
         let started = Instant::now();
-        let result = self.pipeline.llm_for(stage).chat(&request).await;
+        // A stop abandons the call: the run resumes from the last artifact.
+        let result = tokio::select! {
+            result = self.pipeline.llm_for(stage).chat(&request) => result,
+            () = self.control.wait_stop() => return Err(stopped()),
+        };
         transcript::record(
             self.run,
             &self.state.task_id,
@@ -296,11 +300,7 @@ pub async fn run_pass(
         rel,
         control,
     };
-    let outcome = pass(&mut ctx, store, control).await;
-    if let Err(err) = &outcome {
-        ctx.state.error = Some(err.to_string());
-    }
-    let outcome = outcome?;
+    let outcome = pass(&mut ctx, store, control).await?;
     Ok((outcome, ctx.state))
 }
 
@@ -562,7 +562,7 @@ async fn apply(
             keep(ctx)?;
             return proposed(ctx, "allow_apply = false: kept as a proposal".to_owned());
         }
-        PolicyDecision::AutoApprove { .. } => ApplyPermit::from_policy(&record.decision)?,
+        PolicyDecision::AutoApprove { .. } => ApplyPermit::from_policy(&record.decision, text)?,
         PolicyDecision::NeedsHuman { why } => {
             let approval = Approval {
                 approval_id: ApprovalId::derive(
@@ -585,6 +585,7 @@ async fn apply(
                 changes: record.change.changes.clone(),
                 signals: record.change.signals.clone(),
                 created_at: Timestamp::now(),
+                content_hash: Some(content_hash(text.as_bytes())),
             };
             ctx.run.queue_approval(&approval)?;
             ctx.state.approval_id = Some(approval.approval_id.clone());
@@ -608,15 +609,22 @@ async fn apply(
                         ),
                     );
                 }
-                Some(_) => ApplyPermit::from_decision(store, &approval)?,
+                Some(_) => ApplyPermit::from_decision(store, &approval, text)?,
             }
         }
     };
-    if let Some(consent) = &ctx.pipeline.consent
+    // A human's approval of this very change is consent; an auto-approved change asks once.
+    if !permit.is_human()
+        && let Some(consent) = &ctx.pipeline.consent
         && !consent(&ctx.rel)
     {
         keep(ctx)?;
-        return proposed(ctx, "not confirmed at the prompt".to_owned());
+        // Not final: a resume with `--yes` (or a yes at the prompt) applies it.
+        ctx.save_state(TaskStatus::Pending, TaskStage::Apply)?;
+        return Ok(PassOutcome::SetAside {
+            why: "not confirmed (no terminal to ask and no --yes): resume with --yes to apply"
+                .to_owned(),
+        });
     }
     let read_hash = ctx
         .state
@@ -689,13 +697,56 @@ pub fn next_pass(run: &Run, state: &mut TaskState) -> Result<()> {
 /// this task.
 pub fn stops_the_run(err: &Error) -> bool {
     match err {
-        Error::Llm(LlmError { kind, .. }) => !matches!(
+        // The server is gone, or it refuses every request (a wrong key, a wrong URL or model):
+        // every other file would fail the same way.
+        Error::Llm(LlmError { kind, .. }) => matches!(
             kind,
-            LlmErrorKind::Unusable
-                | LlmErrorKind::ContextOverflow { .. }
-                | LlmErrorKind::ReplayMiss
-                | LlmErrorKind::Rejected { .. }
+            LlmErrorKind::Connect
+                | LlmErrorKind::Timeout
+                | LlmErrorKind::Loading
+                | LlmErrorKind::Server { .. }
+                | LlmErrorKind::IncompleteStream
+                | LlmErrorKind::Rejected {
+                    status: 401 | 403 | 404 | 407
+                }
         ),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn llm(kind: LlmErrorKind) -> Error {
+        Error::Llm(LlmError::new(kind, "x"))
+    }
+
+    #[test]
+    fn an_unreachable_or_refusing_server_stops_the_run_a_bad_answer_fails_the_task() {
+        for kind in [
+            LlmErrorKind::Connect,
+            LlmErrorKind::Timeout,
+            LlmErrorKind::Loading,
+            LlmErrorKind::Server { status: 502 },
+            LlmErrorKind::IncompleteStream,
+            LlmErrorKind::Rejected { status: 401 },
+            LlmErrorKind::Rejected { status: 404 },
+        ] {
+            assert!(stops_the_run(&llm(kind.clone())), "{kind:?}");
+        }
+        for kind in [
+            LlmErrorKind::Unusable,
+            LlmErrorKind::Protocol,
+            LlmErrorKind::Rejected { status: 400 },
+            LlmErrorKind::ContextOverflow {
+                needed: 9000,
+                window: 8192,
+            },
+            LlmErrorKind::ReplayMiss,
+        ] {
+            assert!(!stops_the_run(&llm(kind.clone())), "{kind:?}");
+        }
+        assert!(!stops_the_run(&Error::Refused("no".into())));
     }
 }

@@ -9,6 +9,7 @@ use std::fs;
 
 use jiff::Timestamp;
 
+use super::atomic::create_atomic;
 use super::run_store::{Run, RunStore, read_json, write_json};
 use crate::approval::{Approval, Decision, DecisionKind};
 use crate::error::{Error, Result};
@@ -137,7 +138,21 @@ impl RunStore {
         let layout = self.cache().run(run_id);
         let dir = layout.decisions();
         fs::create_dir_all(&dir).map_err(|err| Error::io("create directory", &dir, err))?;
-        write_json(&dir.join(format!("{approval_id}.json")), &decision)?;
+        let mut bytes = serde_json::to_vec_pretty(&decision).map_err(|err| Error::Corrupt {
+            path: dir.clone(),
+            message: format!("cannot encode the decision: {err}"),
+        })?;
+        bytes.push(b'\n');
+        // Published only if no decision exists: two deciders can never both win.
+        if !create_atomic(&dir.join(format!("{approval_id}.json")), &bytes)? {
+            let existing = self.decision(run_id, approval_id)?;
+            return Err(Error::Refused(format!(
+                "approval `{approval_id}` was already decided{}",
+                existing
+                    .map(|d| format!(": {:?} by {} at {}", d.decision, d.decided_by, d.decided_at))
+                    .unwrap_or_default()
+            )));
+        }
         let log = super::EventLog::open(&layout.events())?;
         log.append(
             EventType::ApprovalDecided,

@@ -52,6 +52,37 @@ pub fn write_atomic_with(
     result
 }
 
+/// Writes `path` atomically only if it does not exist yet; `Ok(false)` when it does (another
+/// writer got there first). The content is complete and durable before the name appears (a
+/// hard link of a synced temp file), so readers never see a partial file and two writers
+/// can never both succeed.
+pub fn create_atomic(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|err| Error::io("create", &tmp, err))?;
+        file.write_all(bytes)
+            .map_err(|err| Error::io("write", &tmp, err))?;
+        file.sync_all()
+            .map_err(|err| Error::io("sync", &tmp, err))?;
+        match fs::hard_link(&tmp, path) {
+            Ok(()) => {
+                if let Some(dir) = path.parent() {
+                    sync_dir(dir);
+                }
+                Ok(true)
+            }
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(err) => Err(Error::io("create", path, err)),
+        }
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
 /// Removes temp files that an earlier, killed `write_atomic` of `path` left beside it
 /// (`.<name>.noctune-tmp-*` written by another process). Returns how many were removed.
 /// Best effort: a file that cannot be listed or removed is left.
@@ -147,6 +178,20 @@ mod tests {
         write_atomic(&path, b"#!/usr/bin/env python3\nprint(1)\n").unwrap();
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o755);
+    }
+
+    #[test]
+    fn create_atomic_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("decision.json");
+        assert!(create_atomic(&path, b"first").unwrap());
+        assert!(!create_atomic(&path, b"second").unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 
     #[test]

@@ -77,12 +77,12 @@ impl EventLog {
                 }
                 match serde_json::from_slice::<Event>(&line) {
                     Ok(event) => last_idx = last_idx.max(event.idx),
-                    Err(err) => {
-                        return Err(Error::Corrupt {
-                            path: path.to_path_buf(),
-                            message: format!("line at byte {good_len}: {err}"),
-                        });
-                    }
+                    // A line that is not an event (a fragment glued by an older writer, a
+                    // hand edit) is skipped, as readers skip it: the log stays usable.
+                    Err(err) => tracing::warn!(
+                        log = %path.display(),
+                        "skipping a line at byte {good_len} that is not an event: {err}"
+                    ),
                 }
                 good_len += n as u64;
             }
@@ -129,6 +129,9 @@ impl EventLog {
         task_id: Option<&TaskId>,
         payload: serde_json::Value,
     ) -> Result<Event> {
+        // A writer killed mid-append (another process) may have left a fragment without its
+        // newline: cut it, or this line would be glued to it.
+        cut_torn_tail(&mut inner.file).map_err(|err| Error::io("repair", &self.path, err))?;
         let last = last_idx(&mut inner.file).map_err(|err| Error::io("read", &self.path, err))?;
         let idx = inner.next_idx.max(last + 1);
         let event = Event {
@@ -166,7 +169,34 @@ impl EventLog {
     }
 }
 
-/// The `idx` of the last complete line of the log (0 for an empty log), read from its tail.
+/// Cuts a last line that has no newline (a fragment left by a killed writer).
+fn cut_torn_tail(file: &mut File) -> std::io::Result<()> {
+    use std::io::Read;
+    let len = file.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(());
+    }
+    let mut window = 4096u64;
+    loop {
+        let start = len.saturating_sub(window);
+        file.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::with_capacity((len - start) as usize);
+        Read::by_ref(file)
+            .take(len - start)
+            .read_to_end(&mut tail)?;
+        if tail.last() == Some(&b'\n') {
+            return Ok(());
+        }
+        match tail.iter().rposition(|b| *b == b'\n') {
+            Some(end) => return file.set_len(start + end as u64 + 1),
+            None if start == 0 => return file.set_len(0),
+            None => window *= 4,
+        }
+    }
+}
+
+/// The `idx` of the last event in the log (0 for none), read from its tail; lines that are not
+/// events are passed over.
 fn last_idx(file: &mut File) -> std::io::Result<u64> {
     use std::io::Read;
     let len = file.seek(SeekFrom::End(0))?;
@@ -178,29 +208,24 @@ fn last_idx(file: &mut File) -> std::io::Result<u64> {
         Read::by_ref(file)
             .take(len - start)
             .read_to_end(&mut tail)?;
-        // Complete lines only: drop anything after the last newline.
-        let complete = match tail.iter().rposition(|b| *b == b'\n') {
-            Some(end) => &tail[..end],
-            None if start == 0 => return Ok(0),
-            None => {
-                window *= 4;
-                continue;
+        // Whole lines only: drop a first partial line unless the window reaches the start.
+        let body = if start == 0 {
+            &tail[..]
+        } else {
+            match tail.iter().position(|b| *b == b'\n') {
+                Some(first) => &tail[first + 1..],
+                None => &[][..],
             }
         };
-        let line_start = complete.iter().rposition(|b| *b == b'\n').map(|p| p + 1);
-        match line_start {
-            Some(begin) => {
-                return Ok(serde_json::from_slice::<Event>(&complete[begin..])
-                    .map(|e| e.idx)
-                    .unwrap_or(0));
+        for line in body.split(|b| *b == b'\n').rev() {
+            if let Ok(event) = serde_json::from_slice::<Event>(line) {
+                return Ok(event.idx);
             }
-            None if start == 0 => {
-                return Ok(serde_json::from_slice::<Event>(complete)
-                    .map(|e| e.idx)
-                    .unwrap_or(0));
-            }
-            None => window *= 4,
         }
+        if start == 0 {
+            return Ok(0);
+        }
+        window *= 4;
     }
 }
 
@@ -375,11 +400,34 @@ mod tests {
     }
 
     #[test]
-    fn garbage_in_the_middle_is_reported_not_hidden() {
+    fn a_fragment_left_by_a_killed_writer_never_breaks_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.jsonl");
-        std::fs::write(&path, "not json\n").unwrap();
-        let err = EventLog::open(&path).unwrap_err().to_string();
-        assert!(err.contains("events.jsonl"), "{err}");
+        let worker = EventLog::open(&path).unwrap();
+        worker
+            .append(EventType::RunStarted, None, serde_json::json!({}))
+            .unwrap();
+        // Another process dies mid-append: a fragment without its newline.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"idx":2,"ts":"2026-"#).unwrap();
+        drop(file);
+        // The worker's next append is not glued to it.
+        worker
+            .append(EventType::Applied, None, serde_json::json!({}))
+            .unwrap();
+        // A glued, unparseable line in the middle (written by an older version) is skipped.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"garbage\n").unwrap();
+        drop(file);
+        let reopened = EventLog::open(&path).unwrap();
+        reopened
+            .append(EventType::Stopped, None, serde_json::json!({}))
+            .unwrap();
+        let idx: Vec<u64> = read_events(&path, 0, 10)
+            .unwrap()
+            .iter()
+            .map(|e| e.idx)
+            .collect();
+        assert_eq!(idx, vec![1, 2, 3]);
     }
 }

@@ -21,7 +21,7 @@ mod lock;
 mod run_store;
 
 pub use approvals::ApprovalEntry;
-pub use atomic::{remove_stale_temps, write_atomic, write_atomic_with};
+pub use atomic::{create_atomic, remove_stale_temps, write_atomic, write_atomic_with};
 pub use events::{EventLog, read_events};
 pub use layout::{CACHE_DIR, CacheLayout, RunLayout};
 pub use lock::RunLock;

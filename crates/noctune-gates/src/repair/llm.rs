@@ -133,23 +133,39 @@ impl LlmRepair<'_> {
     }
 }
 
-/// The symbol's lines, dedented by its first line's indentation (methods come out at
-/// column 0, as the editor expects new code).
+/// The symbol's lines, dedented by its first line's indentation (methods come out at column 0,
+/// as the editor expects new code). Only spaces and tabs are stripped, so no slice can split a
+/// character.
 fn symbol_code(text: &str, start_line: usize, end_line: usize) -> String {
     let lines: Vec<&str> = text
         .lines()
         .skip(start_line.saturating_sub(1))
         .take(end_line + 1 - start_line.max(1))
         .collect();
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
     let indent = lines
         .first()
-        .map(|l| l.len() - l.trim_start().len())
-        .unwrap_or(0);
+        .map_or(0, |l| l.bytes().take_while(blank).count());
     let mut code = String::new();
     for line in lines {
-        let strip = line.len() - line.trim_start().len();
-        code.push_str(&line[strip.min(indent)..]);
+        let strip = line.bytes().take(indent).take_while(blank).count();
+        code.push_str(&line[strip..]);
         code.push('\n');
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::symbol_code;
+
+    #[test]
+    fn symbol_code_dedents_without_splitting_characters() {
+        // A docstring line indented with spaces and a no-break space (two bytes in UTF-8).
+        let text = "class A:\n    def m(self):\n        \"\"\"Doc\n   \u{a0}odd line\n        \"\"\"\n        return 1\n";
+        assert_eq!(
+            symbol_code(text, 2, 6),
+            "def m(self):\n    \"\"\"Doc\n\u{a0}odd line\n    \"\"\"\n    return 1\n"
+        );
+    }
 }
