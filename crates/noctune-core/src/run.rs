@@ -99,4 +99,8 @@ pub struct RunRecord {
     pub error: Option<String>,
     /// What a resume does.
     pub resume_policy: ResumePolicy,
+    /// The command that created the run (`review`, `edit`, `repair`, `run`): a resume must be
+    /// the same kind of work, or its stored artifacts and decisions would not fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use noctune_core::pipeline::{Control, PassKind, PauseAction, Progress, drive};
 use noctune_core::store::{RunSpec, RunStore};
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
@@ -32,6 +32,16 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The command's name.
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Review => "review",
+            Mode::Edit => "edit",
+            Mode::Run => "run",
+            Mode::Repair => "repair",
+        }
+    }
+
     fn pass_kind(self) -> PassKind {
         match self {
             Mode::Review => PassKind::ReviewOnly,
@@ -104,12 +114,31 @@ async fn drive_run(
     )
     .await?;
     let files = compose::select_files(root, settings, flags)?;
-    let mut run = if store.read(&run_id).is_ok() {
+    let mut run = if let Ok(record) = store.read(&run_id) {
+        // A resume must do the same kind of work with the same pack: the run's artifacts and
+        // decisions were made for them.
+        if let Some(command) = &record.command
+            && command != mode.name()
+        {
+            bail!(
+                "run `{run_id}` was started by `noctune {command}`; resume it with \
+                 `noctune {command} --run-id {run_id}`, or start a new run"
+            );
+        }
+        if let Some(pack) = &record.pack
+            && pack != pipeline.pack.name()
+        {
+            bail!(
+                "run `{run_id}` uses pack `{pack}`; resume it with `--pack {pack}`, or start a \
+                 new run"
+            );
+        }
         store.open(&run_id)?
     } else {
         store.create(RunSpec {
             run_id: Some(run_id),
             pack: Some(pipeline.pack.name().to_owned()),
+            command: Some(mode.name().to_owned()),
             ..RunSpec::default()
         })?
     };

@@ -463,3 +463,34 @@ async fn status_marks_a_dead_worker_failed_and_resume_completes() {
         text(&resumed)
     );
 }
+
+/// A resume does the same kind of work with the same pack as the run it resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_with_another_command_or_pack_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_repo(dir.path());
+    let server = FakeServer::start((0..4).map(|_| review("P"))).await;
+    let reviewed = noctune_async(dir.path(), &["review", "--run-id", "r"], &server.url()).await;
+    assert_eq!(reviewed.status.code(), Some(0), "{:?}", text(&reviewed));
+    assert_eq!(server.remaining(), 0);
+
+    let edit = noctune_async(dir.path(), &["edit", "--run-id", "r"], &server.url()).await;
+    assert_eq!(edit.status.code(), Some(2));
+    assert!(
+        text(&edit).1.contains("was started by `noctune review`"),
+        "{:?}",
+        text(&edit)
+    );
+    let pack = noctune_async(
+        dir.path(),
+        &["review", "--run-id", "r", "--pack", "typing_pass"],
+        &server.url(),
+    )
+    .await;
+    assert_eq!(pack.status.code(), Some(2));
+    assert!(
+        text(&pack).1.contains("uses pack `lint_fix`"),
+        "{:?}",
+        text(&pack)
+    );
+}

@@ -39,6 +39,8 @@ pub struct RunSpec {
     pub head_sha: Option<String>,
     /// What a resume does.
     pub resume_policy: ResumePolicy,
+    /// The command that creates the run (`review`, `edit`, `repair`, `run`).
+    pub command: Option<String>,
 }
 
 impl RunStore {
@@ -84,6 +86,7 @@ impl RunStore {
             head_sha: spec.head_sha,
             error: None,
             resume_policy: spec.resume_policy,
+            command: spec.command,
         };
         write_json(&layout.run_json(), &record)?;
         let events = EventLog::open(&layout.events())?;
