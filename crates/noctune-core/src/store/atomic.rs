@@ -27,20 +27,9 @@ pub fn write_atomic_with(
     };
     let tmp = temp_path(path);
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|err| Error::io("create", &tmp, err))?;
-        if let Ok(meta) = fs::metadata(path) {
-            // Keep the user's mode bits (an executable script stays executable).
-            let _ = file.set_permissions(meta.permissions());
-        }
-        file.write_all(bytes)
-            .map_err(|err| Error::io("write", &tmp, err))?;
-        file.sync_all()
-            .map_err(|err| Error::io("sync", &tmp, err))?;
-        drop(file);
+        // Keep the user's mode bits (an executable script stays executable).
+        let permissions = fs::metadata(path).ok().map(|meta| meta.permissions());
+        write_synced(&tmp, bytes, permissions)?;
         before_rename(&tmp).map_err(|err| Error::io("write", path, err))?;
         fs::rename(&tmp, path).map_err(|err| Error::io("replace", path, err))?;
         sync_dir(dir);
@@ -59,15 +48,7 @@ pub fn write_atomic_with(
 pub fn create_atomic(path: &Path, bytes: &[u8]) -> Result<bool> {
     let tmp = temp_path(path);
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|err| Error::io("create", &tmp, err))?;
-        file.write_all(bytes)
-            .map_err(|err| Error::io("write", &tmp, err))?;
-        file.sync_all()
-            .map_err(|err| Error::io("sync", &tmp, err))?;
+        write_synced(&tmp, bytes, None)?;
         match fs::hard_link(&tmp, path) {
             Ok(()) => {
                 if let Some(dir) = path.parent() {
@@ -111,6 +92,21 @@ pub fn remove_stale_temps(path: &Path) -> usize {
         }
     }
     removed
+}
+
+/// Writes a new file (`tmp` must not exist) and syncs it to disk.
+fn write_synced(tmp: &Path, bytes: &[u8], permissions: Option<fs::Permissions>) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)
+        .map_err(|err| Error::io("create", tmp, err))?;
+    if let Some(permissions) = permissions {
+        let _ = file.set_permissions(permissions);
+    }
+    file.write_all(bytes)
+        .map_err(|err| Error::io("write", tmp, err))?;
+    file.sync_all().map_err(|err| Error::io("sync", tmp, err))
 }
 
 /// `.<name>.noctune-tmp-<pid>-<n>` beside `path`.

@@ -169,21 +169,28 @@ impl EventLog {
     }
 }
 
+/// Reads the last `window` bytes of the log (all of it when shorter); returns them with the
+/// offset they start at.
+fn read_tail(file: &mut File, len: u64, window: u64) -> std::io::Result<(u64, Vec<u8>)> {
+    use std::io::Read;
+    let start = len.saturating_sub(window);
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::with_capacity((len - start) as usize);
+    Read::by_ref(file)
+        .take(len - start)
+        .read_to_end(&mut tail)?;
+    Ok((start, tail))
+}
+
 /// Cuts a last line that has no newline (a fragment left by a killed writer).
 fn cut_torn_tail(file: &mut File) -> std::io::Result<()> {
-    use std::io::Read;
     let len = file.seek(SeekFrom::End(0))?;
     if len == 0 {
         return Ok(());
     }
     let mut window = 4096u64;
     loop {
-        let start = len.saturating_sub(window);
-        file.seek(SeekFrom::Start(start))?;
-        let mut tail = Vec::with_capacity((len - start) as usize);
-        Read::by_ref(file)
-            .take(len - start)
-            .read_to_end(&mut tail)?;
+        let (start, tail) = read_tail(file, len, window)?;
         if tail.last() == Some(&b'\n') {
             return Ok(());
         }
@@ -198,16 +205,10 @@ fn cut_torn_tail(file: &mut File) -> std::io::Result<()> {
 /// The `idx` of the last event in the log (0 for none), read from its tail; lines that are not
 /// events are passed over.
 fn last_idx(file: &mut File) -> std::io::Result<u64> {
-    use std::io::Read;
     let len = file.seek(SeekFrom::End(0))?;
     let mut window = 4096u64;
     loop {
-        let start = len.saturating_sub(window);
-        file.seek(SeekFrom::Start(start))?;
-        let mut tail = Vec::with_capacity((len - start) as usize);
-        Read::by_ref(file)
-            .take(len - start)
-            .read_to_end(&mut tail)?;
+        let (start, tail) = read_tail(file, len, window)?;
         // Whole lines only: drop a first partial line unless the window reaches the start.
         let body = if start == 0 {
             &tail[..]
