@@ -6,39 +6,35 @@ TOOLS_DIR="$NOCTUNE_ROOT/.tools"
 RUFF_VERSION="0.17.5"
 RG_VERSION="15.1.0"
 
-# The pinned ruff from PyPI in .tools/venv, linked as .tools/bin/ruff.
-ensure_ruff() {
-  local ruff="$TOOLS_DIR/bin/ruff"
-  if [ -x "$ruff" ] && [ "$("$ruff" --version 2>/dev/null)" = "ruff $RUFF_VERSION" ]; then
+# A pinned tool from PyPI in .tools/venv, linked as .tools/bin/<bin>; skipped when the linked
+# binary's first `--version` line is already `<expected>`.
+#   ensure_pip_tool PACKAGE VERSION BIN EXPECTED
+ensure_pip_tool() {
+  local package="$1" version="$2" bin="$3" expected="$4"
+  local link="$TOOLS_DIR/bin/$bin"
+  if [ -x "$link" ] && [ "$("$link" --version 2>/dev/null | head -n1)" = "$expected" ]; then
     return 0
   fi
-  echo "installing ruff $RUFF_VERSION into $TOOLS_DIR" >&2
+  echo "installing $package $version into $TOOLS_DIR" >&2
   mkdir -p "$TOOLS_DIR/bin"
   if [ ! -x "$TOOLS_DIR/venv/bin/python" ]; then
     python3 -m venv "$TOOLS_DIR/venv"
   fi
   "$TOOLS_DIR/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "ruff==$RUFF_VERSION"
-  ln -sf "$TOOLS_DIR/venv/bin/ruff" "$ruff"
-  "$ruff" --version >&2
+    "$package==$version"
+  ln -sf "$TOOLS_DIR/venv/bin/$bin" "$link"
+  "$link" --version | head -n1 >&2
 }
 
-# A pinned ripgrep from PyPI (the `ripgrep` package ships the binary) in .tools/venv, linked as
-# .tools/bin/rg. The callsite tests compare it with the in-process search and fail without it.
+# The pinned ruff, as .tools/bin/ruff.
+ensure_ruff() {
+  ensure_pip_tool ruff "$RUFF_VERSION" ruff "ruff $RUFF_VERSION"
+}
+
+# A pinned ripgrep (the `ripgrep` package ships the binary), as .tools/bin/rg. The callsite
+# tests compare it with the in-process search and fail without it.
 ensure_rg() {
-  local rg="$TOOLS_DIR/bin/rg"
-  if [ -x "$rg" ] && "$rg" --version 2>/dev/null | head -n1 | grep -qx "ripgrep $RG_VERSION"; then
-    return 0
-  fi
-  echo "installing ripgrep $RG_VERSION into $TOOLS_DIR" >&2
-  mkdir -p "$TOOLS_DIR/bin"
-  if [ ! -x "$TOOLS_DIR/venv/bin/python" ]; then
-    python3 -m venv "$TOOLS_DIR/venv"
-  fi
-  "$TOOLS_DIR/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "ripgrep==$RG_VERSION"
-  ln -sf "$TOOLS_DIR/venv/bin/rg" "$rg"
-  "$rg" --version | head -n1 >&2
+  ensure_pip_tool ripgrep "$RG_VERSION" rg "ripgrep $RG_VERSION"
 }
 
 # The real local model for the LLM end-to-end tests: scripts/llm-server (xllamacpp and
