@@ -11,6 +11,7 @@
 //! | [`SymbolEditor`] | find symbols and apply edit ops to a source text | `noctune-index` |
 //! | [`Approver`] | approve or reject a before/after change set | the pipeline |
 //! | [`PolicyPack`] | which paths, sizes and tools a run may touch | `noctune-gates` |
+//! | [`Prover`] | a deterministic proof that a change keeps behaviour | `noctune-gates` |
 //!
 //! Each is object safe and `Send + Sync`, so it can be shared as `Arc<dyn Trait>`.
 
@@ -32,6 +33,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod process;
 pub mod prompts;
+pub mod prover;
 pub mod report;
 pub mod run;
 pub mod stage;
@@ -55,6 +57,7 @@ pub use llm::{
     LlmErrorKind, Role, ToolCall, ToolSpec, Usage,
 };
 pub use policy::{PolicyDecision, PolicyInput, PolicyPack, PolicyRule, PolicyViolation};
+pub use prover::{Proof, ProofInput, Prover};
 pub use run::{ResumePolicy, RunRecord, RunStatus};
 pub use stage::Stage;
 pub use symbol::{Import, Symbol, SymbolKind};
