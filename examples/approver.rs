@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use noctune_core::{Approver, ApproverVerdict, ChangeSet, Result, SymbolChange, Verdict};
+use noctune_core::{
+    ApproveInput, Approver, ApproverVerdict, ChangeSet, Result, SymbolChange, Verdict,
+};
 
 /// Names followed by `(` in a piece of code: a rough list of calls.
 fn calls(code: &str) -> Vec<String> {
@@ -27,8 +29,12 @@ struct KeepCallsApprover;
 
 #[async_trait]
 impl Approver for KeepCallsApprover {
-    async fn judge(&self, change: &ChangeSet) -> Result<ApproverVerdict> {
-        for symbol in &change.changes {
+    fn name(&self) -> &str {
+        "keep-calls"
+    }
+
+    async fn judge(&self, input: ApproveInput<'_>) -> Result<ApproverVerdict> {
+        for symbol in &input.change.changes {
             let before = calls(symbol.before.as_deref().unwrap_or(""));
             let after = calls(symbol.after.as_deref().unwrap_or(""));
             if let Some(lost) = before.iter().find(|c| !after.contains(c)) {
@@ -36,6 +42,7 @@ impl Approver for KeepCallsApprover {
                     decision: Verdict::Reject,
                     reason: format!("`{}` no longer calls `{lost}`", symbol.symbol),
                     risk: 0.9,
+                    judged_by: self.name().to_owned(),
                 });
             }
         }
@@ -43,6 +50,7 @@ impl Approver for KeepCallsApprover {
             decision: Verdict::Approve,
             reason: "every call is kept".into(),
             risk: 0.1,
+            judged_by: self.name().to_owned(),
         })
     }
 }
@@ -61,7 +69,16 @@ async fn main() -> Result<()> {
         diff_lines: 4,
         pack: None,
     };
-    let verdict = approver.judge(&change).await?;
+    let before = "def size(fp):\n    return os.fstat(fp.fileno()).st_size\n";
+    let after = "def size(fp) -> int:\n    return fp.stat().st_size\n";
+    let verdict = approver
+        .judge(ApproveInput {
+            change: &change,
+            before,
+            after,
+            model: None,
+        })
+        .await?;
     println!(
         "{:?}: {} (risk {})",
         verdict.decision, verdict.reason, verdict.risk

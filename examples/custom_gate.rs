@@ -1,75 +1,39 @@
-//! A custom gate: refuse changes that introduce `print(` calls, judged only on what the change
-//! added. Run: `cargo run -p noctune-examples --example custom_gate`.
+//! A custom gate in a whole pipeline run: `NoNewPrintGate` (written against `noctune-core`
+//! alone, in `no_print_gate.rs`) joins parse and ruff with `Gates::with_gate`; the model's edit
+//! adds a `print(`, the gate blocks it, its diagnostic reaches the repair ladder's model step,
+//! and the repaired change is approved and applied. The model is a real OpenAI-compatible HTTP
+//! server on 127.0.0.1 (the fake server, scripted by request kind).
+//! Run: `cargo run -p noctune-examples --example custom_gate`.
 #![allow(clippy::print_stdout)]
 
-use std::path::Path;
-use std::sync::Arc;
+use noctune_examples::gated_run;
 
-use async_trait::async_trait;
-use noctune_core::{Diagnostic, Gate, GateInput, GateReport, Location, Result};
-
-/// Blocks new `print(` calls; old ones do not block.
-struct NoNewPrintGate;
-
-fn print_lines(text: &str) -> Vec<(usize, &str)> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| line.contains("print("))
-        .map(|(i, line)| (i + 1, line.trim()))
-        .collect()
-}
-
-#[async_trait]
-impl Gate for NoNewPrintGate {
-    fn name(&self) -> &str {
-        "no-new-print"
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::temp_dir().join(format!("noctune-custom-gate-{}", std::process::id()));
+    let outcome = gated_run::run(&dir).await?;
+    let gates = &outcome.gates;
+    println!("gates after the repair ladder:");
+    for report in gates["reports"].as_array().into_iter().flatten() {
+        println!(
+            "  {}: {} ({})",
+            report["gate"], report["outcome"], report["summary"]
+        );
     }
-
-    async fn check(&self, input: GateInput<'_>) -> Result<GateReport> {
-        let before: Vec<&str> = input
-            .before
-            .map(|b| print_lines(b).into_iter().map(|(_, l)| l).collect())
-            .unwrap_or_default();
-        let diagnostics: Vec<Diagnostic> = print_lines(input.after)
-            .into_iter()
-            .map(|(line, text)| Diagnostic {
-                code: Some("NP001".into()),
-                message: format!("print() call: `{text}`"),
-                location: Some(Location { line, column: 1 }),
-                end_location: None,
-                symbol: None,
-                introduced: !before.contains(&text),
-                fixable: false,
-            })
-            .collect();
-        if diagnostics.iter().any(|d| d.introduced) {
-            Ok(GateReport::fail(
-                self.name(),
-                "new print() calls",
-                diagnostics,
-            ))
-        } else {
-            Ok(GateReport::pass(self.name(), "no new print() calls"))
-        }
+    println!("repair steps:");
+    for step in gates["steps"]["steps"].as_array().into_iter().flatten() {
+        println!(
+            "  {}: kept={} {}",
+            step["kind"], step["kept"], step["notes"]
+        );
     }
-}
-
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
-    let gate: Arc<dyn Gate> = Arc::new(NoNewPrintGate);
-    let before = "def f():\n    print('old')\n";
-    let after = "def f():\n    print('old')\n    print('new')\n";
-    let report = gate
-        .check(GateInput {
-            path: Path::new("pkg/f.py"),
-            before: Some(before),
-            after,
-        })
-        .await?;
-    println!("{}: {:?} — {}", report.gate, report.outcome, report.summary);
-    for d in report.diagnostics.iter().filter(|d| d.introduced) {
-        println!("  introduced: {}", d.message);
+    let told = outcome.repair_prompts.iter().any(|p| p.contains("NP001"));
+    println!("the repair prompt named the gate's finding (NP001): {told}");
+    println!("{:?}", outcome.summary);
+    println!("--- {} after the run:\n{}", gated_run::FILE, outcome.after);
+    std::fs::remove_dir_all(&dir)?;
+    if !told || outcome.summary.applied != 1 || outcome.after.contains("print(") {
+        return Err("the custom gate did not block the edit as expected".into());
     }
-    assert!(!report.passed());
     Ok(())
 }

@@ -111,6 +111,9 @@ impl PolicyPack for Cautious {
                 why: "low risk".into(),
             },
             Verdict::Approve => PolicyDecision::NeedsHuman { why: "risk".into() },
+            Verdict::Undecided => PolicyDecision::NeedsHuman {
+                why: input.verdict.reason.clone(),
+            },
         }
     }
 }
@@ -130,7 +133,7 @@ async fn main() -> Result<()> {
         editor: Arc::new(TopLevelDefs),
         checker: Arc::new(AstChecker),
         evidence: Arc::new(NoEvidence),
-        approver: None,
+        approver: Arc::new(noctune_core::approvers::LlmApprover),
         consent: None,
         pack: Arc::new(Cautious),
         prompts: Prompts::new(dir.join(".noctune_cache/overrides")),

@@ -63,6 +63,9 @@ impl PolicyPack for SrcOnlyPack {
             Verdict::Approve => PolicyDecision::NeedsHuman {
                 why: format!("risk {:.2} > 0.2", input.verdict.risk),
             },
+            Verdict::Undecided => PolicyDecision::NeedsHuman {
+                why: format!("undecided: {}", input.verdict.reason),
+            },
         }
     }
 }
@@ -73,6 +76,7 @@ fn main() {
         decision: Verdict::Approve,
         reason: "adds hints only".into(),
         risk: 0.1,
+        judged_by: "llm".into(),
     };
     for (path, lines) in [("src/a.py", 12), ("src/../setup.py", 3), ("src/b.py", 90)] {
         let decision = pack.decide(&PolicyInput {

@@ -251,7 +251,11 @@ pub async fn pipeline(
         editor,
         checker: Arc::new(ladder),
         evidence: Arc::new(RepoEvidence::new(searcher)),
-        approver: None,
+        approver: noctune_core::approvers::for_mode(
+            settings.approve_mode,
+            None,
+            PipelineOptions::default().high_risk,
+        ),
         consent,
         pack,
         prompts,

@@ -76,7 +76,7 @@ pub struct ChangeSet {
     pub pack: Option<String>,
 }
 
-/// Approve or reject.
+/// Approve, reject, or leave it to a human.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -84,6 +84,9 @@ pub enum Verdict {
     Approve,
     /// The change must not be applied.
     Reject,
+    /// The approver cannot tell (nothing proven, or the model's answer contradicts itself): a
+    /// human decides. Never applied and never dropped on its own.
+    Undecided,
 }
 
 /// The approver's answer.
@@ -95,33 +98,90 @@ pub struct ApproverVerdict {
     pub reason: String,
     /// Risk that the change alters behaviour, from 0 (none) to 1 (certain).
     pub risk: f32,
+    /// Who judged: `proof:<class>`, `signals`, `llm`, or a custom approver's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub judged_by: String,
 }
 
-/// Judges a change set. The pipeline's approver asks a model and adds deterministic risk
-/// signals; the policy pack then decides between auto-apply and the human queue.
+/// What an approver may use besides the change: the approve stage's model, each exchange
+/// recorded in the task's transcript, events and token counts.
+#[async_trait]
+pub trait ApproveModel: Send + Sync {
+    /// The `approve` prompt (built in or overridden) rendered with these placeholders, the
+    /// pack's guidance (`pack_guidance`) and the file (`path`) filled in.
+    fn render_prompt(&self, values: &[(&str, &str)]) -> Result<String>;
+
+    /// Asks the model for a JSON answer constrained by `schema` (named `name`).
+    async fn ask_json(
+        &self,
+        prompt: String,
+        name: &str,
+        schema: serde_json::Value,
+    ) -> Result<serde_json::Value>;
+}
+
+/// One change to judge.
+#[derive(Clone, Copy)]
+pub struct ApproveInput<'a> {
+    /// The changed symbols, signals and size.
+    pub change: &'a ChangeSet,
+    /// The whole file before the change.
+    pub before: &'a str,
+    /// The whole file after the change.
+    pub after: &'a str,
+    /// The approve stage's model, when the run has one (`None` offline).
+    pub model: Option<&'a dyn ApproveModel>,
+}
+
+impl std::fmt::Debug for ApproveInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApproveInput")
+            .field("change", &self.change)
+            .field("model", &self.model.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Judges a change set. Noctune ships three (`noctune_core::approvers`): proofs and risk
+/// signals without a model, the model's verdict, and a chain of both; the policy pack then
+/// decides between auto-apply and the human queue. Lean cautious: when in doubt, answer
+/// [`Verdict::Undecided`] and let a human look.
 ///
 /// ```
 /// use std::sync::Arc;
 /// use async_trait::async_trait;
-/// use noctune_core::{Approver, ApproverVerdict, ChangeSet, Result, Verdict};
+/// use noctune_core::{ApproveInput, Approver, ApproverVerdict, Result, Verdict};
 ///
-/// /// Rejects anything with a risk signal, approves the rest at the signals' total risk.
-/// struct SignalsOnly;
+/// /// Leaves anything with a risk signal to a human, approves the rest.
+/// struct NoSignals;
 ///
 /// #[async_trait]
-/// impl Approver for SignalsOnly {
-///     async fn judge(&self, change: &ChangeSet) -> Result<ApproverVerdict> {
-///         let risk: f32 = change.signals.iter().map(|s| s.weight).sum::<f32>().min(1.0);
-///         let decision = if change.signals.is_empty() { Verdict::Approve } else { Verdict::Reject };
-///         Ok(ApproverVerdict { decision, reason: format!("{} signals", change.signals.len()), risk })
+/// impl Approver for NoSignals {
+///     fn name(&self) -> &str {
+///         "no-signals"
+///     }
+///
+///     async fn judge(&self, input: ApproveInput<'_>) -> Result<ApproverVerdict> {
+///         let signals = &input.change.signals;
+///         let risk: f32 = signals.iter().map(|s| s.weight).sum::<f32>().min(1.0);
+///         let decision = if signals.is_empty() { Verdict::Approve } else { Verdict::Undecided };
+///         Ok(ApproverVerdict {
+///             decision,
+///             reason: format!("{} signals", signals.len()),
+///             risk,
+///             judged_by: self.name().to_owned(),
+///         })
 ///     }
 /// }
 ///
-/// let approver: Arc<dyn Approver> = Arc::new(SignalsOnly);
+/// let approver: Arc<dyn Approver> = Arc::new(NoSignals);
 /// # let _ = approver;
 /// ```
 #[async_trait]
 pub trait Approver: Send + Sync {
+    /// The approver's name, recorded as [`ApproverVerdict::judged_by`] (`llm`, `signals`).
+    fn name(&self) -> &str;
+
     /// Judges one file's change set.
-    async fn judge(&self, change: &ChangeSet) -> Result<ApproverVerdict>;
+    async fn judge(&self, input: ApproveInput<'_>) -> Result<ApproverVerdict>;
 }

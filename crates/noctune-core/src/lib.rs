@@ -9,7 +9,7 @@
 //! | [`LlmClient`] | one chat completion, streamed or not | `noctune-llm` |
 //! | [`Gate`] | a verdict on a file's text (parse, lint, your own) | `noctune-gates` |
 //! | [`SymbolEditor`] | find symbols and apply edit ops to a source text | `noctune-index` |
-//! | [`Approver`] | approve or reject a before/after change set | the pipeline |
+//! | [`Approver`] | approve or reject a before/after change set | [`approvers`]: proofs and signals, the model, a chain |
 //! | [`PolicyPack`] | which paths, sizes and tools a run may touch | `noctune-gates` |
 //! | [`Prover`] | a deterministic proof that a change keeps behaviour | `noctune-gates` |
 //!
@@ -18,6 +18,7 @@
 pub mod answer;
 pub mod approval;
 pub mod approver;
+pub mod approvers;
 pub mod config;
 pub mod editor;
 pub mod error;
@@ -43,7 +44,8 @@ pub mod task;
 
 pub use approval::{Approval, Decision, DecisionKind};
 pub use approver::{
-    Approver, ApproverVerdict, ChangeSet, RiskSignal, RiskSignalKind, SymbolChange, Verdict,
+    ApproveInput, ApproveModel, Approver, ApproverVerdict, ChangeSet, RiskSignal, RiskSignalKind,
+    SymbolChange, Verdict,
 };
 pub use config::{ConfigError, EnvOverrides, Settings};
 pub use editor::{ApplyReport, EditOp, EditResult, Outline, RefusalReason, SymbolEditor};

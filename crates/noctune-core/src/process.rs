@@ -235,21 +235,49 @@ impl ProcessBuilder {
         })
     }
 
-    /// Runs the program to completion from synchronous code (a worker thread). Must not be
-    /// called from inside an async runtime: use [`ProcessBuilder::run`] there.
+    /// Runs the program to completion from synchronous code. Called from inside an async
+    /// runtime (synchronous code that an async task runs, such as evidence gathering), it runs
+    /// on a thread of its own and blocks the caller until it is done; async code should use
+    /// [`ProcessBuilder::run`] instead.
     pub fn run_blocking(self) -> Result<ProcessOutput, ProcessError> {
         let program = self.program();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|source| ProcessError::Io { program, source })?;
-        runtime.block_on(self.run())
+        let failed = program.clone();
+        let run = move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|source| ProcessError::Io {
+                    program: program.clone(),
+                    source,
+                })?;
+            runtime.block_on(self.run())
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return run();
+        }
+        std::thread::scope(|scope| {
+            scope.spawn(run).join().unwrap_or_else(|_| {
+                Err(ProcessError::Io {
+                    program: failed,
+                    source: std::io::Error::other("the thread running the process panicked"),
+                })
+            })
+        })
     }
 }
 
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn run_blocking_works_inside_a_runtime() {
+        let output = ProcessBuilder::new("sh")
+            .args(["-c", "echo inside"])
+            .run_blocking()
+            .unwrap();
+        assert_eq!(output.stdout_text().trim(), "inside");
+    }
 
     #[test]
     fn captures_output_and_exit_code_without_a_shell() {

@@ -197,6 +197,7 @@ mod tests {
                     "symbol",
                     "code",
                     "edit_prompt",
+                    "evidence",
                     "draft_code",
                 ],
             ),

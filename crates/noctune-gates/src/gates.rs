@@ -1,4 +1,5 @@
-//! The gates in the order the pipeline runs them: parse, then ruff.
+//! The gates in the order the pipeline runs them: parse, then ruff, then any gate an embedder
+//! adds with [`Gates::with_gate`]. The repair ladder works over all of them.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,13 +13,26 @@ use crate::parse_gate::{ParseBackend, ParseGate};
 use crate::ruff_gate::{RUFF_GATE, RuffGate};
 use crate::tools::Tools;
 
-/// The parse gate and, when ruff is available, the ruff gate, sharing one configuration.
-#[derive(Debug)]
+/// The parse gate, the ruff gate when ruff is available (sharing one configuration), and the
+/// embedder's own gates, in order.
 pub struct Gates {
     parse: ParseGate,
     ruff: Option<RuffGate>,
+    extra: Vec<Arc<dyn Gate>>,
     tools: Tools,
     config: Arc<ProjectConfig>,
+}
+
+impl std::fmt::Debug for Gates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let extra: Vec<&str> = self.extra.iter().map(|g| g.name()).collect();
+        f.debug_struct("Gates")
+            .field("parse", &self.parse)
+            .field("ruff", &self.ruff)
+            .field("extra", &extra)
+            .field("tools", &self.tools)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the gates said about one text.
@@ -40,6 +54,15 @@ impl GateRun {
         self.reports
             .iter()
             .filter(|r| !r.passed())
+            .flat_map(|r| r.diagnostics.iter().filter(|d| d.introduced))
+            .collect()
+    }
+
+    /// The blocking diagnostics of one gate.
+    pub fn blocking_of(&self, gate: &str) -> Vec<&Diagnostic> {
+        self.reports
+            .iter()
+            .filter(|r| r.gate == gate && !r.passed())
             .flat_map(|r| r.diagnostics.iter().filter(|d| d.introduced))
             .collect()
     }
@@ -110,9 +133,27 @@ impl Gates {
         Self {
             parse,
             ruff,
+            extra: Vec::new(),
             tools,
             config,
         }
+    }
+
+    /// Adds a gate after parse and ruff (and after the gates added before it). It runs only on
+    /// a text that parses; its failing verdict blocks the change like theirs, and its
+    /// introduced diagnostics reach the repair ladder's model step.
+    #[must_use]
+    pub fn with_gate(mut self, gate: Arc<dyn Gate>) -> Self {
+        self.extra.push(gate);
+        self
+    }
+
+    /// The names of the gates in the order they run.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names = vec![self.parse.name()];
+        names.push(self.ruff.as_ref().map_or(RUFF_GATE, |r| r.name()));
+        names.extend(self.extra.iter().map(|g| g.name()));
+        names
     }
 
     /// The tools in use.
@@ -135,7 +176,8 @@ impl Gates {
         self.ruff.as_ref()
     }
 
-    /// Runs the parse gate, then (when the text parses) the ruff gate.
+    /// Runs the parse gate, then (when the text parses) the ruff gate and the added gates, in
+    /// order. Every gate that runs reports, so one repair step sees every failure at once.
     pub async fn run(&self, input: GateInput<'_>) -> noctune_core::Result<GateRun> {
         let parse = self.parse.check(input).await?;
         let parsed = parse.passed();
@@ -147,6 +189,9 @@ impl Gates {
                     RUFF_GATE,
                     "skipped: ruff is not on PATH and ruff_required = false",
                 )),
+            }
+            for gate in &self.extra {
+                reports.push(gate.check(input).await?);
             }
         }
         Ok(GateRun { reports })

@@ -400,7 +400,7 @@ async fn compose(root: &Path, targets: usize, pack: &str) -> anyhow::Result<Benc
         editor,
         checker: Arc::new(ladder),
         evidence: Arc::new(RepoEvidence::new(searcher)),
-        approver: None,
+        approver: Arc::new(noctune_core::approvers::LlmApprover),
         consent: None,
         pack: packs.get(pack)?,
         prompts,
@@ -863,7 +863,7 @@ async fn prompts_mode(args: &Args) -> anyhow::Result<()> {
         let mut this_file = Vec::new();
         for symbol in outline.symbols.iter().filter(|s| s.kind.is_definition()) {
             let code = &source[symbol.start_byte..symbol.end_byte];
-            let prompt = ctx.edit_prompt(symbol, code, EDIT_INSTRUCTION, code)?;
+            let prompt = ctx.edit_prompt(symbol, code, EDIT_INSTRUCTION, "", code)?;
             let tokens = estimate_tokens(&prompt);
             let needed = request_tokens(&prompt) + options.max_tokens_code;
             let ratio = f64::from(tokens) / f64::from(file_tokens);

@@ -18,7 +18,7 @@ use noctune_llm::fake::{RecordedRequest, Reply};
 pub enum Stage {
     /// `review.md`.
     Review,
-    /// `draft.json`: the plan and one draft-code call per target.
+    /// `draft.json`: the plan.
     Draft,
     /// `edit_ops_p<N>.json`: one code call per target.
     Edit,
@@ -65,14 +65,7 @@ pub fn classify(request: &RecordedRequest, files: &[&str]) -> Option<Asked> {
             let symbol = between(&prompt, "Rewrite one Python ", ", from `")
                 .and_then(|s| between(s, "`", "`"))
                 .map(str::to_owned);
-            let current = block_after(&prompt, "Current code:");
-            let draft = block_after(&prompt, "Draft to start from:");
-            let stage = if current == draft {
-                Stage::Draft
-            } else {
-                Stage::Edit
-            };
-            (stage, "code", symbol)
+            (Stage::Edit, "code", symbol)
         }
         None => return None,
     };
@@ -90,12 +83,6 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = text.find(start)? + start.len();
     let len = text[from..].find(end)?;
     Some(&text[from..from + len])
-}
-
-/// The body of the first fenced python block after `marker`.
-pub fn block_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
-    let rest = &text[text.find(marker)? + marker.len()..];
-    between(rest, "```python\n", "\n```")
 }
 
 /// A JSON answer.
@@ -143,11 +130,13 @@ pub fn verdict_with(decision: &str, reason: &str, risk: f32) -> Reply {
 }
 
 /// The `noctune.toml` of the scripted-model suites: applying allowed, no retries (a missing
-/// answer fails at once), lint_fix auto-approving up to risk 0.3.
+/// answer fails at once), lint_fix auto-approving up to risk 0.3, and the model judging every
+/// change (`approve.mode = "llm"`: these suites script the model's verdicts; the approver
+/// modes have their own tests).
 pub fn pipeline_config(max_passes: u32) -> String {
     format!(
         "allow_apply = true\nmax_passes = {max_passes}\n\n[llm]\nstream = true\nmax_retries = 0\n\
-         timeout_s = 30\n\n[policy_packs.lint_fix]\n\
+         timeout_s = 30\n\n[approve]\nmode = \"llm\"\n\n[policy_packs.lint_fix]\n\
          auto_approve = {{ enabled = true, max_risk = 0.3, max_lines = 40 }}\n"
     )
 }

@@ -17,7 +17,7 @@ const C: &str = "def greet(name):\n    return \"Hello, %s!\" % name\n";
 const D: &str = "def double(x):\n    return x * 2\n";
 
 /// The model's side of the four files, in the order the run asks (files sorted by path;
-/// per file: review, plan, draft code, edit code, approve).
+/// per file: review, plan, edit code, approve).
 fn script() -> Vec<Reply> {
     let a = "def area(w: float, h: float) -> float:\n    return w * h\n";
     let b = "def total(prices: list[float]) -> float:\n    with open(\"prices.txt\") as f:\n        return sum(float(x) for x in f)\n";
@@ -27,21 +27,17 @@ fn script() -> Vec<Reply> {
         review("P"),
         plan_with(&[("area", "Add type hints.")]),
         code(a),
-        code(a),
         verdict_with("approve", "Type hints only.", 0.1),
         review("P"),
         plan_with(&[("total", "Add type hints.")]),
-        code(b),
         code(b),
         verdict_with("reject", "It now reads prices from a file.", 0.9),
         review("P"),
         plan_with(&[("greet", "Use an f-string.")]),
         code(c),
-        code(c),
         verdict_with("approve", "Same output with an f-string.", 0.6),
         review("P"),
         plan_with(&[("double", "Add type hints.")]),
-        code(d),
         code(d),
         verdict_with("approve", "Type hints only.", 0.1),
     ]
@@ -135,7 +131,7 @@ async fn a_whole_run_through_the_fake_server() {
         json!({"applied": 2, "proposed": 1, "waiting": 1, "unchanged": 0, "conflicts": 0, "failed": 0, "set_aside": 0})
     );
     assert_eq!(server.remaining(), 0, "every scripted answer was used");
-    assert_eq!(server.chat_requests().len(), 20);
+    assert_eq!(server.chat_requests().len(), 16);
 
     // Applied: the approved text, atomically; the original is backed up.
     assert_eq!(
@@ -238,7 +234,7 @@ async fn a_whole_run_through_the_fake_server() {
     );
     assert_eq!(
         server.chat_requests().len(),
-        20,
+        16,
         "resume reused every artifact"
     );
     assert_eq!(
@@ -278,7 +274,7 @@ async fn a_recorded_run_replays_offline() {
             .unwrap()
             .lines()
             .count(),
-        20,
+        16,
         "one exchange per model call"
     );
 

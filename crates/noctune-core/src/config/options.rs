@@ -35,6 +35,18 @@ pub struct Options {
     pub index: Option<IndexOptions>,
     /// `[tool.noctune.budgets]`.
     pub budgets: Option<BudgetOptions>,
+    /// `[tool.noctune.approve]`.
+    pub approve: Option<ApproveOptions>,
+}
+
+/// `[tool.noctune.approve]`: who judges a change before the policy pack decides.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveOptions {
+    /// `llm` (the model judges every change), `signals` (proofs and risk signals, no model:
+    /// what is not proven goes to a human) or `chain` (proofs first, the model for the rest;
+    /// the default).
+    pub mode: Option<String>,
 }
 
 /// `[tool.noctune.budgets]`: limits that pause work with its state saved (never mid-write).

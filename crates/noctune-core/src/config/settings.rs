@@ -129,6 +129,8 @@ pub struct Settings {
     pub index: IndexSettings,
     /// Budgets.
     pub budgets: Budgets,
+    /// `[approve] mode`: which approver judges changes.
+    pub approve_mode: crate::approvers::ApproveMode,
 }
 
 impl Settings {
@@ -279,6 +281,13 @@ impl Settings {
             file_time: minutes(budget_options.file_minutes),
         };
 
+        let approve_mode = match options.approve.and_then(|a| a.mode) {
+            None => crate::approvers::ApproveMode::default(),
+            Some(mode) => mode
+                .parse()
+                .map_err(|message| err("approve.mode", message))?,
+        };
+
         Ok(Self {
             root,
             source,
@@ -295,6 +304,7 @@ impl Settings {
             policy_packs,
             index,
             budgets,
+            approve_mode,
         })
     }
 }

@@ -4,34 +4,21 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::artifacts;
 use super::risk;
 use super::task::TaskCtx;
-use crate::approver::{ApproverVerdict, ChangeSet, RiskSignal, SymbolChange, Verdict};
+use async_trait::async_trait;
+
+use crate::approver::{
+    ApproveInput, ApproveModel, ApproverVerdict, ChangeSet, RiskSignal, SymbolChange,
+};
 use crate::editor::{Outline, SymbolEditor};
 use crate::error::Result;
 use crate::event::EventType;
 use crate::policy::{PolicyDecision, PolicyInput};
 use crate::stage::Stage;
-
-/// The model's verdict, as asked for with a JSON Schema. The fields come in the order a small
-/// model should think them through (a grammar generates them in this order): the comparison
-/// first, the decision last.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ApproveAnswer {
-    /// What changed and whether it keeps behaviour, in one or two sentences.
-    pub reason: String,
-    /// Whether AFTER does exactly what BEFORE did, for every input.
-    #[serde(default)]
-    pub behaviour_kept: Option<bool>,
-    /// 0.0 = certainly the same behaviour, 1.0 = certainly different.
-    pub risk: f32,
-    /// `approve` or `reject`.
-    pub decision: Verdict,
-}
 
 /// `approval_p<N>.json`: everything the approve stage decided.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,29 +146,6 @@ pub fn risk_signals(
     Ok(out)
 }
 
-fn render_changes(changes: &[SymbolChange]) -> String {
-    let mut text = String::new();
-    for change in changes {
-        text.push_str(&format!("### `{}`\n\nBEFORE:\n```python\n", change.symbol));
-        text.push_str(change.before.as_deref().unwrap_or("# (new symbol)\n"));
-        text.push_str("```\n\nAFTER:\n```python\n");
-        text.push_str(change.after.as_deref().unwrap_or("# (removed)\n"));
-        text.push_str("```\n\n");
-    }
-    text
-}
-
-fn render_signals(signals: &[RiskSignal]) -> String {
-    if signals.is_empty() {
-        return "(none)".to_owned();
-    }
-    signals
-        .iter()
-        .map(|s| format!("- {:?} in `{}`: {}", s.kind, s.symbol, s.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// Runs the approve stage, or reuses `approval_p<N>.json`.
 pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<ApprovalRecord> {
     let pass = ctx.state.pass;
@@ -206,25 +170,22 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
         pack: Some(ctx.pipeline.pack.name().to_owned()),
     };
 
-    let mut verdict = match &ctx.pipeline.approver {
-        Some(approver) => approver.judge(&change).await?,
-        None => {
-            let path = ctx.rel_display();
-            let prompt = ctx.pipeline.prompts.load(Stage::Approve)?.render(&[
-                ("path", &path),
-                ("changes", &render_changes(&change.changes)),
-                ("signals", &render_signals(&change.signals)),
-                ("pack_guidance", &ctx.pack_guidance(Stage::Approve)),
-            ])?;
-            let answer: ApproveAnswer = ctx.ask_structured(Stage::Approve, prompt).await?;
-            ApproverVerdict {
-                decision: answer.decision,
-                reason: answer.reason,
-                risk: answer.risk.clamp(0.0, 1.0),
-            }
-        }
-    };
-    verdict.risk = verdict.risk.max(signal_risk);
+    let model = StageModel { ctx };
+    let mut verdict = ctx
+        .pipeline
+        .approver
+        .judge(ApproveInput {
+            change: &change,
+            before,
+            after,
+            model: Some(&model),
+        })
+        .await?;
+    // A proof outranks the heuristics: risk signals raise every other verdict's risk.
+    let proven = verdict.judged_by.starts_with("proof:");
+    if !proven {
+        verdict.risk = verdict.risk.max(signal_risk);
+    }
 
     let mut decision = ctx.pipeline.pack.decide(&PolicyInput {
         path: Path::new(&ctx.rel),
@@ -233,6 +194,7 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
         tests_passed: None,
     });
     if matches!(decision, PolicyDecision::AutoApprove { .. })
+        && !proven
         && signal_risk >= ctx.pipeline.options.high_risk
     {
         decision = PolicyDecision::NeedsHuman {
@@ -259,6 +221,34 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
         &serde_json::to_vec_pretty(&record).unwrap_or_default(),
     )?;
     Ok(record)
+}
+
+/// The approve stage's model as an approver sees it: the `approve` prompt with the file and
+/// the pack's guidance, each exchange recorded like every other stage's.
+struct StageModel<'c, 'a> {
+    ctx: &'c TaskCtx<'a>,
+}
+
+#[async_trait]
+impl ApproveModel for StageModel<'_, '_> {
+    fn render_prompt(&self, values: &[(&str, &str)]) -> Result<String> {
+        let path = self.ctx.rel_display();
+        let guidance = self.ctx.pack_guidance(Stage::Approve);
+        let mut all: Vec<(&str, &str)> = vec![("path", &path), ("pack_guidance", &guidance)];
+        all.extend_from_slice(values);
+        self.ctx.pipeline.prompts.load(Stage::Approve)?.render(&all)
+    }
+
+    async fn ask_json(
+        &self,
+        prompt: String,
+        name: &str,
+        schema: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        self.ctx
+            .ask_structured_with(Stage::Approve, prompt, name, schema)
+            .await
+    }
 }
 
 #[cfg(test)]

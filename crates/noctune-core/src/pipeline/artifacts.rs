@@ -10,6 +10,23 @@ pub const IMPACT: &str = "impact.json";
 pub const GATE_PARSE_ERROR: &str = "gate_parse_error.txt";
 /// Why the ruff gate failed (after the repair ladder).
 pub const GATE_RUFF_ERROR: &str = "gate_ruff_error.json";
+
+/// The failure artifact of a gate other than parse: `gate_ruff_error.json` for ruff,
+/// `gate_<name>_error.json` for an added gate (characters other than letters, digits, `-` and
+/// `_` in its name become `_`).
+pub fn gate_error(gate: &str) -> String {
+    let name: String = gate
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("gate_{name}_error.json")
+}
 /// The whole file as proposed when it could not be applied.
 pub const PROPOSED: &str = "proposed_full_file.py";
 

@@ -1,5 +1,5 @@
 //! Gates stage: the gates and repair ladder on the work copy → `gates_p<N>.json`, and on failure
-//! `gate_parse_error.txt` / `gate_ruff_error.json` and `proposed_full_file.py`.
+//! `gate_parse_error.txt` / `gate_<gate>_error.json` and `proposed_full_file.py`.
 
 use super::artifacts;
 use super::services::CheckOutcome;
@@ -64,7 +64,7 @@ fn write_failure(ctx: &TaskCtx<'_>, outcome: &CheckOutcome) -> Result<()> {
             ctx.write_artifact(artifacts::GATE_PARSE_ERROR, text.as_bytes())?;
         } else {
             ctx.write_artifact(
-                artifacts::GATE_RUFF_ERROR,
+                &artifacts::gate_error(&report.gate),
                 &serde_json::to_vec_pretty(report).unwrap_or_default(),
             )?;
         }

@@ -1,5 +1,9 @@
-//! Draft stage: pick 1–3 target symbols, gather evidence, draft near-final code for each →
-//! `draft.json` and `impact.json`.
+//! Draft stage: plan 1–3 target symbols with what to change in each, then gather the evidence
+//! of those targets (imports, callsites elsewhere) → `draft.json` and `impact.json`.
+//!
+//! The draft writes no code: the edit stage writes each target's code once. On a small local
+//! model code generation is the most expensive part of a pass, and a draft's code that the edit
+//! then rewrote cost it twice.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -40,6 +44,9 @@ pub struct Draft {
     /// Planned targets that were dropped, with why (unknown symbol, duplicate, over the limit).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dropped: Vec<String>,
+    /// The targets' evidence as prompt text (how they are used elsewhere), for the edit.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub evidence: String,
 }
 
 /// One target of `draft.json`.
@@ -49,7 +56,9 @@ pub struct DraftTarget {
     pub symbol: String,
     /// What to change.
     pub edit_prompt: String,
-    /// Near-final code for the symbol (empty when the model gave none).
+    /// Near-final code for the symbol, in drafts of earlier versions that wrote code (the edit
+    /// starts from it when present); empty otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub draft_code: String,
 }
 
@@ -81,20 +90,25 @@ pub fn resolve_symbol<'a>(outline: &'a Outline, name: &str) -> Option<&'a Symbol
 }
 
 /// The largest symbol (in estimated tokens) one edit can rewrite: its new code must fit the
-/// answer (`max_tokens` for code), and the edit prompt shows it twice (code and draft) within
-/// the context.
+/// answer (`max_tokens` for code), and the edit prompt shows it, with room for its evidence,
+/// within the context.
 pub fn max_symbol_tokens(options: &super::PipelineOptions) -> u32 {
     let context = options
         .context_tokens
         .saturating_sub(options.max_tokens_code)
         .saturating_sub(super::task::SYSTEM_OVERHEAD)
         .saturating_sub(EDIT_TEMPLATE_TOKENS)
-        / 2;
+        .saturating_sub(evidence_budget(options));
     context.min(options.max_tokens_code * 9 / 10)
 }
 
 /// A generous bound on the edit template's own tokens (without the code it shows).
 const EDIT_TEMPLATE_TOKENS: u32 = 400;
+
+/// The tokens of evidence an edit prompt shows: an eighth of the context.
+pub fn evidence_budget(options: &super::PipelineOptions) -> u32 {
+    options.context_tokens / 8
+}
 
 /// The symbols an edit can rewrite within the budgets: the only ones a plan may name.
 pub fn editable(outline: &Outline, source: &str, options: &super::PipelineOptions) -> Outline {
@@ -184,7 +198,7 @@ fn list_within(outline: &Outline, first: &[String], budget: u32) -> Outline {
     kept
 }
 
-/// Definitions whose name the review mentions: the candidates evidence is gathered for.
+/// Definitions whose name the review mentions: listed first when the list must be cut.
 fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
     let words: std::collections::BTreeSet<&str> = review
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
@@ -223,6 +237,7 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
                     max_symbol_tokens(&ctx.pipeline.options)
                 )
             }],
+            evidence: String::new(),
         };
         ctx.write_artifact(
             artifacts::DRAFT,
@@ -255,33 +270,11 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
     let outline = list_within(&outline, &mentioned(&outline, &review.text), room);
     let symbols = symbol_list(&outline);
 
-    // Evidence gets what the prompt leaves of the context, at most a third of it.
-    let bare = template.render(&[
-        ("path", &path),
-        ("review", &review.text),
-        ("symbols", &symbols),
-        ("evidence", ""),
-        ("pack_guidance", &pack_guidance),
-        ("guidance", &guidance),
-    ])?;
-    let left = options
-        .context_tokens
-        .saturating_sub(estimate_tokens(&bare))
-        .saturating_sub(options.max_tokens_structured);
-    let budget = left.min(options.context_tokens / 3);
-    let candidates = mentioned(&outline, &review.text);
-    let evidence = ctx
-        .pipeline
-        .evidence
-        .evidence(&ctx.rel, source, &candidates, budget)?;
-    let impact = serde_json::to_vec_pretty(&evidence.json).unwrap_or_default();
-    ctx.write_artifact(artifacts::IMPACT, &impact)?;
-
     let prompt = template.render(&[
         ("path", &path),
         ("review", &review.text),
         ("symbols", &symbols),
-        ("evidence", &evidence.text),
+        ("evidence", ""),
         ("pack_guidance", &pack_guidance),
         ("guidance", &guidance),
     ])?;
@@ -310,29 +303,23 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
             ));
             continue;
         }
-        let code = &source[symbol.start_byte..symbol.end_byte];
-        let reply = ctx
-            .ask_code(
-                Stage::Draft,
-                ctx.edit_prompt(symbol, code, &target.edit_prompt, code)?,
-            )
-            .await?;
-        let draft_code = match reply.code {
-            Some(code) => code,
-            None => {
-                draft.dropped.push(format!(
-                    "`{}`: no usable draft code ({})",
-                    symbol.name,
-                    reply.problem.unwrap_or_default()
-                ));
-                String::new()
-            }
-        };
         draft.targets.push(DraftTarget {
             symbol: symbol.name.clone(),
             edit_prompt: target.edit_prompt,
-            draft_code,
+            draft_code: String::new(),
         });
+    }
+
+    // Evidence for the plan's targets, within what an edit prompt can spare.
+    let targets: Vec<String> = draft.targets.iter().map(|t| t.symbol.clone()).collect();
+    if !targets.is_empty() {
+        let evidence =
+            ctx.pipeline
+                .evidence
+                .evidence(&ctx.rel, source, &targets, evidence_budget(options))?;
+        let impact = serde_json::to_vec_pretty(&evidence.json).unwrap_or_default();
+        ctx.write_artifact(artifacts::IMPACT, &impact)?;
+        draft.evidence = evidence.text;
     }
     let json = serde_json::to_vec_pretty(&draft).unwrap_or_default();
     ctx.write_artifact(artifacts::DRAFT, &json)?;

@@ -1,7 +1,8 @@
 //! Edit stage: rewrite each target symbol on the work copy → `edit_raw_p<N>.txt`,
 //! `edit_ops_p<N>.json`, `apply_report_p<N>.json`, and the work copy `work_p<N>.py`.
 //!
-//! The model sees only the target symbol's code and the draft, never the whole file.
+//! The model sees only the target symbol's code, the plan's instruction and how the symbol is
+//! used elsewhere, never the whole file.
 
 use serde::{Deserialize, Serialize};
 
@@ -90,7 +91,13 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
         } else {
             target.draft_code.clone()
         };
-        let prompt = ctx.edit_prompt(&symbol, &code, &target.edit_prompt, &draft_code)?;
+        let prompt = ctx.edit_prompt(
+            &symbol,
+            &code,
+            &target.edit_prompt,
+            &draft.evidence,
+            &draft_code,
+        )?;
         let reply = ctx.ask_code(Stage::Edit, prompt).await?;
         raw_log.push_str(&format!("### {}\n{}\n", symbol.name, reply.raw));
         let Some(answer) = reply.code else {

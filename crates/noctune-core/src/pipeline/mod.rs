@@ -55,8 +55,9 @@ pub struct Pipeline {
     pub checker: Arc<dyn Checker>,
     /// Evidence for the draft stage.
     pub evidence: Arc<dyn EvidenceSource>,
-    /// A custom approver; `None` asks the model with the `approve` prompt (the default).
-    pub approver: Option<Arc<dyn Approver>>,
+    /// Judges each change before the policy pack decides (see [`crate::approvers`]: proofs and
+    /// signals, the model, or a chain of both; or an embedder's own).
+    pub approver: Arc<dyn Approver>,
     /// Asked once before the first real file of the run is replaced (the interactive
     /// confirmation); `None` means no confirmation is needed (`--yes`).
     pub consent: Option<Consent>,

@@ -109,13 +109,16 @@ impl<'a> TaskCtx<'a> {
         self.pipeline.pack.guidance(stage).unwrap_or_default()
     }
 
-    /// The edit prompt for one symbol.
+    /// The edit prompt for one symbol: its code, what to change, and how it is used elsewhere
+    /// (`evidence`); `start_from` is a draft's code when an earlier version wrote one (the
+    /// symbol's code otherwise), for prompt overrides that still show `{{draft_code}}`.
     pub fn edit_prompt(
         &self,
         symbol: &Symbol,
         code: &str,
         edit_prompt: &str,
-        draft_code: &str,
+        evidence: &str,
+        start_from: &str,
     ) -> Result<String> {
         let path = self.rel_display();
         let mut what = edit_prompt.trim().to_owned();
@@ -124,13 +127,19 @@ impl<'a> TaskCtx<'a> {
             what.push_str("\n\n");
             what.push_str(&guidance);
         }
+        let evidence = if evidence.trim().is_empty() {
+            "(none found)"
+        } else {
+            evidence.trim_end()
+        };
         self.pipeline.prompts.load(Stage::Edit)?.render(&[
             ("path", &path),
             ("kind", symbol.kind.as_str()),
             ("symbol", &symbol.name),
             ("code", code.trim_end()),
             ("edit_prompt", &what),
-            ("draft_code", draft_code.trim_end()),
+            ("evidence", evidence),
+            ("draft_code", start_from.trim_end()),
         ])
     }
 

@@ -188,10 +188,18 @@ impl PolicyPack for ConfiguredPack {
         if let Err(violation) = self.check_diff_lines(input.diff_lines) {
             return PolicyDecision::Violation(violation);
         }
-        if input.verdict.decision == Verdict::Reject {
-            return PolicyDecision::Rejected {
-                why: input.verdict.reason.clone(),
-            };
+        match input.verdict.decision {
+            Verdict::Reject => {
+                return PolicyDecision::Rejected {
+                    why: input.verdict.reason.clone(),
+                };
+            }
+            Verdict::Undecided => {
+                return PolicyDecision::NeedsHuman {
+                    why: format!("undecided: {}", input.verdict.reason),
+                };
+            }
+            Verdict::Approve => {}
         }
         let auto = &self.settings.auto_approve;
         if !auto.enabled {

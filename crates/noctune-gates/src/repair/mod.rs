@@ -299,7 +299,8 @@ impl RepairLadder {
                     )));
                 }
                 let target = self.gates.config().for_file(input.path)?.target.version;
-                let blocking = owned(run.blocking());
+                // Only ruff's own diagnostics: another gate's codes mean nothing to ruff.
+                let blocking = owned(run.blocking_of(crate::ruff_gate::RUFF_GATE));
                 let outcome = ruff_fix::fix(
                     ruff,
                     self.gates.config().root(),

@@ -20,6 +20,7 @@ fn approve(risk: f32) -> ApproverVerdict {
         decision: Verdict::Approve,
         reason: "keeps behaviour".to_owned(),
         risk,
+        judged_by: "llm".to_owned(),
     }
 }
 
@@ -111,11 +112,25 @@ fn allowed_globs_max_diff_lines_and_auto_approve_limits() {
         decision: Verdict::Reject,
         reason: "drops the error handling".to_owned(),
         risk: 0.9,
+        judged_by: "llm".to_owned(),
     };
     assert_eq!(
         decide(&packs, "lint_fix", "src/pkg/a.py", 5, &reject, None),
         PolicyDecision::Rejected {
             why: "drops the error handling".to_owned()
+        }
+    );
+    // An undecided verdict waits for a human, even at low risk with auto-approve on.
+    let undecided = ApproverVerdict {
+        decision: Verdict::Undecided,
+        reason: "no proof that behaviour is kept".to_owned(),
+        risk: 0.0,
+        judged_by: "signals".to_owned(),
+    };
+    assert_eq!(
+        decide(&packs, "lint_fix", "src/pkg/a.py", 5, &undecided, None),
+        PolicyDecision::NeedsHuman {
+            why: "undecided: no proof that behaviour is kept".to_owned()
         }
     );
     // A violation wins over a rejection: it is logged as a policy_violation.
