@@ -51,6 +51,19 @@ fn wrong_type() {
 }
 
 #[test]
+fn unknown_approve_mode() {
+    assert_config_error(
+        &[("noctune.toml", "[approve]\nmode = \"sometimes\"\n")],
+        &[],
+        &[
+            "noctune.toml",
+            "key `approve.mode`",
+            "expected `llm`, `signals` or `chain`, found `sometimes`",
+        ],
+    );
+}
+
+#[test]
 fn unknown_key_in_pyproject() {
     assert_config_error(
         &[("pyproject.toml", "[tool.noctune]\nmax_pases = 2\n")],

@@ -1,6 +1,7 @@
 //! Tests of the `noctune` binary, run as a user runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod approve_modes;
 mod budgets;
 mod check;
 mod config_errors;

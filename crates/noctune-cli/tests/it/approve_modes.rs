@@ -1,0 +1,204 @@
+//! `[approve] mode` through the real binary: who judged each change (`approval_p1.json`
+//! `judged_by`), whether the model was asked at all, and where the change ended.
+
+use std::path::Path;
+
+use noctune_core::TaskId;
+use noctune_llm::fake::{FakeOptions, FakeServer, Reply};
+use pretty_assertions::assert_eq;
+
+use crate::fake_model::{Stage, classify, code, json, plan, review, verdict_with};
+use crate::{noctune_with_env, text};
+
+const AREA: &str = "def area(w, h):\n    return w * h\n";
+const AREA_TYPED: &str = "def area(w: float, h: float) -> float:\n    return w * h\n";
+/// An edit that adds an `eval` call: a risk signal of 0.6, at or above `high_risk`.
+const AREA_EVAL: &str = "def area(w, h):\n    eval(\"w\")\n    return w * h\n";
+
+/// A repo with `a.py`, applying allowed, lint_fix auto-approving up to risk 0.3, and `mode`.
+fn repo(root: &Path, mode: &str) {
+    std::fs::write(
+        root.join("noctune.toml"),
+        format!(
+            "allow_apply = true\nmax_passes = 1\n\n[llm]\nmax_retries = 0\ntimeout_s = 30\n\n\
+             [approve]\nmode = \"{mode}\"\n\n[policy_packs.lint_fix]\n\
+             auto_approve = {{ enabled = true, max_risk = 0.3, max_lines = 40 }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(root.join("a.py"), AREA).unwrap();
+}
+
+/// Runs `noctune run` against a model that edits `area` into `edited` and answers the approve
+/// call with `verdict`; returns the run's JSON, the approval record and the stages asked.
+async fn run(
+    mode: &str,
+    edited: &'static str,
+    verdict: Reply,
+) -> (
+    tempfile::TempDir,
+    serde_json::Value,
+    serde_json::Value,
+    Vec<Stage>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    repo(dir.path(), mode);
+    let server =
+        FakeServer::start_responder(FakeOptions::default(), move |request| {
+            match classify(request, &["a.py"]).map(|a| a.stage) {
+                Some(Stage::Review) => review("P"),
+                Some(Stage::Draft) => plan(&["area"]),
+                Some(Stage::Edit) => code(edited),
+                Some(Stage::Approve) => verdict.clone(),
+                _ => Reply::error(500, "unexpected request"),
+            }
+        })
+        .await;
+    let root = dir.path().to_path_buf();
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        noctune_with_env(
+            &root,
+            &["run", "--yes", "--output-format", "json", "--run-id", "r"],
+            &[("NOCTUNE_BASE_URL", &url)],
+        )
+    })
+    .await
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", text(&output)));
+    let record = dir
+        .path()
+        .join(".noctune_cache/runs/r/artifacts")
+        .join(TaskId::for_path(Path::new("a.py")).as_str())
+        .join("approval_p1.json");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).unwrap_or_else(|e| {
+            let events = dir.path().join(".noctune_cache/runs/r/logs/events.jsonl");
+            let events = std::fs::read_to_string(events).unwrap_or_default();
+            panic!("{e}: {json}\n{:?}\n{events}", text(&output))
+        }))
+        .unwrap();
+    let stages = server
+        .chat_requests()
+        .iter()
+        .filter_map(|r| classify(r, &["a.py"]).map(|a| a.stage))
+        .collect();
+    (dir, json, record, stages)
+}
+
+fn summary(json: &serde_json::Value) -> (u64, u64, u64) {
+    let s = &json["summary"];
+    (
+        s["applied"].as_u64().unwrap(),
+        s["proposed"].as_u64().unwrap(),
+        s["waiting"].as_u64().unwrap(),
+    )
+}
+
+fn approve(reason: &str, kept: bool, risk: f32) -> Reply {
+    json(serde_json::json!({
+        "reason": reason,
+        "behaviour_kept": kept,
+        "risk": risk,
+        "decision": if kept { "approve" } else { "reject" },
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_mode_asks_the_model_for_every_change() {
+    let (dir, json, record, stages) =
+        run("llm", AREA_TYPED, approve("Type hints only.", true, 0.1)).await;
+    assert_eq!(
+        stages,
+        vec![Stage::Review, Stage::Draft, Stage::Edit, Stage::Approve]
+    );
+    assert_eq!(record["verdict"]["judged_by"], "llm");
+    assert_eq!(record["verdict"]["decision"], "approve");
+    assert_eq!(summary(&json), (1, 0, 0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        AREA_TYPED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_mode_never_asks_the_model_and_leaves_the_unproven_to_a_human() {
+    let (dir, json, record, stages) =
+        run("signals", AREA_TYPED, approve("unused", true, 0.0)).await;
+    assert_eq!(stages, vec![Stage::Review, Stage::Draft, Stage::Edit]);
+    assert_eq!(record["verdict"]["judged_by"], "signals");
+    assert_eq!(record["verdict"]["decision"], "undecided");
+    assert_eq!(record["decision"]["route"], "needs_human");
+    assert_eq!(summary(&json), (0, 0, 1));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        AREA
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chain_mode_asks_the_model_only_when_the_signals_leave_it_a_say() {
+    // Low signal risk: the model decides.
+    let (_dir, json, record, stages) =
+        run("chain", AREA_TYPED, approve("Type hints only.", true, 0.1)).await;
+    assert_eq!(stages.last(), Some(&Stage::Approve));
+    assert_eq!(record["verdict"]["judged_by"], "llm");
+    assert_eq!(summary(&json), (1, 0, 0));
+
+    // A new `eval` call scores 0.6: a human must look whatever the model says, so it is not
+    // asked.
+    let (dir, json, record, stages) =
+        run("chain", AREA_EVAL, approve("Same area.", true, 0.0)).await;
+    assert_eq!(stages, vec![Stage::Review, Stage::Draft, Stage::Edit]);
+    assert_eq!(record["verdict"]["judged_by"], "signals");
+    assert_eq!(record["verdict"]["decision"], "undecided");
+    assert!(
+        record["verdict"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("DangerousCallAdded"),
+        "{record}"
+    );
+    assert_eq!(summary(&json), (0, 0, 1));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        AREA
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verdict_that_contradicts_itself_goes_to_a_human() {
+    // "Harmless" and "behaviour kept", then reject: neither dropped nor applied.
+    let (dir, json, record, _) = run(
+        "llm",
+        AREA_TYPED,
+        verdict_with("reject", "The change is harmless: type hints only.", 1.0),
+    )
+    .await;
+    assert_eq!(record["verdict"]["decision"], "undecided");
+    let reason = record["verdict"]["reason"].as_str().unwrap();
+    assert!(reason.contains("no verdict"), "{reason}");
+    assert_eq!(summary(&json), (0, 0, 1));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        AREA
+    );
+
+    // A reason about code the change does not contain.
+    let (_dir, json, record, _) = run(
+        "llm",
+        AREA_TYPED,
+        verdict_with("reject", "The function `load_config` is removed.", 1.0),
+    )
+    .await;
+    assert_eq!(record["verdict"]["decision"], "undecided");
+    assert!(
+        record["verdict"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("`load_config`"),
+        "{record}"
+    );
+    assert_eq!(summary(&json), (0, 0, 1));
+}
