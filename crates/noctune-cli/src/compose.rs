@@ -211,6 +211,8 @@ pub async fn pipeline(
         editor.clone(),
         RepairConfig {
             ruff_fix: flags.ruff_fix,
+            context_tokens: settings.llm_for(noctune_core::Stage::Repair).context_tokens,
+            max_tokens: settings.llm_for(noctune_core::Stage::Repair).max_tokens,
             ..RepairConfig::default()
         },
     )

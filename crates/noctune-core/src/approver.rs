@@ -111,6 +111,10 @@ pub trait ApproveModel: Send + Sync {
     /// pack's guidance (`pack_guidance`) and the file (`path`) filled in.
     fn render_prompt(&self, values: &[(&str, &str)]) -> Result<String>;
 
+    /// The tokens `prompt` leaves free in the context once the answer's reserve and the system
+    /// message are counted (0 when it does not fit).
+    fn room(&self, prompt: &str) -> u32;
+
     /// Asks the model for a JSON answer constrained by `schema` (named `name`).
     async fn ask_json(
         &self,

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::contradiction::contradiction;
+use super::excerpt::render_changes_within;
 use crate::approver::{ApproveInput, Approver, ApproverVerdict, RiskSignal, SymbolChange, Verdict};
 use crate::error::{Error, Result};
 use crate::llm::AnswerFormat;
@@ -91,10 +92,11 @@ impl Approver for LlmApprover {
         let Some(model) = input.model else {
             return Ok(self.undecided("no model to ask (offline run)".to_owned()));
         };
-        let prompt = model.render_prompt(&[
-            ("changes", &render_changes(&input.change.changes)),
-            ("signals", &render_signals(&input.change.signals)),
-        ])?;
+        let signals = render_signals(&input.change.signals);
+        // Whole symbols when they fit; otherwise their changed regions (see `excerpt.rs`).
+        let budget = model.room(&model.render_prompt(&[("changes", ""), ("signals", &signals)])?);
+        let changes = render_changes_within(&input.change.changes, budget);
+        let prompt = model.render_prompt(&[("changes", &changes), ("signals", &signals)])?;
         let AnswerFormat::JsonSchema { name, schema } = json_schema_format::<ApproveAnswer>()
         else {
             return Ok(self.undecided("no answer schema".to_owned()));
@@ -141,5 +143,105 @@ impl Approver for LlmApprover {
             risk,
             judged_by: self.name().to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::approver::{ApproveModel, ChangeSet};
+    use crate::llm::estimate_tokens;
+
+    const CONTEXT: u32 = 8192;
+    const RESERVE: u32 = 512 + 96;
+
+    /// A model that records the prompt it was asked and approves.
+    #[derive(Default)]
+    struct Recording(Mutex<Vec<String>>);
+
+    #[async_trait]
+    impl ApproveModel for Recording {
+        fn render_prompt(&self, values: &[(&str, &str)]) -> Result<String> {
+            Ok(values
+                .iter()
+                .map(|(_, v)| *v)
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+
+        fn room(&self, prompt: &str) -> u32 {
+            CONTEXT
+                .saturating_sub(estimate_tokens(prompt))
+                .saturating_sub(RESERVE)
+        }
+
+        async fn ask_json(
+            &self,
+            prompt: String,
+            _: &str,
+            _: serde_json::Value,
+        ) -> Result<serde_json::Value> {
+            self.0.lock().unwrap().push(prompt);
+            Ok(serde_json::json!({
+                "reason": "The limit and one lookup changed.",
+                "behaviour_kept": false,
+                "risk": 0.8,
+                "decision": "reject",
+            }))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_prompt_for_a_3000_line_class_fits_the_context() {
+        let class = |limit: u32, lookup: &str| {
+            let mut text = format!("class Registry:\n    LIMIT = {limit}\n\n");
+            for i in 0..760 {
+                let body = if i == 0 {
+                    lookup.to_owned()
+                } else {
+                    format!("self.items[{i}]")
+                };
+                text.push_str(&format!(
+                    "    def get_{i}(self):\n        \"\"\"Item {i}.\"\"\"\n        return {body}\n\n"
+                ));
+            }
+            text
+        };
+        let before = class(10, "self.items[0]");
+        let after = class(20, "self.items.get(0)");
+        assert!(before.lines().count() >= 3000);
+        let change = ChangeSet {
+            file: PathBuf::from("registry.py"),
+            changes: vec![SymbolChange {
+                symbol: "Registry".into(),
+                before: Some(before.clone()),
+                after: Some(after.clone()),
+            }],
+            signals: vec![],
+            diff_lines: 4,
+            pack: None,
+        };
+        let model = Recording::default();
+        let verdict = LlmApprover
+            .judge(ApproveInput {
+                change: &change,
+                before: &before,
+                after: &after,
+                model: Some(&model),
+            })
+            .await
+            .unwrap();
+        assert_eq!(verdict.decision, Verdict::Reject);
+        let prompts = model.0.lock().unwrap();
+        let prompt = &prompts[0];
+        assert!(
+            estimate_tokens(prompt) + RESERVE <= CONTEXT,
+            "{}",
+            estimate_tokens(prompt)
+        );
+        assert!(prompt.contains("LIMIT = 20") && prompt.contains("self.items.get(0)"));
     }
 }

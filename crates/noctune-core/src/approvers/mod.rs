@@ -5,6 +5,7 @@
 
 mod chain;
 mod contradiction;
+mod excerpt;
 mod llm;
 mod signals;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use chain::ChainApprover;
 pub use contradiction::contradiction;
+pub use excerpt::render_changes_within;
 pub use llm::{ApproveAnswer, LlmApprover, render_changes, render_signals};
 pub use signals::SignalsApprover;
 

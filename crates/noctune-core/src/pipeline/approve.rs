@@ -239,6 +239,15 @@ impl ApproveModel for StageModel<'_, '_> {
         self.ctx.pipeline.prompts.load(Stage::Approve)?.render(&all)
     }
 
+    fn room(&self, prompt: &str) -> u32 {
+        let options = &self.ctx.pipeline.options;
+        options
+            .context_tokens
+            .saturating_sub(crate::llm::estimate_tokens(prompt))
+            .saturating_sub(options.max_tokens_structured)
+            .saturating_sub(super::task::SYSTEM_OVERHEAD)
+    }
+
     async fn ask_json(
         &self,
         prompt: String,

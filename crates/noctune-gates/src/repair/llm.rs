@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use noctune_core::llm::estimate_tokens;
 use noctune_core::prompts::Prompts;
 use noctune_core::{ChatRequest, Diagnostic, EditOp, LlmClient, Stage, SymbolEditor};
 
@@ -36,7 +37,17 @@ pub struct LlmRepair<'a> {
     pub path: &'a Path,
     /// Symbols the change touched; only these are sent (`None`: any symbol).
     pub changed: Option<&'a [String]>,
+    /// The context budget the prompt must fit, in tokens.
+    pub context_tokens: u32,
+    /// `max_tokens` of the answer, which must hold the whole repaired symbol.
+    pub max_tokens: u32,
 }
+
+/// At most this many diagnostics of one symbol are listed in a prompt.
+pub const MAX_ERRORS_PER_SYMBOL: usize = 20;
+
+/// Tokens the system message and chat template may add to a prompt.
+const OVERHEAD_TOKENS: u32 = 96;
 
 impl LlmRepair<'_> {
     /// Repairs the symbols of `text` that hold `blocking` diagnostics.
@@ -72,7 +83,8 @@ impl LlmRepair<'_> {
                 continue;
             };
             let code = symbol_code(&current, symbol.start_line, symbol.end_line);
-            let errors: Vec<String> = diagnostics
+            let listed = diagnostics.len().min(MAX_ERRORS_PER_SYMBOL);
+            let mut errors: Vec<String> = diagnostics[..listed]
                 .iter()
                 .map(|d| {
                     let at = d
@@ -86,6 +98,9 @@ impl LlmRepair<'_> {
                     )
                 })
                 .collect();
+            if diagnostics.len() > listed {
+                errors.push(format!("- and {} more", diagnostics.len() - listed));
+            }
             let path = self.path.display().to_string();
             let rendered = prompt.render(&[
                 ("path", &path),
@@ -94,7 +109,20 @@ impl LlmRepair<'_> {
                 ("code", &code),
                 ("errors", &errors.join("\n")),
             ])?;
-            let request = ChatRequest::user(rendered).with_purpose("repair");
+            // The answer is the whole symbol again: it must fit `max_tokens`, and the prompt
+            // with it must fit the context. A symbol too large for that is left as it is.
+            let code_tokens = estimate_tokens(&code);
+            let needed = estimate_tokens(&rendered) + self.max_tokens + OVERHEAD_TOKENS;
+            if code_tokens > self.max_tokens * 9 / 10 || needed > self.context_tokens {
+                notes.push(format!(
+                    "`{name}`: too large to repair in one answer ({code_tokens} tokens of code; \
+                     {needed} needed with the answer, {} in the context): left to a human",
+                    self.context_tokens
+                ));
+                continue;
+            }
+            let mut request = ChatRequest::user(rendered).with_purpose("repair");
+            request.max_tokens = Some(self.max_tokens);
             let answer = self
                 .llm
                 .chat(&request)

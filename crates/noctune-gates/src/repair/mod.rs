@@ -51,6 +51,10 @@ pub struct RepairConfig {
     pub ruff_fix: RuffFix,
     /// How many times step (c) may run (0: never).
     pub llm_attempts: u32,
+    /// The context budget every step (c) prompt must fit, in tokens.
+    pub context_tokens: u32,
+    /// `max_tokens` of a step (c) answer: the whole repaired symbol must fit in it.
+    pub max_tokens: u32,
 }
 
 impl Default for RepairConfig {
@@ -58,6 +62,8 @@ impl Default for RepairConfig {
         Self {
             ruff_fix: RuffFix::Safe,
             llm_attempts: 2,
+            context_tokens: 8192,
+            max_tokens: 1024,
         }
     }
 }
@@ -323,6 +329,8 @@ impl RepairLadder {
                     editor: self.editor.as_ref(),
                     path: input.path,
                     changed: changed.as_deref(),
+                    context_tokens: self.config.context_tokens,
+                    max_tokens: self.config.max_tokens,
                 };
                 let outcome = step.run(text, &owned(run.blocking())).await?;
                 Ok(Some((outcome.text, outcome.notes)))

@@ -143,6 +143,7 @@ async fn ruff_fix_off_skips_step_b() {
     let config = RepairConfig {
         ruff_fix: RuffFix::Off,
         llm_attempts: 0,
+        ..RepairConfig::default()
     };
     let ladder = ladder(dir.path(), config, None).await;
     let after = f541_change();
@@ -233,6 +234,7 @@ async fn the_same_diagnostics_twice_stop_the_ladder() {
     let config = RepairConfig {
         ruff_fix: RuffFix::Safe,
         llm_attempts: 5,
+        ..RepairConfig::default()
     };
     let ladder = ladder(dir.path(), config, Some(llm.clone())).await;
     let after = f841_change();
@@ -266,6 +268,7 @@ async fn attempts_are_capped_and_a_worse_answer_is_undone() {
     let config = RepairConfig {
         ruff_fix: RuffFix::Off,
         llm_attempts: 2,
+        ..RepairConfig::default()
     };
     let ladder = ladder(dir.path(), config, Some(llm.clone())).await;
     let after = f841_change();
@@ -296,4 +299,69 @@ async fn attempts_are_capped_and_a_worse_answer_is_undone() {
         ]
     );
     assert!(report.text.contains("unused2 = 1"));
+}
+
+/// A class of over 3,000 lines whose class body now reads an undefined name: the finding is in
+/// the class itself, which is far too large for one answer. The model is not asked (no request
+/// the server must reject), and the step says why; with room, the same finding in a small class
+/// is sent.
+#[tokio::test]
+async fn a_symbol_too_large_for_one_answer_is_never_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let class = |limit: &str, methods: usize| {
+        let mut text = format!("class Registry:\n    LIMIT = {limit}\n\n");
+        for i in 0..methods {
+            text.push_str(&format!(
+                "    def get_{i}(self):\n        \"\"\"Item {i}.\"\"\"\n        return self.items[{i}]\n\n"
+            ));
+        }
+        text
+    };
+    let before = class("10", 760);
+    let after = class("MISSING_LIMIT", 760);
+    assert!(after.lines().count() > 3000);
+    let llm = ScriptedLlm::new(&[]);
+    let config = RepairConfig {
+        ruff_fix: RuffFix::Off,
+        llm_attempts: 1,
+        ..RepairConfig::default()
+    };
+    let large = ladder(dir.path(), config.clone(), Some(llm.clone())).await;
+    let report = large
+        .repair(RepairInput {
+            path: Path::new("registry.py"),
+            before: Some(&before),
+            after: &after,
+        })
+        .await
+        .unwrap();
+    assert!(!report.passed());
+    assert!(llm.prompts().is_empty(), "the model was asked");
+    let notes: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Llm)
+        .flat_map(|s| s.notes.clone())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("`Registry`: too large to repair in one answer")),
+        "{notes:?}"
+    );
+
+    let fixed = "```python\nclass Registry:\n    LIMIT = 10\n\n    def get_0(self):\n        \"\"\"Item 0.\"\"\"\n        return self.items[0]\n```";
+    let llm = ScriptedLlm::new(&[fixed]);
+    let ladder = ladder(dir.path(), config, Some(llm.clone())).await;
+    let small_after = class("MISSING_LIMIT", 1);
+    let report = ladder
+        .repair(RepairInput {
+            path: Path::new("registry.py"),
+            before: Some(&class("10", 1)),
+            after: &small_after,
+        })
+        .await
+        .unwrap();
+    assert_eq!(llm.prompts().len(), 1);
+    assert!(report.passed(), "{:?}", report.steps);
 }
