@@ -11,12 +11,17 @@
 //! - otherwise the annotation is built only of constants, names bound at module level before
 //!   it (or builtins), attributes, subscripts, `|` (Python 3.10 on) and tuples or lists of
 //!   those; a call (`register()`) is never proven;
+//! - such an annotation is then evaluated in the helper, with the standard library's own
+//!   objects for names imported from it and a plain class for every other name: it must not
+//!   raise (`Config[str]` on a plain class, `typing.Lisst`, `np.ndarray` through an import the
+//!   helper does not run are all refused);
 //! - annotations of a function's local variables are never evaluated (PEP 526).
 //!
 //! Some code reads annotations and changes behaviour with them. Not proven: a class-level
 //! annotation in a class with decorators, bases or keywords (dataclasses, `NamedTuple`,
 //! `TypedDict`, pydantic, attrs and enums define fields or members from them); a function with
-//! a decorator outside a short list that does not read annotations (`staticmethod`,
+//! a decorator outside a short list, or one whose name is used as a value in the file
+//! (`typer.run(main)`), that does not read annotations (`staticmethod`,
 //! `classmethod`, `property`, `abstractmethod`, `overload`, `functools.cache`, ...), since
 //! `functools.singledispatch`, FastAPI or typer dispatch on them; and any file that mentions
 //! `__annotations__`, `get_type_hints`, `get_annotations` or `signature`.
@@ -57,7 +62,9 @@ pub fn prove(analysis: &Analysis) -> Option<Proof> {
         "`from __future__ import annotations` is in force in both versions, so none is evaluated"
     } else {
         "each is a local variable's (never evaluated) or is built of constants, names bound \
-         before it, attributes, subscripts and `|` only, so evaluating it has no side effect"
+         before it, attributes, subscripts and `|` only and evaluates without error (standard \
+         library names as themselves, others as plain classes), so evaluating it has no side \
+         effect"
     };
     Some(Proof {
         class: ANNOTATIONS.to_owned(),

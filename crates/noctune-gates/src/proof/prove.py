@@ -7,6 +7,7 @@
 import ast
 import builtins
 import copy
+import importlib
 import json
 import re
 import sys
@@ -164,27 +165,82 @@ def plain_class(node):
 
 
 def module_bindings(tree):
-    """Top-level names and the line after which each is bound (the statement's last line)."""
+    """Top-level names: the line after which each is bound (the statement's last line) and
+    where its value comes from: `("module", "os.path")` for `import os.path as p`,
+    `("from", "typing", "List")`, or `("local",)` for anything else."""
     bound = {}
     for stmt in tree.body:
         names = []
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                if a.asname:
+                    names.append((a.asname, ("module", a.name)))
+                else:
+                    top = a.name.split(".")[0]
+                    names.append((top, ("module", top)))
+        elif isinstance(stmt, ast.ImportFrom):
             for a in stmt.names:
                 if a.name == "*":
                     continue
-                names.append(a.asname or a.name.split(".")[0])
+                source = ("from", stmt.module, a.name) if stmt.level == 0 else ("local",)
+                names.append((a.asname or a.name, source))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(stmt.name)
+            names.append((stmt.name, ("local",)))
         elif isinstance(stmt, ast.Assign):
             for t in stmt.targets:
                 if isinstance(t, ast.Name):
-                    names.append(t.id)
+                    names.append((t.id, ("local",)))
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
             if isinstance(stmt.target, ast.Name):
-                names.append(stmt.target.id)
-        for name in names:
-            bound.setdefault(name, stmt.end_lineno)
+                names.append((stmt.target.id, ("local",)))
+        for name, source in names:
+            bound.setdefault(name, (stmt.end_lineno, source))
     return bound
+
+
+def importable(module):
+    """A standard-library module whose import has no side effects."""
+    if not module:
+        return False
+    parts = module.split(".")
+    prefixes = {".".join(parts[: i + 1]) for i in range(len(parts))}
+    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    return parts[0] in stdlib and not prefixes & SIDE_EFFECT_MODULES
+
+
+def stand_in(name):
+    """What a name of the file is while we cannot import it: a plain class (`X | None` works,
+    `X[int]` and `X.attr` fail, so only what works on any class is proven)."""
+    return type(name, (), {})
+
+
+def resolve(name, source):
+    if source[0] == "module" and importable(source[1]):
+        return importlib.import_module(source[1])
+    if source[0] == "from" and importable(source[1]):
+        module = importlib.import_module(source[1])
+        if hasattr(module, source[2]):
+            return getattr(module, source[2])
+        return importlib.import_module(f"{source[1]}.{source[2]}")
+    return stand_in(name)
+
+
+def evaluation_problem(expr, bindings):
+    """Evaluates a side-effect-free annotation with the standard library's objects and a plain
+    class for every other name; the exception it raises, if any."""
+    namespace = {}
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id in bindings:
+            try:
+                namespace[node.id] = resolve(node.id, bindings[node.id][1])
+            except Exception as e:  # an attribute or module this Python does not have
+                return f"`{node.id}` cannot be resolved: {type(e).__name__}: {e}"
+    try:
+        code = compile(ast.fix_missing_locations(ast.Expression(copy.deepcopy(expr))), "<annotation>", "eval")
+        eval(code, namespace)
+    except Exception as e:
+        return f"`{ast.unparse(expr)}` raises {type(e).__name__} when evaluated ({e})"
+    return None
 
 
 def annotation_problem(expr, bindings, target):
@@ -194,7 +250,7 @@ def annotation_problem(expr, bindings, target):
     if isinstance(expr, ast.Name):
         if expr.id in dir(builtins):
             return None
-        line = bindings.get(expr.id)
+        line = bindings.get(expr.id, (None,))[0]
         if line is None or line >= expr.lineno:
             return f"`{expr.id}` is not bound at module level before line {expr.lineno}"
         return None
@@ -222,13 +278,18 @@ def annotation_problem(expr, bindings, target):
             if problem:
                 return problem
         return None
+    return side_effect_problem(expr)
+
+
+def side_effect_problem(expr):
     return f"`{ast.unparse(expr)}` may have side effects when evaluated (only names, attributes, subscripts, constants, `|`, tuples and lists are side-effect free)"
 
 
 class StripAnnotations(ast.NodeTransformer):
     """Removes annotations, recording each with where it was and whether changing it is safe."""
 
-    def __init__(self, evaluated, bindings, target):
+    def __init__(self, evaluated, bindings, target, escaped):
+        self.escaped = escaped  # names used as values, not only called
         self.evaluated = evaluated  # False under `from __future__ import annotations`
         self.bindings = bindings
         self.target = target
@@ -240,6 +301,8 @@ class StripAnnotations(ast.NodeTransformer):
         problem = context_problem
         if problem is None and self.evaluated and evaluated:
             problem = annotation_problem(expr, self.bindings, self.target)
+            if problem is None:
+                problem = evaluation_problem(expr, self.bindings)
         self.found.append(
             {
                 "key": [where, site, dump(expr)],
@@ -253,6 +316,11 @@ class StripAnnotations(ast.NodeTransformer):
         problem = None
         if not safe_decorators(node.decorator_list):
             problem = f"`{node.name}` has a decorator that may read its annotations"
+        elif node.name in self.escaped:
+            problem = (
+                f"`{node.name}` is passed around as a value (`typer.run({node.name})`?): "
+                "whoever receives it may read its annotations"
+            )
         self.scopes.append(("def", node.name))
         args = node.args
         for arg in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
@@ -340,9 +408,23 @@ class StripAnnotations(ast.NodeTransformer):
         return ast.Expr(value=ast.Constant(value=f"<annotated {target}>"))
 
 
+def escaped_names(tree):
+    """Names read as values somewhere, other than as the callee of a call."""
+    callees = {
+        id(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    return {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in callees
+    }
+
+
 def strip_annotations(tree, evaluated, target):
     tree = copy.deepcopy(tree)
-    stripper = StripAnnotations(evaluated, module_bindings(tree), target)
+    stripper = StripAnnotations(evaluated, module_bindings(tree), target, escaped_names(tree))
     tree = stripper.visit(tree)
     return tree, stripper.found
 

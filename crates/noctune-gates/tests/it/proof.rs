@@ -182,11 +182,19 @@ def find(items: list[\"Item\"], name: str | bytes, default: Optional[object] = N
                        +`str | bytes`, find: parameter `default` +`Optional[object]`, \
                        find: return +`object`, find: annotated `total` +`int`); each is a local \
                        variable's (never evaluated) or is built of constants, names bound \
-                       before it, attributes, subscripts and `|` only, so evaluating it has no \
-                       side effect; none is in a class whose annotations may define fields or \
+                       before it, attributes, subscripts and `|` only and evaluates without \
+                       error (standard library names as themselves, others as plain classes), \
+                       so evaluating it has no side effect; none is in a class whose annotations may define fields or \
                        on a function with a decorator that may read them"
                 .to_owned(),
         })
+    );
+    // Attributes of a standard-library module, and a class of the file in a union.
+    let before = "import typing\n\n\nclass Item:\n    pass\n\n\ndef first(items):\n    return items[0] if items else None\n";
+    let after = "import typing\n\n\nclass Item:\n    pass\n\n\ndef first(items: typing.Sequence[Item]) -> Item | None:\n    return items[0] if items else None\n";
+    assert_eq!(
+        class(&prover, "first.py", before, after).await.as_deref(),
+        Some("annotations")
     );
     // A plain class's attributes and methods.
     let before = "class Point:\n    x = 0\n    label = None\n\n    def norm(self):\n        return abs(self.x)\n";
@@ -252,6 +260,26 @@ async fn annotations_that_define_fields_or_fail_at_run_time_are_refused() {
         (
             "def load(path):\n    return Config(path)\n\n\nclass Config:\n    pass\n",
             "def load(path) -> Config:\n    return Config(path)\n\n\nclass Config:\n    pass\n",
+        ),
+        // A plain class is not subscriptable: TypeError when the def runs.
+        (
+            "class Config:\n    pass\n\n\ndef load(path):\n    return Config()\n",
+            "class Config:\n    pass\n\n\ndef load(path) -> Config[str]:\n    return Config()\n",
+        ),
+        // No such attribute: AttributeError when the def runs.
+        (
+            "import typing\n\n\ndef names(x):\n    return list(x)\n",
+            "import typing\n\n\ndef names(x) -> typing.Lisst[str]:\n    return list(x)\n",
+        ),
+        // An attribute of a module the helper does not import cannot be vouched for.
+        (
+            "import numpy as np\n\n\ndef norm(x):\n    return np.abs(x)\n",
+            "import numpy as np\n\n\ndef norm(x: np.ndarray):\n    return np.abs(x)\n",
+        ),
+        // typer reads the annotations of the function it is given.
+        (
+            "import typer\n\n\ndef main(count=1):\n    print(count)\n\n\ntyper.run(main)\n",
+            "import typer\n\n\ndef main(count: int = 1):\n    print(count)\n\n\ntyper.run(main)\n",
         ),
         // The file reads annotations at run time.
         (
