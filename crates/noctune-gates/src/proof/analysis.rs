@@ -14,7 +14,8 @@ const PROVE_SCRIPT: &str = include_str!("prove.py");
 /// What `prove.py` found. Every field leans cautious: a missing field means "not shown".
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 pub struct Analysis {
-    /// Set when BEFORE or AFTER does not parse; nothing else is then filled in.
+    /// Set when BEFORE or AFTER does not parse, or the helper cannot compare them (nested too
+    /// deeply, a `python3` older than 3.10); nothing else is then filled in.
     pub parse_error: Option<String>,
     /// The shebang or the coding cookie differs (comments that change how the file runs).
     #[serde(default)]

@@ -638,6 +638,10 @@ def imports_verdict(before, after, before_text):
 
 def main():
     request = json.load(sys.stdin)
+    if sys.version_info < (3, 10):
+        # No `ast.unparse`, no positions of imported names, no `sys.stdlib_module_names`.
+        print(json.dumps({"parse_error": "proofs need python3 3.10 or newer"}))
+        return
     before_text, after_text = request["before"], request["after"]
     target = request["target"]
     answer = {"parse_error": None}

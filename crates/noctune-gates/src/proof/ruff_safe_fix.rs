@@ -1,8 +1,9 @@
 //! `ruff_safe_fix`: AFTER is exactly what ruff's safe fixes make of BEFORE.
 //!
-//! `ruff check` with the repository's configuration lists the rules BEFORE breaks; `ruff check
-//! --fix-only --no-unsafe-fixes --select <those rules>` (the text on stdin as the file's path,
-//! so `per-file-ignores` apply) must then give AFTER byte for byte. The proof trusts ruff's own
+//! `ruff check` with the repository's configuration lists the rules BEFORE breaks where ruff
+//! offers a safe fix; `ruff check --fix-only --no-unsafe-fixes --select <those rules>` (the
+//! text on stdin as the file's path, so `per-file-ignores` apply) must then give AFTER byte for
+//! byte. The proof trusts ruff's own
 //! classification: a fix ruff marks safe keeps behaviour, one it marks unsafe is never applied.
 //!
 //! F401 (unused import) is left out: ruff calls removing `import readline` safe, and
@@ -49,14 +50,14 @@ pub async fn prove(
         argument: format!(
             "AFTER is exactly what `{} check --fix-only --no-unsafe-fixes --select {}` makes \
              of BEFORE with the repository's configuration; those are the rules ruff reports \
-             on BEFORE, and ruff applies only the fixes it classifies as safe",
+             on BEFORE with a fix it classifies as safe, and it applies no other fix",
             ruff.version(),
             rules.join(","),
         ),
     }))
 }
 
-/// The rules with a fix that BEFORE breaks, sorted, F401 left out; `None` when there are none
+/// The rules BEFORE breaks where ruff offers a safe fix, sorted, F401 left out; `None` when there are none
 /// or when BEFORE has syntax errors.
 fn fixable_rules(diagnostics: &[RuffDiagnostic]) -> Option<Vec<String>> {
     if diagnostics.iter().any(RuffDiagnostic::is_syntax_error) {
@@ -64,11 +65,21 @@ fn fixable_rules(diagnostics: &[RuffDiagnostic]) -> Option<Vec<String>> {
     }
     let rules: BTreeSet<String> = diagnostics
         .iter()
-        .filter(|d| d.fix.is_some())
+        .filter(|d| has_safe_fix(d))
         .filter_map(|d| d.code.clone())
         .filter(|code| code != F401)
         .collect();
     (!rules.is_empty()).then(|| rules.into_iter().collect())
+}
+
+/// Whether ruff offers a fix for the diagnostic that it classifies as safe.
+fn has_safe_fix(diagnostic: &RuffDiagnostic) -> bool {
+    diagnostic
+        .fix
+        .as_ref()
+        .and_then(|fix| fix.get("applicability"))
+        .and_then(serde_json::Value::as_str)
+        == Some("safe")
 }
 
 #[cfg(test)]
@@ -76,34 +87,36 @@ mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
 
-    fn diagnostic(code: &str, fixable: bool) -> RuffDiagnostic {
+    fn diagnostic(code: &str, fix: Option<&str>) -> RuffDiagnostic {
         RuffDiagnostic {
             code: Some(code.to_owned()),
             message: String::new(),
             location: None,
             end_location: None,
-            fix: fixable.then(|| serde_json::json!({"applicability": "safe"})),
+            fix: fix.map(|applicability| serde_json::json!({ "applicability": applicability })),
         }
     }
 
     #[test]
-    fn selects_the_fixable_rules_but_f401() {
+    fn selects_the_rules_with_a_safe_fix_but_f401() {
         let found = [
-            diagnostic("UP008", true),
-            diagnostic("E711", true),
-            diagnostic("F401", true),
-            diagnostic("E501", false),
-            diagnostic("E711", true),
+            diagnostic("UP008", Some("safe")),
+            diagnostic("E711", Some("unsafe")),
+            diagnostic("UP004", Some("safe")),
+            diagnostic("F401", Some("safe")),
+            diagnostic("E501", None),
+            diagnostic("UP004", Some("safe")),
         ];
         assert_eq!(
             fixable_rules(&found),
-            Some(vec!["E711".to_owned(), "UP008".to_owned()])
+            Some(vec!["UP004".to_owned(), "UP008".to_owned()])
         );
-        assert_eq!(fixable_rules(&found[2..4]), None);
+        assert_eq!(fixable_rules(&found[3..5]), None);
+        assert_eq!(fixable_rules(&found[1..2]), None);
         assert_eq!(
             fixable_rules(&[
-                diagnostic("E711", true),
-                diagnostic("invalid-syntax", false)
+                diagnostic("UP004", Some("safe")),
+                diagnostic("invalid-syntax", None)
             ]),
             None
         );

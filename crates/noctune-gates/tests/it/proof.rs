@@ -448,9 +448,9 @@ async fn ruff_safe_fix_is_proven_when_after_is_ruffs_safe_fix() {
         Some(Proof {
             class: "ruff_safe_fix".to_owned(),
             argument: "AFTER is exactly what `ruff 0.17.5 check --fix-only --no-unsafe-fixes \
-                       --select E711,F841,UP004,UP008,UP031` makes of BEFORE with the \
-                       repository's configuration; those are the rules ruff reports on BEFORE, \
-                       and ruff applies only the fixes it classifies as safe"
+                       --select UP004,UP008` makes of BEFORE with the repository's \
+                       configuration; those are the rules ruff reports on BEFORE with a fix it \
+                       classifies as safe, and it applies no other fix"
                 .to_owned(),
         })
     );
