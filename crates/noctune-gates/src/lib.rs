@@ -8,6 +8,8 @@
 //!   symbols and compared with the text before the change by rule and symbol.
 //! - [`RepairLadder`]: heuristics, `ruff check --fix` (safe fixes only), then a micro-LLM
 //!   repair of the changed symbols, stopping as soon as the gates pass.
+//! - [`AstProver`]: proves a change keeps behaviour (formatting, docstrings, annotations,
+//!   unused imports, ruff's safe fixes) with CPython's `ast` and ruff, no model involved.
 //! - [`PolicyPacks`]: the built-in packs and `[tool.noctune.policy_packs.<name>]`, as
 //!   [`PolicyPack`](noctune_core::PolicyPack) values.
 //!
@@ -23,6 +25,7 @@ pub mod gates;
 pub mod matching;
 pub mod parse_gate;
 pub mod policy;
+pub mod proof;
 pub mod repair;
 pub mod ruff_gate;
 pub mod target;
@@ -33,6 +36,7 @@ pub use error::{Error, Result};
 pub use gates::{GateRun, Gates};
 pub use parse_gate::{PARSE_GATE, ParseBackend, ParseGate};
 pub use policy::{ConfiguredPack, PackSettings, PolicyPacks, count_diff_lines};
+pub use proof::{AstProver, is_edge_whitespace_only};
 pub use repair::{
     RepairConfig, RepairInput, RepairLadder, RepairOutcome, RepairReport, RepairStep, RuffFix,
     StepKind,

@@ -143,6 +143,45 @@ impl Ruff {
         })
     }
 
+    /// Runs `ruff check` with the repository's configuration but only the rules in `select`
+    /// (`--select` replaces the configuration's selection; `per-file-ignores`, `exclude` and
+    /// rule settings still apply).
+    pub async fn check_selected(
+        &self,
+        root: &Path,
+        path: &Path,
+        text: &str,
+        target: PythonVersion,
+        select: &[&str],
+    ) -> Result<Vec<RuffDiagnostic>> {
+        let output = ProcessBuilder::new(&self.program)
+            .current_dir(root)
+            .args([
+                "check",
+                "--output-format",
+                "json",
+                "--no-fix",
+                "--force-exclude",
+            ])
+            .arg("--select")
+            .arg(select.join(","))
+            .arg("--target-version")
+            .arg(target.ruff_name())
+            .arg("--stdin-filename")
+            .arg(path)
+            .arg("-")
+            .stdin(text.as_bytes())
+            .run()
+            .await?;
+        if !matches!(output.code, Some(0 | 1)) {
+            return Err(self.failure(&output));
+        }
+        serde_json::from_slice(&output.stdout).map_err(|err| Error::Tool {
+            tool: self.version.clone(),
+            message: format!("unreadable JSON ({err}); stderr: {}", output.stderr_text()),
+        })
+    }
+
     /// Runs `ruff check --fix-only` with safe fixes only (never `--unsafe-fixes`, whatever the
     /// configuration says), restricted to the rules in `select`, and returns the fixed text.
     pub async fn fix_safe(

@@ -4,6 +4,7 @@
 mod parse_agreement;
 mod parse_gate;
 mod policy;
+mod proof;
 mod real_editor;
 mod repair;
 mod ruff_gate;

@@ -1,0 +1,135 @@
+//! Proofs that a change keeps behaviour, with no model involved: [`AstProver`] implements
+//! [`noctune_core::Prover`] with CPython's own `ast` (through `python3`) and the real `ruff`.
+//!
+//! The classes, cheapest first; the first that holds wins:
+//!
+//! | class | holds when |
+//! | --- | --- |
+//! | [`formatting`](FORMATTING) | the ASTs are equal |
+//! | [`docstrings`](DOCSTRINGS) | the ASTs are equal once docstrings are removed |
+//! | [`annotations`](ANNOTATIONS) | the ASTs are equal once annotations are stripped, and no changed annotation can be seen at run time |
+//! | [`unused_imports`](UNUSED_IMPORTS) | only imports went, each reported F401 by ruff, none a re-export or an import with side effects |
+//! | [`ruff_safe_fix`](RUFF_SAFE_FIX) | AFTER is exactly ruff's safe fixes of BEFORE for the rules it reports there |
+//!
+//! The first three come from one `python3` run (`prove.py`, which parses and never executes
+//! the code); `unused_imports` adds one `ruff check`, `ruff_safe_fix` a check and a fix. A
+//! change that mixes classes (a docstring and an annotation) is not proven.
+//!
+//! [`is_edge_whitespace_only`] is the pipeline's filter for changes not worth an approval.
+
+mod analysis;
+mod annotations;
+mod docstrings;
+mod edge_whitespace;
+mod formatting;
+mod ruff_safe_fix;
+mod unused_imports;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use noctune_core::{Proof, ProofInput, Prover};
+
+pub use annotations::ANNOTATIONS;
+pub use docstrings::DOCSTRINGS;
+pub use edge_whitespace::is_edge_whitespace_only;
+pub use formatting::FORMATTING;
+pub use ruff_safe_fix::RUFF_SAFE_FIX;
+pub use unused_imports::UNUSED_IMPORTS;
+
+use crate::config::ProjectConfig;
+use crate::error::{Result, gate_error};
+use crate::gates::Gates;
+use crate::tools::{Python3, Ruff};
+
+/// The name errors of the prover carry (`noctune_core::Error::Gate { gate: "proof", .. }`).
+pub const PROOF: &str = "proof";
+
+/// Proves changes safe by comparing Python ASTs (through `python3`) and ruff's own verdicts.
+///
+/// Without ruff only the AST classes (`formatting`, `docstrings`, `annotations`) can hold.
+/// `Err` only when `python3` or `ruff` cannot run; a text that does not parse is not proven.
+#[derive(Debug, Clone)]
+pub struct AstProver {
+    python: Python3,
+    ruff: Option<Ruff>,
+    config: Arc<ProjectConfig>,
+}
+
+impl AstProver {
+    /// A prover that runs `python` and judges each file against the target version
+    /// `config` resolves for it (ruff runs in `config.root()`).
+    pub fn new(python: Python3, config: Arc<ProjectConfig>) -> Self {
+        Self {
+            python,
+            ruff: None,
+            config,
+        }
+    }
+
+    /// Adds ruff, for the `unused_imports` and `ruff_safe_fix` classes.
+    pub fn with_ruff(mut self, ruff: Ruff) -> Self {
+        self.ruff = Some(ruff);
+        self
+    }
+
+    /// The prover for what [`Gates`] found: its `python3`, its ruff and its configuration.
+    /// `None` without `python3`.
+    pub fn from_gates(gates: &Gates) -> Option<Self> {
+        let tools = gates.tools();
+        let prover = Self::new(tools.python.clone()?, gates.config().clone());
+        Some(match &tools.ruff {
+            Some(ruff) => prover.with_ruff(ruff.clone()),
+            None => prover,
+        })
+    }
+
+    /// Proves the change from `before` to `after` of `path` (relative to the root), or
+    /// answers `None`.
+    pub async fn prove_change(
+        &self,
+        path: &Path,
+        before: &str,
+        after: &str,
+    ) -> Result<Option<Proof>> {
+        let target = self.config.for_file(path)?.target.version;
+        let analysis = analysis::analyze(&self.python, before, after, target).await?;
+        if let Some(error) = &analysis.parse_error {
+            tracing::debug!(path = %path.display(), %error, "proof: not proven");
+            return Ok(None);
+        }
+        if !analysis.header_changed {
+            let ast_proof = formatting::prove(&analysis)
+                .or_else(|| docstrings::prove(&analysis))
+                .or_else(|| annotations::prove(&analysis));
+            if ast_proof.is_some() {
+                return Ok(ast_proof);
+            }
+        }
+        let Some(ruff) = &self.ruff else {
+            return Ok(None);
+        };
+        let root = self.config.root();
+        if !analysis.header_changed
+            && let Some(removed) = unused_imports::candidates(&analysis, path)
+        {
+            let diagnostics = ruff
+                .check_selected(root, path, before, target, &[unused_imports::F401])
+                .await?;
+            if let Some(proof) = unused_imports::prove(removed, &diagnostics) {
+                return Ok(Some(proof));
+            }
+        }
+        ruff_safe_fix::prove(ruff, root, path, before, after, target).await
+    }
+}
+
+#[async_trait]
+impl Prover for AstProver {
+    async fn prove(&self, input: ProofInput<'_>) -> noctune_core::Result<Option<Proof>> {
+        self.prove_change(input.path, input.before, input.after)
+            .await
+            .map_err(|err| gate_error(PROOF, err))
+    }
+}

@@ -1,0 +1,521 @@
+//! The prover with the real `python3` and the pinned ruff: every class proven on a real change,
+//! and refused on changes that look alike but can change behaviour.
+
+use std::path::Path;
+
+use noctune_core::{Proof, ProofInput, Prover};
+use noctune_gates::AstProver;
+use pretty_assertions::assert_eq;
+
+use crate::support::{gates, write};
+
+/// A repository at `dir` with a ruff configuration targeting `target` (`py311`).
+async fn prover_in(dir: &Path, target: &str) -> AstProver {
+    write(
+        dir,
+        "ruff.toml",
+        &format!("target-version = \"{target}\"\n[lint]\nselect = [\"F\", \"E711\", \"UP\"]\n"),
+    );
+    AstProver::from_gates(&gates(dir).await).unwrap()
+}
+
+async fn prove(prover: &AstProver, path: &str, before: &str, after: &str) -> Option<Proof> {
+    prover
+        .prove(ProofInput {
+            path: Path::new(path),
+            before,
+            after,
+        })
+        .await
+        .unwrap()
+}
+
+/// The class of the proof, or `None`.
+async fn class(prover: &AstProver, path: &str, before: &str, after: &str) -> Option<String> {
+    prove(prover, path, before, after).await.map(|p| p.class)
+}
+
+// ---- formatting -----------------------------------------------------------------------------
+
+const LAYOUT_BEFORE: &str = "\
+import os
+def join(parts,sep=u'/'):
+    return sep.join( [os.fspath(p) for p in parts] )
+";
+
+#[tokio::test]
+async fn formatting_is_proven_when_only_layout_comments_and_spelling_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let after = "\
+import os
+
+
+def join(parts, sep=\"/\"):  # the separator
+    return sep.join([os.fspath(p) for p in parts])
+";
+    assert_eq!(
+        prove(&prover, "pkg/paths.py", LAYOUT_BEFORE, after).await,
+        Some(Proof {
+            class: "formatting".to_owned(),
+            argument: "the ASTs are equal (Python's `ast.dump`, positions ignored): only layout, \
+                       comments or the spelling of literals changed, which CPython compiles the same"
+                .to_owned(),
+        })
+    );
+}
+
+#[tokio::test]
+async fn formatting_is_refused_when_a_string_or_the_header_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    // Looks like a quote change, but the literal's content is different.
+    let string = LAYOUT_BEFORE.replace("sep=u'/'", "sep=\"\\\\\"");
+    assert_eq!(
+        class(&prover, "pkg/paths.py", LAYOUT_BEFORE, &string).await,
+        None
+    );
+    // A comment, but one that changes how the file runs.
+    let shebang = format!("#!/usr/bin/env python2\n{LAYOUT_BEFORE}");
+    assert_eq!(
+        class(&prover, "pkg/paths.py", LAYOUT_BEFORE, &shebang).await,
+        None
+    );
+    // A text that does not parse is never proven.
+    let broken = LAYOUT_BEFORE.replace("parts,sep", "parts sep");
+    assert_eq!(
+        class(&prover, "pkg/paths.py", LAYOUT_BEFORE, &broken).await,
+        None
+    );
+}
+
+// ---- docstrings -----------------------------------------------------------------------------
+
+const DOC_BEFORE: &str = "\
+class Cache:
+    def get(self, key):
+        \"\"\"get\"\"\"
+        return self.data.get(key)
+";
+
+#[tokio::test]
+async fn docstrings_is_proven_when_only_docstrings_and_comments_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let after = "\
+\"\"\"A small in-memory cache.\"\"\"
+
+
+class Cache:
+    \"\"\"Values by key.\"\"\"
+
+    def get(self, key):
+        # No default: a missing key gives None.
+        \"\"\"The value stored under `key`, or None.\"\"\"
+        return self.data.get(key)
+";
+    assert_eq!(
+        prove(&prover, "cache.py", DOC_BEFORE, after).await,
+        Some(Proof {
+            class: "docstrings".to_owned(),
+            argument: "the ASTs are equal once the module, class and function docstrings are \
+                       removed: only docstrings and comments changed"
+                .to_owned(),
+        })
+    );
+}
+
+#[tokio::test]
+async fn docstrings_is_refused_when_code_changes_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let after = DOC_BEFORE
+        .replace(
+            "\"\"\"get\"\"\"",
+            "\"\"\"The value, or an empty string.\"\"\"",
+        )
+        .replace("get(key)", "get(key, \"\")");
+    assert_eq!(class(&prover, "cache.py", DOC_BEFORE, &after).await, None);
+    // A string statement that is not first in the body is code, not a docstring.
+    let moved = DOC_BEFORE.replace(
+        "        \"\"\"get\"\"\"\n        return",
+        "        x = 1\n        \"\"\"get\"\"\"\n        return",
+    );
+    assert_eq!(class(&prover, "cache.py", DOC_BEFORE, &moved).await, None);
+}
+
+// ---- annotations ----------------------------------------------------------------------------
+
+const ANN_BEFORE: &str = "\
+from typing import Optional
+
+
+def find(items, name, default=None):
+    total = 0
+    for item in items:
+        if item.name == name:
+            return item
+    return default
+";
+
+#[tokio::test]
+async fn annotations_is_proven_when_only_harmless_annotations_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let after = "\
+from typing import Optional
+
+
+def find(items: list[\"Item\"], name: str | bytes, default: Optional[object] = None) -> object:
+    total: int = 0
+    for item in items:
+        if item.name == name:
+            return item
+    return default
+";
+    assert_eq!(
+        prove(&prover, "lookup.py", ANN_BEFORE, after).await,
+        Some(Proof {
+            class: "annotations".to_owned(),
+            argument: "the ASTs are equal once annotations are stripped; 5 annotation(s) differ \
+                       (find: parameter `items` +`list['Item']`, find: parameter `name` \
+                       +`str | bytes`, find: parameter `default` +`Optional[object]`, \
+                       find: return +`object`, find: annotated `total` +`int`); each is a local \
+                       variable's (never evaluated) or is built of constants, names bound \
+                       before it, attributes, subscripts and `|` only and evaluates without \
+                       error (standard library names as themselves, others as plain classes), \
+                       so evaluating it has no side effect; none is in a class whose annotations may define fields or \
+                       on a function with a decorator that may read them"
+                .to_owned(),
+        })
+    );
+    // Attributes of a standard-library module, and a class of the file in a union.
+    let before = "import typing\n\n\nclass Item:\n    pass\n\n\ndef first(items):\n    return items[0] if items else None\n";
+    let after = "import typing\n\n\nclass Item:\n    pass\n\n\ndef first(items: typing.Sequence[Item]) -> Item | None:\n    return items[0] if items else None\n";
+    assert_eq!(
+        class(&prover, "first.py", before, after).await.as_deref(),
+        Some("annotations")
+    );
+    // A plain class's attributes and methods.
+    let before = "class Point:\n    x = 0\n    label = None\n\n    def norm(self):\n        return abs(self.x)\n";
+    let after = "class Point:\n    x: int = 0\n    label: str | None = None\n\n    def norm(self) -> int:\n        return abs(self.x)\n";
+    assert_eq!(
+        class(&prover, "point.py", before, after).await.as_deref(),
+        Some("annotations")
+    );
+}
+
+#[tokio::test]
+async fn annotations_with_a_call_are_proven_only_under_future_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let before = "from registry import register\n\n\ndef f(x):\n    return x\n";
+    let after = "from registry import register\n\n\ndef f(x: register()) -> None:\n    return x\n";
+    assert_eq!(class(&prover, "hooks.py", before, after).await, None);
+    let future = "from __future__ import annotations\n";
+    assert_eq!(
+        class(
+            &prover,
+            "hooks.py",
+            &format!("{future}{before}"),
+            &format!("{future}{after}")
+        )
+        .await
+        .as_deref(),
+        Some("annotations")
+    );
+    // The future import in AFTER only is a compile-time change, not an annotation.
+    assert_eq!(
+        class(&prover, "hooks.py", before, &format!("{future}{after}")).await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn annotations_that_define_fields_or_fail_at_run_time_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let cases = [
+        // A dataclass field's type.
+        (
+            "from dataclasses import dataclass\n\n\n@dataclass\nclass Row:\n    id: int\n    name = 'x'\n",
+            "from dataclasses import dataclass\n\n\n@dataclass\nclass Row:\n    id: int\n    name: str = 'x'\n",
+        ),
+        // A NamedTuple field.
+        (
+            "from typing import NamedTuple\n\n\nclass Pair(NamedTuple):\n    left: int\n    right: int\n",
+            "from typing import NamedTuple\n\n\nclass Pair(NamedTuple):\n    left: int\n    right: float\n",
+        ),
+        // A pydantic-style model: any base may read the annotations.
+        (
+            "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    age = 0\n",
+            "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    age: int = 0\n",
+        ),
+        // singledispatch dispatches on the annotation.
+        (
+            "from functools import singledispatch\n\n\n@singledispatch\ndef show(x):\n    return 'x'\n\n\n@show.register\ndef _(x: int):\n    return 'int'\n",
+            "from functools import singledispatch\n\n\n@singledispatch\ndef show(x):\n    return 'x'\n\n\n@show.register\ndef _(x: str):\n    return 'int'\n",
+        ),
+        // A name that is not bound yet: NameError when the def runs.
+        (
+            "def load(path):\n    return Config(path)\n\n\nclass Config:\n    pass\n",
+            "def load(path) -> Config:\n    return Config(path)\n\n\nclass Config:\n    pass\n",
+        ),
+        // A plain class is not subscriptable: TypeError when the def runs.
+        (
+            "class Config:\n    pass\n\n\ndef load(path):\n    return Config()\n",
+            "class Config:\n    pass\n\n\ndef load(path) -> Config[str]:\n    return Config()\n",
+        ),
+        // No such attribute: AttributeError when the def runs.
+        (
+            "import typing\n\n\ndef names(x):\n    return list(x)\n",
+            "import typing\n\n\ndef names(x) -> typing.Lisst[str]:\n    return list(x)\n",
+        ),
+        // An attribute of a module the helper does not import cannot be vouched for.
+        (
+            "import numpy as np\n\n\ndef norm(x):\n    return np.abs(x)\n",
+            "import numpy as np\n\n\ndef norm(x: np.ndarray):\n    return np.abs(x)\n",
+        ),
+        // typer reads the annotations of the function it is given.
+        (
+            "import typer\n\n\ndef main(count=1):\n    print(count)\n\n\ntyper.run(main)\n",
+            "import typer\n\n\ndef main(count: int = 1):\n    print(count)\n\n\ntyper.run(main)\n",
+        ),
+        // The file reads annotations at run time.
+        (
+            "import typing\n\n\ndef f(x):\n    return x\n\n\nHINTS = typing.get_type_hints(f)\n",
+            "import typing\n\n\ndef f(x: int):\n    return x\n\n\nHINTS = typing.get_type_hints(f)\n",
+        ),
+        // Removing a bare annotation in a function changes which `x` it reads.
+        (
+            "x = 1\n\n\ndef f():\n    x: int\n    return x\n",
+            "x = 1\n\n\ndef f():\n    return x\n",
+        ),
+    ];
+    for (before, after) in cases {
+        assert_eq!(
+            class(&prover, "models.py", before, after).await,
+            None,
+            "{after}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn annotations_newer_than_the_target_version_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py39").await;
+    let before = "def f(x):\n    return x\n";
+    // `int | None` raises TypeError on Python 3.9 when the def runs.
+    let after = "def f(x: int | None):\n    return x\n";
+    assert_eq!(class(&prover, "compat.py", before, after).await, None);
+    let after = "def f(x: list[int]):\n    return x\n";
+    assert_eq!(
+        class(&prover, "compat.py", before, after).await.as_deref(),
+        Some("annotations")
+    );
+}
+
+// ---- unused_imports -------------------------------------------------------------------------
+
+const IMPORTS_BEFORE: &str = "\
+import os, sys
+from collections import OrderedDict, defaultdict
+import json
+
+
+def counts(words):
+    result = defaultdict(int)
+    for word in words:
+        result[os.path.basename(word)] += 1
+    return result
+";
+
+#[tokio::test]
+async fn unused_imports_is_proven_for_unused_standard_library_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let after = "\
+import os
+from collections import defaultdict
+
+
+def counts(words):
+    result = defaultdict(int)
+    for word in words:
+        result[os.path.basename(word)] += 1
+    return result
+";
+    assert_eq!(
+        prove(&prover, "app/words.py", IMPORTS_BEFORE, after).await,
+        Some(Proof {
+            class: "unused_imports".to_owned(),
+            argument: "only imports were removed (`import sys`, `from collections import \
+                       OrderedDict`, `import json`); ruff reports each unused (F401) in BEFORE; \
+                       none is in `__all__` or in a package's `__init__.py`, and each imports a \
+                       standard-library module without import side effects or one that stays \
+                       imported"
+                .to_owned(),
+        })
+    );
+}
+
+#[tokio::test]
+async fn unused_imports_that_may_matter_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let after = IMPORTS_BEFORE.replace("import os, sys\n", "import os\n");
+    // The same removal in a package's `__init__.py`: a re-export.
+    assert_eq!(
+        class(&prover, "app/__init__.py", IMPORTS_BEFORE, &after).await,
+        None
+    );
+    // Listed in `__all__`.
+    let exported = format!("{IMPORTS_BEFORE}\n\n__all__ = [\"counts\", \"sys\"]\n");
+    let exported_after = format!("{after}\n\n__all__ = [\"counts\", \"sys\"]\n");
+    assert_eq!(
+        class(&prover, "app/words.py", &exported, &exported_after).await,
+        None
+    );
+    // Imports with side effects, or that may have some.
+    for import in [
+        "import readline\n",
+        "import mypkg.plugins\n",
+        "from . import signals\n",
+    ] {
+        let before = format!("{import}{IMPORTS_BEFORE}");
+        assert_eq!(
+            class(&prover, "app/words.py", &before, IMPORTS_BEFORE).await,
+            None,
+            "{import}"
+        );
+    }
+    // An unused import removed, and a body changed too.
+    let both = after.replace("+= 1", "+= 2");
+    assert_eq!(
+        class(&prover, "app/words.py", IMPORTS_BEFORE, &both).await,
+        None
+    );
+    // An import ruff does not report unused.
+    let used = IMPORTS_BEFORE.replace("import os, sys\n", "import sys\n");
+    assert_eq!(
+        class(&prover, "app/words.py", IMPORTS_BEFORE, &used).await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_non_standard_module_that_stays_imported_may_lose_a_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let before = "import mypkg.plugins\nfrom mypkg.plugins import load\n\nload()\n";
+    let after = "from mypkg.plugins import load\n\nload()\n";
+    assert_eq!(
+        class(&prover, "app/main.py", before, after)
+            .await
+            .as_deref(),
+        Some("unused_imports")
+    );
+    // `unload` may be a submodule, whose import runs code: not proven.
+    let before = "from mypkg.plugins import load, unload\n\nload()\n";
+    assert_eq!(class(&prover, "app/main.py", before, after).await, None);
+}
+
+// ---- ruff_safe_fix --------------------------------------------------------------------------
+
+const FIX_BEFORE: &str = "\
+class Reader(object):
+    def __init__(self):
+        super(Reader, self).__init__()
+
+
+def read(x):
+    y = 1
+    if x == None:
+        return \"%s\" % (x,)
+    return x
+";
+
+#[tokio::test]
+async fn ruff_safe_fix_is_proven_when_after_is_ruffs_safe_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let after = FIX_BEFORE
+        .replace("class Reader(object):", "class Reader:")
+        .replace("super(Reader, self)", "super()");
+    assert_eq!(
+        prove(&prover, "io/reader.py", FIX_BEFORE, &after).await,
+        Some(Proof {
+            class: "ruff_safe_fix".to_owned(),
+            argument: "AFTER is exactly what `ruff 0.17.5 check --fix-only --no-unsafe-fixes \
+                       --select UP004,UP008` makes of BEFORE with the repository's \
+                       configuration; those are the rules ruff reports on BEFORE with a fix it \
+                       classifies as safe, and it applies no other fix"
+                .to_owned(),
+        })
+    );
+}
+
+#[tokio::test]
+async fn ruff_unsafe_fixes_and_partial_fixes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    // What `ruff check --fix --unsafe-fixes` makes of it: F841, E711 and UP031 are unsafe.
+    let unsafe_fixed = "\
+class Reader:
+    def __init__(self):
+        super().__init__()
+
+
+def read(x):
+    if x is None:
+        return f\"{x}\"
+    return x
+";
+    assert_eq!(
+        class(&prover, "io/reader.py", FIX_BEFORE, unsafe_fixed).await,
+        None
+    );
+    // One safe fix on top of an unrelated edit.
+    let mixed = FIX_BEFORE
+        .replace("class Reader(object):", "class Reader:")
+        .replace("super(Reader, self)", "super()")
+        .replace("return x\n", "return x or 0\n");
+    assert_eq!(
+        class(&prover, "io/reader.py", FIX_BEFORE, &mixed).await,
+        None
+    );
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_python_that_cannot_run_the_helper_is_an_error_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("python3");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'Python 3.11.0'; exit 0; fi\necho broken >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let python = noctune_gates::Python3::from_program(fake).await.unwrap();
+    let config = Arc::new(noctune_gates::ProjectConfig::new(dir.path(), None));
+    let prover = AstProver::new(python, config);
+    let err = prover
+        .prove(ProofInput {
+            path: Path::new("a.py"),
+            before: "x = 1\n",
+            after: "x = 1\n",
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "gate `proof` could not run: `Python 3.11.0 (proof helper)` failed: exit code Some(3); stderr: broken"
+    );
+}
