@@ -13,8 +13,8 @@ use noctune_core::config::{EnvOverrides, LlmSettings};
 use noctune_core::pipeline::{Control, Pipeline, PipelineOptions, RunSummary, drive};
 use noctune_core::prompts::Prompts;
 use noctune_core::store::{CacheLayout, RunSpec, RunStore};
-use noctune_core::{LlmClient, SymbolEditor};
-use noctune_gates::{Gates, PolicyPacks, RepairConfig, RepairLadder};
+use noctune_core::{LlmClient, Prover, SymbolEditor};
+use noctune_gates::{AstProver, Gates, PolicyPacks, RepairConfig, RepairLadder};
 use noctune_index::walk::WalkOptions;
 use noctune_index::{CallsiteSearcher, PythonEditor, RepoEvidence};
 use noctune_llm::OpenAiClient;
@@ -113,6 +113,8 @@ pub async fn run(dir: &Path) -> Result<GatedRun, Box<dyn std::error::Error>> {
     let gates = Gates::detect(dir, settings.ruff_required, Some(editor.clone()))
         .await?
         .with_gate(Arc::new(NoNewPrintGate));
+    // Proofs (formatting, docstrings, annotations, unused imports) with the same tools.
+    let prover = AstProver::from_gates(&gates).map(|p| Arc::new(p) as Arc<dyn Prover>);
     let ladder = RepairLadder::new(Arc::new(gates), editor.clone(), RepairConfig::default())
         .with_llm(llm.clone(), prompts.clone());
     let walk = WalkOptions::default();
@@ -131,7 +133,11 @@ pub async fn run(dir: &Path) -> Result<GatedRun, Box<dyn std::error::Error>> {
         editor,
         checker: Arc::new(ladder),
         evidence: Arc::new(RepoEvidence::new(searcher)),
-        approver: noctune_core::approvers::for_mode(settings.approve_mode, None, options.high_risk),
+        approver: noctune_core::approvers::for_mode(
+            settings.approve_mode,
+            prover,
+            options.high_risk,
+        ),
         consent: None,
         pack: packs.get("lint_fix")?,
         prompts,

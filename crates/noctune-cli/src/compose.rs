@@ -10,8 +10,8 @@ use noctune_core::config::Settings;
 use noctune_core::pipeline::{PassKind, Pipeline, PipelineOptions};
 use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
-use noctune_core::{LlmClient, SymbolEditor};
-use noctune_gates::{Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix};
+use noctune_core::{LlmClient, Prover, SymbolEditor};
+use noctune_gates::{AstProver, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix};
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{CallsiteSearcher, PythonEditor, RepoEvidence};
 use noctune_llm::{JsonlTranscript, OpenAiClient, ReplayClient, StreamEvent, TranscriptSink};
@@ -206,6 +206,8 @@ pub async fn pipeline(
     let gates = Gates::detect(root, settings.ruff_required, Some(editor.clone()))
         .await
         .context("cannot set up the gates")?;
+    // Proofs need python3 (and ruff for the lint classes): the tools the gates found.
+    let prover = AstProver::from_gates(&gates).map(|p| Arc::new(p) as Arc<dyn Prover>);
     let ladder = RepairLadder::new(
         Arc::new(gates),
         editor.clone(),
@@ -255,7 +257,7 @@ pub async fn pipeline(
         evidence: Arc::new(RepoEvidence::new(searcher)),
         approver: noctune_core::approvers::for_mode(
             settings.approve_mode,
-            None,
+            prover,
             PipelineOptions::default().high_risk,
         ),
         consent,

@@ -36,7 +36,7 @@ pub use error::{Error, Result};
 pub use gates::{GateRun, Gates};
 pub use parse_gate::{PARSE_GATE, ParseBackend, ParseGate};
 pub use policy::{ConfiguredPack, PackSettings, PolicyPacks, count_diff_lines};
-pub use proof::{AstProver, is_edge_whitespace_only};
+pub use proof::AstProver;
 pub use repair::{
     RepairConfig, RepairInput, RepairLadder, RepairOutcome, RepairReport, RepairStep, RuffFix,
     StepKind,

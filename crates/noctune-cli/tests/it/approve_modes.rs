@@ -12,6 +12,8 @@ use crate::{noctune_with_env, text};
 
 const AREA: &str = "def area(w, h):\n    return w * h\n";
 const AREA_TYPED: &str = "def area(w: float, h: float) -> float:\n    return w * h\n";
+/// A change no proof covers and no signal flags.
+const AREA_SWAPPED: &str = "def area(w, h):\n    return h * w\n";
 /// An edit that adds an `eval` call: a risk signal of 0.6, at or above `high_risk`.
 const AREA_EVAL: &str = "def area(w, h):\n    eval(\"w\")\n    return w * h\n";
 
@@ -123,9 +125,22 @@ async fn llm_mode_asks_the_model_for_every_change() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signals_mode_never_asks_the_model_and_leaves_the_unproven_to_a_human() {
+async fn signals_mode_never_asks_the_model_applies_the_proven_and_queues_the_rest() {
+    // Type hints only: the annotations proof (python3's ast), applied with no model call.
     let (dir, json, record, stages) =
         run("signals", AREA_TYPED, approve("unused", true, 0.0)).await;
+    assert_eq!(stages, vec![Stage::Review, Stage::Draft, Stage::Edit]);
+    assert_eq!(record["verdict"]["judged_by"], "proof:annotations");
+    assert_eq!(record["verdict"]["decision"], "approve");
+    assert_eq!(summary(&json), (1, 0, 0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        AREA_TYPED
+    );
+
+    // Not proven: a human decides.
+    let (dir, json, record, stages) =
+        run("signals", AREA_SWAPPED, approve("unused", true, 0.0)).await;
     assert_eq!(stages, vec![Stage::Review, Stage::Draft, Stage::Edit]);
     assert_eq!(record["verdict"]["judged_by"], "signals");
     assert_eq!(record["verdict"]["decision"], "undecided");
@@ -138,13 +153,28 @@ async fn signals_mode_never_asks_the_model_and_leaves_the_unproven_to_a_human() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chain_mode_asks_the_model_only_when_the_signals_leave_it_a_say() {
-    // Low signal risk: the model decides.
+async fn chain_mode_asks_the_model_only_for_what_proofs_and_signals_leave() {
+    // Proven: no model call.
     let (_dir, json, record, stages) =
         run("chain", AREA_TYPED, approve("Type hints only.", true, 0.1)).await;
+    assert_eq!(stages, vec![Stage::Review, Stage::Draft, Stage::Edit]);
+    assert_eq!(record["verdict"]["judged_by"], "proof:annotations");
+    assert_eq!(summary(&json), (1, 0, 0));
+
+    // Unproven, low signal risk: the model decides.
+    let (dir, json, record, stages) = run(
+        "chain",
+        AREA_SWAPPED,
+        approve("The same product with the factors swapped.", true, 0.1),
+    )
+    .await;
     assert_eq!(stages.last(), Some(&Stage::Approve));
     assert_eq!(record["verdict"]["judged_by"], "llm");
     assert_eq!(summary(&json), (1, 0, 0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        AREA_SWAPPED
+    );
 
     // A new `eval` call scores 0.6: a human must look whatever the model says, so it is not
     // asked.

@@ -480,6 +480,14 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
             why: "the repaired text equals the original".to_owned(),
         });
     }
+    // Blank lines and whitespace at the file's edges are not worth anybody's approval.
+    if super::is_edge_whitespace_only(&source, &checked.text) {
+        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+        return Ok(PassOutcome::NoChange {
+            why: "the change was only blank lines or whitespace at the file's edges: dropped"
+                .to_owned(),
+        });
+    }
     if let Some(outcome) = checkpoint(ctx, control)? {
         return Ok(outcome);
     }

@@ -15,12 +15,10 @@
 //! the code); `unused_imports` adds one `ruff check`, `ruff_safe_fix` a check and a fix. A
 //! change that mixes classes (a docstring and an annotation) is not proven.
 //!
-//! [`is_edge_whitespace_only`] is the pipeline's filter for changes not worth an approval.
 
 mod analysis;
 mod annotations;
 mod docstrings;
-mod edge_whitespace;
 mod formatting;
 mod ruff_safe_fix;
 mod unused_imports;
@@ -33,7 +31,6 @@ use noctune_core::{Proof, ProofInput, Prover};
 
 pub use annotations::ANNOTATIONS;
 pub use docstrings::DOCSTRINGS;
-pub use edge_whitespace::is_edge_whitespace_only;
 pub use formatting::FORMATTING;
 pub use ruff_safe_fix::RUFF_SAFE_FIX;
 pub use unused_imports::UNUSED_IMPORTS;

@@ -10,7 +10,7 @@
 /// file keeps its old text).
 ///
 /// ```
-/// use noctune_gates::proof::is_edge_whitespace_only;
+/// use noctune_core::pipeline::is_edge_whitespace_only;
 ///
 /// assert!(is_edge_whitespace_only("x = 1\n", "\nx = 1\n\n\n"));
 /// assert!(!is_edge_whitespace_only("x = 1\n", "x = 2\n"));
