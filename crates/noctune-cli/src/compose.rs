@@ -13,7 +13,7 @@ use noctune_core::store::CacheLayout;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
 use noctune_gates::{AstProver, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix};
 use noctune_index::walk::{WalkOptions, python_files};
-use noctune_index::{CallsiteSearcher, PythonEditor, RepoEvidence};
+use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
 use noctune_llm::{JsonlTranscript, OpenAiClient, ReplayClient, StreamEvent, TranscriptSink};
 
 use crate::args::{LlmMode, RunFlags};
@@ -226,14 +226,18 @@ pub async fn pipeline(
             .map_or_else(|| llm.clone(), |(_, client)| client.clone()),
         prompts.clone(),
     );
-    let walk = WalkOptions {
-        exclude: settings.index.exclude.clone(),
-        threads: 0,
-    };
-    let mut searcher = CallsiteSearcher::new(root, &walk, settings.index.max_file_bytes)?;
-    if !searcher.load_sources(settings.index.search_cache_bytes)? {
-        tracing::info!("sources exceed index.search_cache_bytes: callsites are searched on disk");
-    }
+    // The index and the file list are read once the run has started (`prepare`); sources are
+    // held in memory only for a repository under `index.search_cache_bytes`.
+    let evidence = RepoEvidence::indexed(
+        root,
+        WalkOptions {
+            exclude: settings.index.exclude.clone(),
+            threads: 0,
+        },
+        settings.index.max_file_bytes,
+        settings.index.search_cache_bytes,
+        IndexOptions::from(&settings.index),
+    );
     let packs = PolicyPacks::from_settings(settings)?;
     let pack = match &flags.pack {
         Some(name) => packs.get(name)?,
@@ -254,7 +258,7 @@ pub async fn pipeline(
         stage_llm,
         editor,
         checker: Arc::new(ladder),
-        evidence: Arc::new(RepoEvidence::new(searcher)),
+        evidence: Arc::new(evidence),
         approver: noctune_core::approvers::for_mode(
             settings.approve_mode,
             prover,

@@ -50,6 +50,39 @@ pub struct TargetImpact {
     pub callsites: Vec<CallsiteEvidence>,
     /// How many were left out for the budget.
     pub omitted: usize,
+    /// Other definitions with the same name elsewhere in the repository (from the index).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub definitions: Vec<Definition>,
+    /// Import statements of other files that import the target by name (from the index).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub importers: Vec<ImportSite>,
+}
+
+/// A definition found in the index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    /// The file, relative to the root.
+    pub path: String,
+    /// Its first line, 1-based.
+    pub line: usize,
+    /// Its qualified name.
+    pub name: String,
+    /// `function`, `method`, `class`...
+    pub kind: String,
+    /// Its signature line, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// An import statement that names the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSite {
+    /// The importing file, relative to the root.
+    pub path: String,
+    /// The statement's line, 1-based.
+    pub line: usize,
+    /// The statement as written.
+    pub text: String,
 }
 
 /// `impact.json`: everything the draft stage is shown about a file's targets.
@@ -149,6 +182,8 @@ impl<'a> EvidenceBuilder<'a> {
                 total_callsites: found.len(),
                 callsites: Vec::new(),
                 omitted: 0,
+                definitions: Vec::new(),
+                importers: Vec::new(),
             });
             queues.push(found);
         }

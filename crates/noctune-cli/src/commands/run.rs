@@ -187,12 +187,11 @@ async fn drive_run(
     });
     let progress_control = control.clone();
     let on_progress = move |p: &Progress| {
-        let line = format!(
-            "{} {}  {:.1} tok/s",
-            p.file.as_deref().unwrap_or(""),
-            p.what,
-            progress_control.tokens_per_second()
-        );
+        let what = match &p.file {
+            Some(file) => format!("{file} {}", p.what),
+            None => p.what.clone(),
+        };
+        let line = format!("{what}  {:.1} tok/s", progress_control.tokens_per_second());
         match &bar {
             Some(bar) => {
                 bar.set_position(p.done as u64);

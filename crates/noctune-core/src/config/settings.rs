@@ -78,7 +78,7 @@ impl Default for IndexSettings {
         Self {
             max_file_bytes: 2_000_000,
             exclude: Vec::new(),
-            search_cache_bytes: 256 * 1024 * 1024,
+            search_cache_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -81,6 +81,15 @@ pub async fn drive(
     control.add_prior_tokens(prior);
     let policy = run.record().resume_policy;
     let total = files.len();
+    // The evidence's index is brought up to date now that run.json says `running`.
+    pipeline.evidence.prepare(&|what: &str| {
+        on_progress(&Progress {
+            done: 0,
+            total,
+            file: None,
+            what: what.to_owned(),
+        });
+    })?;
     let mut summary = RunSummary::default();
     let mut done = 0;
 

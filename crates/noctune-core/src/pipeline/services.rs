@@ -107,4 +107,19 @@ pub trait EvidenceSource: Send + Sync {
         targets: &[String],
         budget_tokens: u32,
     ) -> Result<EvidenceReport>;
+
+    /// Brings what the evidence is drawn from up to date (an index), once the run has started
+    /// (its `run.json` exists); `progress` receives a line for the user. The default does
+    /// nothing.
+    fn prepare(&self, progress: &(dyn Fn(&str) + Send + Sync)) -> Result<()> {
+        let _ = progress;
+        Ok(())
+    }
+
+    /// `file` (repo-relative) changed on disk: Noctune applied a change to it. The default does
+    /// nothing.
+    fn file_changed(&self, file: &Path) -> Result<()> {
+        let _ = file;
+        Ok(())
+    }
 }

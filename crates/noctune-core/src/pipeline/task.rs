@@ -666,6 +666,10 @@ async fn apply(
                 EventType::Applied,
                 serde_json::json!({ "pass": ctx.state.pass, "backup": backup }),
             )?;
+            // The next pass (and the other files' evidence) sees the file as it is now.
+            if let Err(err) = ctx.pipeline.evidence.file_changed(&ctx.rel) {
+                tracing::warn!(file = %ctx.rel.display(), "evidence not refreshed: {err}");
+            }
         }
         ApplyOutcome::AlreadyApplied => {
             // Killed after the replace, before the `applied` event.

@@ -156,6 +156,41 @@ impl Index {
         rows.collect::<rusqlite::Result<_>>().map_err(&err)
     }
 
+    /// Import statements that import `name` from the module of the file at `path` (relative to
+    /// the root): `from pkg.util import name`, or relatively `from .util import name`. Sorted
+    /// by file and line, at most `limit`.
+    pub fn importers(
+        &self,
+        path: &str,
+        name: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, usize, String)>> {
+        let err = self.db_err();
+        let stem = path.strip_suffix(".py").unwrap_or(path);
+        let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
+        let module = stem.replace('/', ".");
+        let last = module.rsplit('.').next().unwrap_or(&module).to_owned();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT f.path, i.line, i.text FROM imports i JOIN files f ON f.id = i.file_id \
+                 WHERE f.path != ?1 AND (i.module = ?2 OR i.module LIKE '%.' || ?3) \
+                 AND (', ' || i.names || ',') LIKE '%, ' || ?4 || ',%' \
+                 ORDER BY f.path, i.line LIMIT ?5",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map(params![path, module, last, name, limit as i64], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?.max(0) as usize,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(&err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(&err)
+    }
+
     /// Every indexed file, relative to the root, sorted, with its status.
     pub fn files(&self) -> Result<Vec<(String, String)>> {
         let err = self.db_err();

@@ -117,3 +117,95 @@ fn budget_trims_callsites_and_init_searches_the_class() {
             .is_err()
     );
 }
+
+/// The index is the evidence: nothing is read before `prepare`; then other definitions and the
+/// files importing a target come from `index.db`, and an apply's `file_changed` brings a new
+/// importer in.
+#[test]
+fn indexed_evidence_draws_definitions_and_importers_from_the_index() {
+    use noctune_core::pipeline::EvidenceSource;
+    use noctune_index::{IndexOptions, RepoEvidence};
+
+    let dir = repo();
+    let root = dir.path();
+    write(
+        root,
+        "legacy/old.py",
+        "class Parser:\n    def parse(self, text, sep):\n        return text.split(sep)\n",
+    );
+    let evidence = RepoEvidence::indexed(
+        root,
+        WalkOptions::default(),
+        1_000_000,
+        0, // search on disk
+        IndexOptions::default(),
+    );
+    let db = root.join(".noctune_cache/index.db");
+    assert!(!db.exists(), "nothing is read before the run starts");
+    let said = std::sync::Mutex::new(Vec::new());
+    evidence
+        .prepare(&|what| said.lock().unwrap().push(what.to_owned()))
+        .unwrap();
+    assert!(db.is_file());
+    let said = said.into_inner().unwrap();
+    assert_eq!(said[0], "indexing the repository");
+    assert!(
+        said.iter().any(|s| s.contains("searched on disk")),
+        "{said:?}"
+    );
+
+    let report = evidence
+        .evidence(
+            Path::new("pkg/core.py"),
+            CORE,
+            &["Parser".to_owned(), "Parser.parse".to_owned()],
+            2000,
+        )
+        .unwrap();
+    let targets = report.json["targets"].as_array().unwrap();
+    let importers: Vec<&str> = targets[0]["importers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(importers, vec!["pkg/use.py", "tests/test_core.py"]);
+    let definitions: Vec<(&str, &str)> = targets[1]["definitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(definitions, vec![("legacy/old.py", "Parser.parse")]);
+    assert!(
+        report
+            .text
+            .contains("  imported by pkg/use.py:1: from pkg.core import Parser\n"),
+        "{}",
+        report.text
+    );
+    assert!(
+        report
+            .text
+            .contains("  also defined: legacy/old.py:2 method `Parser.parse`"),
+        "{}",
+        report.text
+    );
+
+    // A change applied elsewhere: the index is refreshed and sees the new importer.
+    write(root, "pkg/extra.py", "from .core import Parser\n");
+    evidence.file_changed(Path::new("pkg/extra.py")).unwrap();
+    let report = evidence
+        .evidence(Path::new("pkg/core.py"), CORE, &["Parser".to_owned()], 2000)
+        .unwrap();
+    let importers: Vec<&str> = report.json["targets"][0]["importers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        importers,
+        vec!["pkg/extra.py", "pkg/use.py", "tests/test_core.py"]
+    );
+}
