@@ -98,7 +98,7 @@ impl State {
         let mut index = Index::open(&setup.root, setup.index)?;
         let stats = index.refresh()?;
         progress(&format!(
-            "index: {} files ({} parsed, {} unchanged) in {} ms",
+            "index: {} files ({} parsed, {} unchanged) in {:.0} ms",
             stats.files, stats.parsed, stats.unchanged, stats.timings.total_ms
         ));
         self.index = Some(index);
