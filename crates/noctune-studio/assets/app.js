@@ -22,6 +22,9 @@ function h(tag, attrs, ...children) {
   }
   return el;
 }
+function put(el, ...kids) {
+  el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+}
 function esc(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -162,7 +165,7 @@ async function runsView() {
       h("td", {}, h("div", { class: "mono" }, `${c.final}/${c.total}`), progress(c.final, c.total)),
       h("td", { class: "num" }, r.pending_approvals ? h("a", { href: `#/runs/${r.run.run_id}/approvals` }, String(r.pending_approvals)) : "0"));
   });
-  main.replaceChildren(
+  put(main, 
     h("div", { class: "head" },
       h("div", {}, h("h1", {}, "Runs"), h("p", { class: "sub" }, "Every run of this repository, newest first.")),
       h("div", { class: "actions" }, h("a", { class: "button primary", href: "#/new", id: "start-run" }, "Start a run"))),
@@ -182,7 +185,7 @@ function eventRow(e) {
   const t = new Date(e.ts);
   return h("div", { class: `event ${EVENT_KIND[e.type] || ""}`, "data-idx": e.idx },
     h("span", { class: "idx" }, e.idx),
-    h("span", { class: "ts" }, t.toLocaleTimeString()),
+    h("span", { class: "ts" }, t.toLocaleTimeString([], { hour12: false })),
     h("span", { class: "type" }, e.type),
     h("span", { class: "payload", title: payload }, payload));
 }
@@ -202,7 +205,7 @@ async function runView(id) {
   const tasks = (run.tasks || []).map((t) =>
     h("tr", {}, h("td", { class: "mono" }, t.file), h("td", {}, badge(t.status)),
       h("td", { class: "hide-sm" }, t.stage), h("td", { class: "num" }, t.pass), h("td", { class: "hide-sm" }, t.label || "—")));
-  main.replaceChildren(
+  put(main, 
     h("div", { class: "head" },
       h("div", {}, h("h1", { class: "mono" }, run.run.run_id), h("p", { class: "sub" }, `Pack ${run.run.pack || "default"} · started ${when(run.run.started_at)}`)),
       h("div", { class: "actions" },
@@ -215,10 +218,10 @@ async function runView(id) {
       h("div", { class: "card stat" }, h("div", { class: "k" }, "Waiting for you"), h("div", { class: "v" }, String(run.pending_approvals))),
       h("div", { class: "card stat" }, h("div", { class: "k" }, "Updated"), h("div", { class: "v" }, when(run.run.updated_at)))),
     h("div", { class: "grid two" },
-      h("div", { class: "card" }, h("div", { class: "card pad head" }, h("h2", {}, "Files"), progress(c.final, c.total)),
+      h("div", { class: "card" }, h("div", { class: "cardhead" }, h("h2", {}, "Files"), progress(c.final, c.total)),
         tasks.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", {}, "Status"), h("th", { class: "hide-sm" }, "Stage"), h("th", { class: "num" }, "Pass"), h("th", { class: "hide-sm" }, "Label"))), h("tbody", {}, tasks))
           : h("div", { class: "empty-state" }, "No file started yet.")),
-      h("div", { class: "card" }, h("div", { class: "card pad head" }, h("h2", {}, "Events"), liveLabel), eventsBox)));
+      h("div", { class: "card" }, h("div", { class: "cardhead" }, h("h2", {}, "Events"), liveLabel), eventsBox)));
   const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events/stream`);
   let refresh = null;
   source.addEventListener("event", (m) => {
@@ -254,14 +257,14 @@ async function approvalsView(id) {
   const header = h("div", { class: "head" },
     h("div", {}, title, h("p", { class: "sub" }, "Changes the policy would not apply alone. ", h("kbd", {}, "j"), " ", h("kbd", {}, "k"), " move, ", h("kbd", {}, "a"), " approve, ", h("kbd", {}, "r"), " reject.")));
   if (!items.length) {
-    main.replaceChildren(header, h("div", { class: "card empty-state", id: "queue-empty" }, h("b", {}, "Nothing waits for you"), "Queued changes appear here while runs work."));
+    put(main, header, h("div", { class: "card empty-state", id: "queue-empty" }, h("b", {}, "Nothing waits for you"), "Queued changes appear here while runs work."));
     poll(() => approvalsView(id), 3000);
     return;
   }
   const list = h("div", { class: "card qlist", id: "queue" });
   const detail = h("div", { class: "card pad", id: "approval" });
   const render = () => {
-    list.replaceChildren(...items.map((a, i) => h("button", { class: `qitem ${i === selected ? "sel" : ""}`, "data-approval": a.approval_id, onclick: () => { selected = i; render(); } },
+    put(list, ...items.map((a, i) => h("button", { class: `qitem ${i === selected ? "sel" : ""}`, "data-approval": a.approval_id, onclick: () => { selected = i; render(); } },
       h("div", { class: "f" }, a.file),
       h("div", { class: "m" }, h("span", {}, a.symbols.join(", ")), badge(a.state)))));
     const a = items[selected];
@@ -275,14 +278,14 @@ async function approvalsView(id) {
       } catch (e) { toast(e.message); if (e.status === 409) route(); }
     };
     const open = a.state === "pending";
-    detail.replaceChildren(
+    put(detail, 
       h("div", { class: "head" },
         h("div", {}, h("h2", { class: "mono" }, a.file), h("div", { class: "sub" }, `${a.symbols.join(", ")} · run `, h("a", { href: `#/runs/${a.run_id}`, class: "mono" }, a.run_id))),
         h("div", {}, badge(a.state))),
       h("div", {}, h("span", { class: "k" }, "Risk "), riskView(a.risk)),
       h("div", { class: "reason", id: "approver-reason" }, a.reason),
       a.signals && a.signals.length ? h("ul", { class: "signals" }, a.signals.map((s) => h("li", {}, h("span", { class: "kind" }, s.kind.replace(/_/g, " ")), h("span", {}, `${s.symbol}: ${s.detail}`)))) : null,
-      a.decision ? h("div", { class: "reason" }, `${a.decision.decision} by ${a.decision.decided_by} ${when(a.decision.decided_at)}${a.decision.reason ? ` — ${a.decision.reason}` : ""}`) : null,
+      a.decision ? h("div", { class: "reason" }, `${a.decision.decision === "approve" ? "Approved" : "Rejected"} by ${a.decision.decided_by} ${when(a.decision.decided_at)}${a.decision.reason ? ` — ${a.decision.reason}` : ""}`) : null,
       open ? h("div", { class: "decide" }, h("div", {}, h("label", { for: "reason" }, "Reason"), reason),
         h("div", { class: "btns" },
           h("button", { class: "approve", id: "approve", onclick: () => decide("approve") }, "Approve ", h("kbd", {}, "a")),
@@ -292,7 +295,7 @@ async function approvalsView(id) {
     detail.reason = reason;
   };
   render();
-  main.replaceChildren(header, h("div", { class: "queue" }, list, detail));
+  put(main, header, h("div", { class: "queue" }, list, detail));
   const keys = (ev) => {
     if (ev.target.matches("textarea, input")) {
       if (ev.key === "Escape") ev.target.blur();
@@ -330,7 +333,7 @@ function newRunView() {
     h("div", { class: "field" }, h("label", { for: "files" }, "Files"), files,
       h("div", { class: "hint" }, "One repository-relative .py path per line; empty for every file.")),
     submit);
-  main.replaceChildren(h("div", { class: "head" }, h("div", {}, h("h1", {}, "Start a run"), h("p", { class: "sub" }, "A worker process drives the run; you can close this page."))), form);
+  put(main, h("div", { class: "head" }, h("div", {}, h("h1", {}, "Start a run"), h("p", { class: "sub" }, "A worker process drives the run; you can close this page."))), form);
   pack.focus();
 }
 
@@ -365,7 +368,7 @@ async function reportView(id) {
   const data = await api(`/api/runs/${encodeURIComponent(id)}/report`);
   const body = h("div", { class: "card pad report", id: "report" });
   body.innerHTML = markdown(data.markdown);
-  main.replaceChildren(h("div", { class: "head" }, h("div", {}, h("h1", {}, "Morning report"), h("p", { class: "sub" }, h("a", { href: `#/runs/${id}`, class: "mono" }, id)))), body);
+  put(main, h("div", { class: "head" }, h("div", {}, h("h1", {}, "Morning report"), h("p", { class: "sub" }, h("a", { href: `#/runs/${id}`, class: "mono" }, id)))), body);
 }
 
 // ---------- routing ----------
@@ -394,7 +397,7 @@ async function route() {
     else if (parts[0] === "new") newRunView();
     else await runsView();
   } catch (e) {
-    main.replaceChildren(h("div", { class: "error" }, e.message));
+    put(main, h("div", { class: "error" }, e.message));
   }
   updatePending();
 }

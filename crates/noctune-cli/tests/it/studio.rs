@@ -1,0 +1,217 @@
+//! Noctune Studio in a real browser (headless chromium over chromedriver), against the fake
+//! OpenAI server and real `noctune run` workers: start a run in the browser, a risky edit is
+//! queued, approve it in the browser and the run applies it; reject the other and its file
+//! stays as it was. Screenshots go to `target/studio-screenshots/`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use noctune_core::store::RunStore;
+use noctune_core::{DecisionKind, RunId, RunStatus};
+use noctune_llm::fake::{FakeServer, Reply};
+use noctune_studio::{ServeOptions, WorkerCommand};
+use pretty_assertions::assert_eq;
+
+use crate::fake_model::{code, pipeline_config, plan_with, review, verdict_with};
+use crate::webdriver::Browser;
+
+const GREET: &str = "def greet(name):\n    return \"Hello, %s!\" % name\n";
+const GREET_NEW: &str = "def greet(name: str) -> str:\n    return f\"Hello, {name}!\"\n";
+const TOTAL: &str = "def total(prices):\n    return sum(prices)\n";
+const TOTAL_NEW: &str = "def total(prices: list[float]) -> float:\n    with open(\"prices.txt\") as f:\n        return sum(float(x) for x in f)\n";
+
+fn script() -> Vec<Reply> {
+    vec![
+        review("P"),
+        plan_with(&[("greet", "Use an f-string.")]),
+        code(GREET_NEW),
+        code(GREET_NEW),
+        verdict_with("approve", "Same output with an f-string.", 0.6),
+        review("P"),
+        plan_with(&[("total", "Add type hints.")]),
+        code(TOTAL_NEW),
+        code(TOTAL_NEW),
+        verdict_with(
+            "approve",
+            "Type hints, and it now reads prices from a file.",
+            0.7,
+        ),
+    ]
+}
+
+fn screenshots() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/studio-screenshots")
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_studio_flow_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::write(root.join("noctune.toml"), pipeline_config(1)).unwrap();
+    std::fs::write(root.join("a_greet.py"), GREET).unwrap();
+    std::fs::write(root.join("b_total.py"), TOTAL).unwrap();
+    let server = FakeServer::start(script()).await;
+    let studio = noctune_studio::serve(ServeOptions {
+        root: root.clone(),
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        worker: WorkerCommand {
+            program: PathBuf::from(env!("CARGO_BIN_EXE_noctune")),
+            env: vec![("NOCTUNE_BASE_URL".into(), server.url().into())],
+        },
+        stop_timeout: Duration::from_secs(10),
+        max_tails: 64,
+    })
+    .await
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", studio.local_addr().port());
+    let shots = screenshots();
+    let browser = Browser::start(1280, 800).await;
+
+    // The printed URL signs in and drops the token from the address bar.
+    browser.goto(studio.url()).await;
+    browser.find(".empty-state").await;
+    assert_eq!(browser.url().await, format!("{base}/"));
+
+    // Start a run from the form.
+    browser.click("#start-run").await;
+    browser.fill("#pack", "lint_fix").await;
+    browser.fill("#files", "a_greet.py\nb_total.py").await;
+    browser.click("#start").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let run_id = loop {
+        let url = browser.url().await;
+        if let Some(id) = url.split("#/runs/").nth(1) {
+            break id.to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the form did not open the run: {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let run = RunId::new(run_id.as_str()).unwrap();
+    let store = RunStore::new(&root);
+
+    // Both edits are risky: the run completes with two changes waiting.
+    browser.wait_text("#run-status", "completed").await;
+    browser.wait_text("#events", "run_completed").await;
+    browser.screenshot(&shots.join("run-detail.png")).await;
+    let approvals = store.approvals(&run).unwrap();
+    assert_eq!(approvals.len(), 2);
+    assert_eq!(
+        std::fs::read_to_string(root.join("a_greet.py")).unwrap(),
+        GREET
+    );
+
+    browser.goto(&format!("{base}/#/")).await;
+    browser.wait_text("#runs", &run_id).await;
+    browser.screenshot(&shots.join("runs-list.png")).await;
+
+    // The queue shows both; the first is a_greet.py with its reason and diff.
+    browser
+        .goto(&format!("{base}/#/runs/{run_id}/approvals"))
+        .await;
+    browser.wait_text("#queue", "b_total.py").await;
+    browser.wait_text("#approval", "a_greet.py").await;
+    browser
+        .wait_text("#approver-reason", "Same output with an f-string.")
+        .await;
+    browser.find(".diff .ln.add").await;
+    browser.screenshot(&shots.join("approval.png")).await;
+
+    // `a` approves; the daemon resumes the run, which applies the change.
+    browser.key("a").await;
+    wait_until("a_greet.py to be applied", || {
+        std::fs::read_to_string(root.join("a_greet.py")).unwrap() == GREET_NEW
+    })
+    .await;
+
+    // The next pending change is b_total.py: reject it with a reason.
+    browser.wait_text("#approval", "b_total.py").await;
+    browser.find(".signals li").await;
+    browser
+        .screenshot(&shots.join("approval-signals.png"))
+        .await;
+    browser
+        .fill("#reason", "It reads prices from a file now.")
+        .await;
+    browser.click("#reject").await;
+    let total_id = approvals
+        .iter()
+        .find(|a| a.approval.file == Path::new("b_total.py"))
+        .unwrap()
+        .approval
+        .approval_id
+        .clone();
+    wait_until("the rejection and the resumed run to finish", || {
+        let decided = store.decision(&run, &total_id).unwrap();
+        decided.is_some()
+            && !studio.state().supervisor.is_live(&run)
+            && store.read(&run).unwrap().status == RunStatus::Completed
+    })
+    .await;
+    let decision = store.decision(&run, &total_id).unwrap().unwrap();
+    assert_eq!(
+        (
+            decision.decision,
+            decision.decided_by.as_str(),
+            decision.reason.as_deref()
+        ),
+        (
+            DecisionKind::Reject,
+            "studio:browser",
+            Some("It reads prices from a file now.")
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("b_total.py")).unwrap(),
+        TOTAL
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("a_greet.py")).unwrap(),
+        GREET_NEW
+    );
+    assert_eq!(
+        server.chat_requests().len(),
+        10,
+        "the resumes reused every artifact"
+    );
+
+    // The queue is empty now; the phone-sized layout and the report render.
+    browser.goto(&format!("{base}/#/approvals")).await;
+    browser.find("#queue-empty").await;
+    browser
+        .goto(&format!("{base}/#/runs/{run_id}/report"))
+        .await;
+    browser.wait_text("#report", "a_greet.py").await;
+    browser.screenshot(&shots.join("report.png")).await;
+    browser.resize(390, 844).await;
+    browser
+        .goto(&format!("{base}/#/runs/{run_id}/approvals"))
+        .await;
+    browser.wait_text("#approval", "greet").await;
+    browser.screenshot(&shots.join("approval-phone.png")).await;
+    browser.click("#theme").await;
+    browser
+        .screenshot(&shots.join("approval-phone-dark.png"))
+        .await;
+    browser.resize(1280, 800).await;
+    browser.goto(&format!("{base}/#/runs/{run_id}")).await;
+    browser.wait_text("#events", "run_completed").await;
+    browser.screenshot(&shots.join("run-detail-dark.png")).await;
+
+    browser.close().await;
+    studio.shutdown();
+    tokio::time::timeout(Duration::from_secs(30), studio.wait())
+        .await
+        .unwrap();
+}
