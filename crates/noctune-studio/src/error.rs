@@ -83,6 +83,9 @@ pub enum ApiError {
     /// 404: no such run, approval or route.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the route exists, not with this method (state changes are POST only).
+    #[error("this route does not take this method")]
+    MethodNotAllowed,
     /// 409: the approval was decided already or is stale; the run is not in a state for this.
     #[error("{message}")]
     Conflict {
@@ -116,6 +119,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -132,6 +136,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable(_) => "unavailable",

@@ -29,6 +29,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(report::routes())
         .merge(shutdown::routes())
         .fallback(api_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), require_auth));
     Router::new()
         .merge(page::routes())
@@ -43,6 +44,10 @@ pub fn build_app(state: AppState) -> Router {
 
 async fn api_not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!("no route `{}`", uri.path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 async fn not_found(uri: Uri) -> Response {

@@ -138,8 +138,13 @@ pub async fn require_auth(State(state): State<AppState>, request: Request, next:
     };
     if !changing {
         let mut request = request;
-        request.extensions_mut().insert(caller);
-        return next.run(request).await;
+        request.extensions_mut().insert(caller.clone());
+        let response = next.run(request).await;
+        // A state change tried by GET is refused by the router (405): audit it too.
+        if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+            audit_refusal(&state, who, caller, refusal(&response)).await;
+        }
+        return response;
     }
     let has_body = headers
         .get(CONTENT_LENGTH)
@@ -186,22 +191,36 @@ pub async fn require_auth(State(state): State<AppState>, request: Request, next:
         .await;
     // A state change the handler refused is audited here; successes by the handler.
     if response.status().is_client_error() || response.status().is_server_error() {
-        let code = response
-            .extensions()
-            .get::<ErrorCode>()
-            .map_or("error", |c| c.0);
-        state
-            .audit(AuditRow {
-                at: jiff::Timestamp::now().to_string(),
-                who: who.as_str().to_owned(),
-                action: format!("rejected:{code}"),
-                method: caller.method,
-                path: caller.path,
-                origin: caller.origin,
-                status: response.status().as_u16(),
-                detail: None,
-            })
-            .await;
+        audit_refusal(&state, who, caller, refusal(&response)).await;
     }
     response
+}
+
+/// The error code and status of a refusing response.
+fn refusal(response: &Response) -> (&'static str, u16) {
+    let code = response
+        .extensions()
+        .get::<ErrorCode>()
+        .map_or("error", |c| c.0);
+    (code, response.status().as_u16())
+}
+
+async fn audit_refusal(
+    state: &AppState,
+    who: Who,
+    caller: Caller,
+    (code, status): (&'static str, u16),
+) {
+    state
+        .audit(AuditRow {
+            at: jiff::Timestamp::now().to_string(),
+            who: who.as_str().to_owned(),
+            action: format!("rejected:{code}"),
+            method: caller.method,
+            path: caller.path,
+            origin: caller.origin,
+            status,
+            detail: None,
+        })
+        .await;
 }

@@ -248,3 +248,30 @@ async fn starting_a_run_validates_its_body() {
     }
     assert!(!app.root().join(".noctune_cache/runs").exists());
 }
+
+#[tokio::test]
+async fn the_live_tail_sends_every_event_then_ends_for_a_finished_run() {
+    let app = TestApp::new();
+    let (run_id, _) = app.seed_waiting_run(RunStatus::Completed);
+    let (status, body) = app.get("/api/runs/night-1/events/stream?cursor=2").await;
+    assert_eq!(status, StatusCode::OK);
+    let events = app.store().events(&run_id, 2, 100).unwrap();
+    let mut expected = String::new();
+    for event in &events {
+        expected.push_str(&format!(
+            "id: {}\nevent: event\ndata: {}\n\n",
+            event.idx,
+            serde_json::to_string(event).unwrap()
+        ));
+    }
+    expected.push_str("event: end\ndata: {}\n\n");
+    assert_eq!(body, json!(expected));
+    // Last-Event-ID resumes after that event.
+    let request =
+        crate::common::authed(axum::http::Request::get("/api/runs/night-1/events/stream"))
+            .header("last-event-id", "3")
+            .body(axum::body::Body::empty())
+            .unwrap();
+    let (_, body) = app.send(request).await;
+    assert!(body.as_str().unwrap().starts_with("id: 4\n"), "{body}");
+}

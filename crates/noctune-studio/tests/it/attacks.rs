@@ -228,8 +228,13 @@ async fn state_changes_by_get_are_405() {
             .header("authorization", format!("Bearer {TOKEN}"))
             .body(Body::empty())
             .unwrap();
-        let response = app.app.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        refused(
+            &app,
+            request,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        )
+        .await;
     }
     assert!(!*app.state.shutdown.borrow());
 }
