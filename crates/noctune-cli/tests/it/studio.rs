@@ -215,3 +215,189 @@ async fn the_studio_flow_in_a_real_browser() {
         .await
         .unwrap();
 }
+
+/// A Studio over `root` whose workers are the real `noctune` against `url`.
+async fn studio_for(root: &Path, url: &str) -> noctune_studio::Studio {
+    noctune_studio::serve(ServeOptions {
+        root: root.to_path_buf(),
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        worker: WorkerCommand {
+            program: PathBuf::from(env!("CARGO_BIN_EXE_noctune")),
+            env: vec![("NOCTUNE_BASE_URL".into(), url.into())],
+        },
+        stop_timeout: Duration::from_secs(10),
+        max_tails: 64,
+    })
+    .await
+    .unwrap()
+}
+
+/// The API with the daemon's token.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    fn new(studio: &noctune_studio::Studio) -> Api {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Api {
+            http: reqwest::Client::new(),
+            base: format!("http://127.0.0.1:{}", studio.local_addr().port()),
+            token: studio.url().split("token=").nth(1).unwrap().to_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    }
+
+    /// Starts a run and waits until its worker has made a model call.
+    async fn start_busy_run(&self) -> (String, u64) {
+        let (status, body) = self
+            .post("/api/runs", serde_json::json!({ "pack": "lint_fix" }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let run_id = body["run_id"].as_str().unwrap().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let events = self.get(&format!("/api/runs/{run_id}/events")).await;
+            let busy = events["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["type"] == "llm_call");
+            let run = self.get(&format!("/api/runs/{run_id}")).await;
+            if busy && run["status"] == "running" {
+                return (run_id, run["worker"]["pid"].as_u64().unwrap());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the worker never got busy: {run}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn wait_status(&self, run_id: &str, want: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let run = self.get(&format!("/api/runs/{run_id}")).await;
+            if run["status"] == want && run["worker"].is_null() {
+                return run;
+            }
+            assert!(Instant::now() < deadline, "run never became {want}: {run}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn slow_script() -> Vec<Reply> {
+    script()
+        .into_iter()
+        .map(|r| r.delayed(Duration::from_millis(300)))
+        .collect()
+}
+
+fn write_two_files(root: &Path) {
+    std::fs::write(root.join("noctune.toml"), pipeline_config(1)).unwrap();
+    std::fs::write(root.join("a_greet.py"), GREET).unwrap();
+    std::fs::write(root.join("b_total.py"), TOTAL).unwrap();
+}
+
+/// A real worker killed with SIGKILL: the daemon marks its run `failed` with the signal, and
+/// `noctune status` reads the same record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_worker_killed_with_sigkill_fails_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write_two_files(&root);
+    let server = FakeServer::start(slow_script()).await;
+    let studio = studio_for(&root, &server.url()).await;
+    let api = Api::new(&studio);
+    let (run_id, pid) = api.start_busy_run().await;
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let run = api.wait_status(&run_id, "failed").await;
+    let error = run["run"]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("the worker was killed by signal 9 (SIGKILL) (log: "),
+        "{error}"
+    );
+    let status = crate::noctune(
+        &root,
+        &["status", "--run-id", &run_id, "--output-format", "json"],
+    );
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["run"], run["run"]);
+    assert_eq!(
+        std::fs::read_to_string(root.join("a_greet.py")).unwrap(),
+        GREET
+    );
+    studio.shutdown();
+    studio.wait().await;
+}
+
+/// Stop asks the real worker to stop at a safe point: `stopping`, then `stopped` with its
+/// `stopped` event, nothing applied, and the run resumable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_stops_a_real_worker_at_a_safe_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    write_two_files(&root);
+    let server = FakeServer::start(slow_script()).await;
+    let studio = studio_for(&root, &server.url()).await;
+    let api = Api::new(&studio);
+    let (run_id, _) = api.start_busy_run().await;
+    let (status, body) = api
+        .post(&format!("/api/runs/{run_id}/stop"), serde_json::json!({}))
+        .await;
+    assert_eq!(
+        (status, body["status"].clone()),
+        (202, serde_json::json!("stopping"))
+    );
+    let run = api.wait_status(&run_id, "stopped").await;
+    assert_eq!(run["run"]["error"], serde_json::Value::Null);
+    let events = api
+        .get(&format!("/api/runs/{run_id}/events?limit=1000"))
+        .await;
+    let types: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"run_stopping"), "{types:?}");
+    assert_eq!(types.last(), Some(&"stopped"), "{types:?}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("a_greet.py")).unwrap(),
+        GREET
+    );
+    studio.shutdown();
+    studio.wait().await;
+}
