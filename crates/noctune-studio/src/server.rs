@@ -10,7 +10,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::daemon_file::{DaemonInfo, remove_daemon_file, write_daemon_file};
+use crate::daemon_file::{DaemonInfo, read_daemon_file, remove_daemon_file, write_daemon_file};
 use crate::error::{Error, Result};
 use crate::routes::build_app;
 use crate::state::{AppState, StateOptions, studio_dir};
@@ -102,6 +102,7 @@ pub async fn serve(options: ServeOptions) -> Result<Studio> {
     }
     let dir = studio_dir(&root);
     std::fs::create_dir_all(&dir).map_err(|err| Error::io("create directory", &dir, err))?;
+    refuse_a_second_daemon(&root, &dir)?;
     let bind = SocketAddr::new(options.host, options.port);
     let listener = TcpListener::bind(bind)
         .await
@@ -197,4 +198,30 @@ async fn run(listener: TcpListener, state: AppState, dir: PathBuf) {
         tracing::warn!("connections still open after 5 s; closing");
     }
     remove_daemon_file(&dir);
+}
+
+/// One daemon per root: when `daemon.json` names a daemon that still answers on its port,
+/// starting another (which would replace its token) is refused.
+fn refuse_a_second_daemon(root: &Path, dir: &Path) -> Result<()> {
+    let Some(info) = read_daemon_file(dir)? else {
+        return Ok(());
+    };
+    let authority = format!("{}:{}", info.host, info.port);
+    let alive = std::net::ToSocketAddrs::to_socket_addrs(&authority)
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+        });
+    if alive {
+        return Err(Error::Refused(format!(
+            "a Studio daemon already runs for `{}` at {} (pid {}); stop it with \
+             `noctune studio stop --root {}`",
+            root.display(),
+            info.url,
+            info.pid,
+            root.display()
+        )));
+    }
+    Ok(())
 }

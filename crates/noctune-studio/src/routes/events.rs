@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::get;
@@ -15,8 +15,8 @@ use futures_util::Stream;
 use noctune_core::{Event, RunId};
 use serde::Deserialize;
 
-use super::run_id;
 use super::runs::load_run;
+use super::{ApiQuery, run_id};
 use crate::audit::Db;
 use crate::audit::query::{events_after, get_run};
 use crate::error::ApiError;
@@ -57,7 +57,7 @@ async fn fetch(
 async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<Cursor>,
+    ApiQuery(query): ApiQuery<Cursor>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let run_id = run_id(&id)?;
     load_run(&state, &run_id).await?;
@@ -85,7 +85,7 @@ const POLL: Duration = Duration::from_millis(400);
 async fn stream(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<Cursor>,
+    ApiQuery(query): ApiQuery<Cursor>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let run_id = run_id(&id)?;

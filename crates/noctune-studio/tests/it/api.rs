@@ -86,6 +86,11 @@ async fn events_page_by_cursor() {
     assert_eq!(after["next_cursor"], json!(3));
     let (_, end) = app.get("/api/runs/night-1/events?cursor=4").await;
     assert_eq!(end, json!({ "events": [], "next_cursor": 4 }));
+    let (status, bad) = app.get("/api/runs/night-1/events?cursor=x").await;
+    assert_eq!(
+        (status, bad["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("bad_query"))
+    );
 }
 
 #[tokio::test]

@@ -76,6 +76,26 @@ async fn serve_writes_a_private_token_and_stop_shuts_it_down() {
     .await
     .unwrap();
     assert!(answer.starts_with("HTTP/1.1 302 Found\r\n"), "{answer}");
+    // A second daemon on the same root is refused (it would replace the token).
+    let second = noctune_studio::serve(ServeOptions {
+        root: root.clone(),
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        worker: WorkerCommand {
+            program: "/bin/true".into(),
+            env: Vec::new(),
+        },
+        stop_timeout: Duration::from_millis(500),
+        max_tails: 4,
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        second.contains("a Studio daemon already runs for"),
+        "{second}"
+    );
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap(), first);
     let root2 = root.clone();
     let stopped =
         tokio::task::spawn_blocking(move || noctune_studio::stop(&root2, Duration::from_secs(20)))
