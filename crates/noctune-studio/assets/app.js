@@ -191,48 +191,75 @@ function eventRow(e) {
 }
 
 async function runView(id) {
-  const run = await api(`/api/runs/${encodeURIComponent(id)}`);
-  const c = counts(run.tasks || []);
-  const live = !["completed", "failed", "stopped"].includes(run.status);
-  const stop = h("button", { class: "danger", id: "stop", disabled: !run.worker || run.status === "stopping",
-    onclick: async () => {
-      stop.disabled = true;
-      try { await api(`/api/runs/${encodeURIComponent(id)}/stop`, { body: {} }); toast("Stopping at the next safe point…"); }
-      catch (e) { toast(e.message); stop.disabled = false; }
-    } }, "■ Stop");
+  const path = `/api/runs/${encodeURIComponent(id)}`;
+  const top = h("div");
+  const filesCard = h("div", { class: "card" });
   const eventsBox = h("div", { class: "events", id: "events" });
-  const liveLabel = h("span", { class: `live ${live ? "" : "off"}` }, live ? "live" : "ended");
-  const tasks = (run.tasks || []).map((t) =>
-    h("tr", {}, h("td", { class: "mono" }, t.file), h("td", {}, badge(t.status)),
-      h("td", { class: "hide-sm" }, t.stage), h("td", { class: "num" }, t.pass), h("td", { class: "hide-sm" }, t.label || "—")));
-  put(main, 
-    h("div", { class: "head" },
-      h("div", {}, h("h1", { class: "mono" }, run.run.run_id), h("p", { class: "sub" }, `Pack ${run.run.pack || "default"} · started ${when(run.run.started_at)}`)),
-      h("div", { class: "actions" },
-        h("a", { class: "button", href: `#/runs/${id}/approvals` }, `Approvals (${run.pending_approvals})`),
-        h("a", { class: "button", href: `#/runs/${id}/report` }, "Report"), stop)),
-    run.run.error ? h("div", { class: "error", id: "run-error" }, run.run.error) : null,
-    h("div", { class: "stats" },
-      h("div", { class: "card stat" }, h("div", { class: "k" }, "Status"), h("div", { class: "v", id: "run-status" }, badge(run.status))),
-      h("div", { class: "card stat" }, h("div", { class: "k" }, "Files finished"), h("div", { class: "v" }, `${c.final} / ${c.total}`)),
-      h("div", { class: "card stat" }, h("div", { class: "k" }, "Waiting for you"), h("div", { class: "v" }, String(run.pending_approvals))),
-      h("div", { class: "card stat" }, h("div", { class: "k" }, "Updated"), h("div", { class: "v" }, when(run.run.updated_at)))),
-    h("div", { class: "grid two" },
-      h("div", { class: "card" }, h("div", { class: "cardhead" }, h("h2", {}, "Files"), progress(c.final, c.total)),
-        tasks.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", {}, "Status"), h("th", { class: "hide-sm" }, "Stage"), h("th", { class: "num" }, "Pass"), h("th", { class: "hide-sm" }, "Label"))), h("tbody", {}, tasks))
-          : h("div", { class: "empty-state" }, "No file started yet.")),
-      h("div", { class: "card" }, h("div", { class: "cardhead" }, h("h2", {}, "Events"), liveLabel), eventsBox)));
-  const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events/stream`);
-  let refresh = null;
-  source.addEventListener("event", (m) => {
-    const e = JSON.parse(m.data);
-    eventsBox.append(eventRow(e));
-    eventsBox.scrollTop = eventsBox.scrollHeight;
-    clearTimeout(refresh);
-    refresh = setTimeout(() => routeIfSame(`#/runs/${id}`), 1200);
-  });
-  source.addEventListener("end", () => { source.close(); liveLabel.className = "live off"; liveLabel.textContent = "ended"; });
-  cleanup.push(() => { source.close(); clearTimeout(refresh); });
+  const liveLabel = h("span", { class: "live off" }, "ended");
+  let cursor = 0, source = null, refresh = null, stopping = false;
+  const paint = (run) => {
+    const c = counts(run.tasks || []);
+    const stop = h("button", { class: "danger", id: "stop", disabled: !run.worker || run.status === "stopping" || stopping,
+      onclick: async () => {
+        stop.disabled = true;
+        stopping = true;
+        try { await api(`${path}/stop`, { body: {} }); toast("Stopping at the next safe point…"); }
+        catch (e) { toast(e.message); stop.disabled = false; stopping = false; }
+      } }, "■ Stop");
+    put(top,
+      h("div", { class: "head" },
+        h("div", {}, h("h1", { class: "mono" }, run.run.run_id), h("p", { class: "sub" }, `Pack ${run.run.pack || "default"} · started ${when(run.run.started_at)}`)),
+        h("div", { class: "actions" },
+          h("a", { class: "button", href: `#/runs/${id}/approvals` }, `Approvals (${run.pending_approvals})`),
+          h("a", { class: "button", href: `#/runs/${id}/report` }, "Report"), stop)),
+      run.run.error ? h("div", { class: "error", id: "run-error" }, run.run.error) : null,
+      h("div", { class: "stats" },
+        h("div", { class: "card stat" }, h("div", { class: "k" }, "Status"), h("div", { class: "v", id: "run-status" }, badge(run.status))),
+        h("div", { class: "card stat" }, h("div", { class: "k" }, "Files finished"), h("div", { class: "v" }, `${c.final} / ${c.total}`)),
+        h("div", { class: "card stat" }, h("div", { class: "k" }, "Waiting for you"), h("div", { class: "v" }, String(run.pending_approvals))),
+        h("div", { class: "card stat" }, h("div", { class: "k" }, "Updated"), h("div", { class: "v", title: run.run.updated_at }, when(run.run.updated_at)))));
+    const tasks = (run.tasks || []).map((t) =>
+      h("tr", {}, h("td", { class: "mono" }, t.file), h("td", {}, badge(t.status)),
+        h("td", { class: "hide-sm" }, t.stage), h("td", { class: "num" }, t.pass), h("td", { class: "hide-sm" }, t.label || "—")));
+    put(filesCard, h("div", { class: "cardhead" }, h("h2", {}, "Files"), progress(c.final, c.total)),
+      tasks.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", {}, "Status"), h("th", { class: "hide-sm" }, "Stage"), h("th", { class: "num" }, "Pass"), h("th", { class: "hide-sm" }, "Label"))), h("tbody", {}, tasks))
+        : h("div", { class: "empty-state" }, "No file started yet."));
+    if (!["completed", "failed", "stopped"].includes(run.status) && !source) openTail();
+  };
+  const reload = async () => {
+    if (location.hash !== `#/runs/${id}`) return;
+    try { paint(await api(path)); } catch (e) { toast(e.message); }
+  };
+  const openTail = () => {
+    source = new EventSource(`${path}/events/stream?cursor=${cursor}`);
+    liveLabel.className = "live";
+    liveLabel.textContent = "live";
+    source.addEventListener("event", (m) => {
+      const e = JSON.parse(m.data);
+      if (e.idx <= cursor) return;
+      cursor = e.idx;
+      const follow = eventsBox.scrollTop + eventsBox.clientHeight >= eventsBox.scrollHeight - 30;
+      eventsBox.append(eventRow(e));
+      if (follow) eventsBox.scrollTop = eventsBox.scrollHeight;
+      if (["stopped", "run_completed", "run_failed"].includes(e.type)) stopping = false;
+      clearTimeout(refresh);
+      refresh = setTimeout(reload, 500);
+    });
+    source.addEventListener("end", () => {
+      source.close();
+      source = null;
+      liveLabel.className = "live off";
+      liveLabel.textContent = "ended";
+      reload();
+    });
+  };
+  const run = await api(path);
+  put(main, top, h("div", { class: "grid two" }, filesCard,
+    h("div", { class: "card" }, h("div", { class: "cardhead" }, h("h2", {}, "Events"), liveLabel), eventsBox)));
+  paint(run);
+  if (!source) openTail(); // the history, then live while the run works
+  const timer = setInterval(reload, 5000); // a resume started by a decision elsewhere
+  cleanup.push(() => { if (source) source.close(); clearTimeout(refresh); clearInterval(timer); });
 }
 
 let selected = 0;
@@ -268,7 +295,8 @@ async function approvalsView(id) {
       h("div", { class: "f" }, a.file),
       h("div", { class: "m" }, h("span", {}, a.symbols.join(", ")), badge(a.state)))));
     const a = items[selected];
-    const reason = h("textarea", { id: "reason", rows: 2, placeholder: "Why (required to reject)" });
+    const reason = h("textarea", { id: "reason", rows: 2, placeholder: "Why (required to reject; Enter rejects)",
+      onkeydown: (ev) => { if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); detail.decide && detail.decide("reject"); } } });
     const decide = async (decision) => {
       if (decision === "reject" && !reason.value.trim()) { reason.focus(); toast("A rejection needs a reason"); return; }
       try {
