@@ -36,8 +36,8 @@ pub fn build_app(state: AppState) -> Router {
         .merge(assets::routes())
         .nest("/api", protected)
         .fallback(not_found)
-        .layer(from_fn_with_state(state.clone(), guard))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(from_fn_with_state(state.clone(), guard))
         .layer(from_fn(security_headers))
         .with_state(state)
 }

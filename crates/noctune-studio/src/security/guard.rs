@@ -7,7 +7,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::reject;
-use crate::error::ApiError;
+use axum::http::StatusCode;
+
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Rejects a missing Host (400), a Host not on the allowlist (403) and an Origin not on the
@@ -41,5 +43,21 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         let err = ApiError::forbidden("bad_origin", "requests from this origin are refused");
         return reject(&state, "anonymous", &method, &path, origin, err).await;
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    // The body limit refuses a declared oversized body before any handler: answer it as a
+    // JSON error, audited like every rejection.
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && response.extensions().get::<ErrorCode>().is_none()
+    {
+        return reject(
+            &state,
+            "anonymous",
+            &method,
+            &path,
+            origin,
+            ApiError::PayloadTooLarge,
+        )
+        .await;
+    }
+    response
 }
