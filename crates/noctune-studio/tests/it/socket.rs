@@ -284,3 +284,46 @@ async fn five_hundred_parallel_tails_are_capped() {
     studio.shutdown();
     studio.wait().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_reconciles_runs_whose_worker_died_and_leaves_live_ones() {
+    let (_dir, root) = repo();
+    let store = noctune_core::store::RunStore::new(&root);
+    let mut dead = store
+        .create(noctune_core::store::RunSpec {
+            run_id: Some(noctune_core::RunId::new("dead").unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+    dead.set_status(RunStatus::Running, None).unwrap();
+    drop(dead); // its worker died without a final status
+    let mut live = store
+        .create(noctune_core::store::RunSpec {
+            run_id: Some(noctune_core::RunId::new("live").unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+    live.set_status(RunStatus::Running, None).unwrap();
+    let studio = start(&root, 4).await;
+    let dead = store
+        .read(&noctune_core::RunId::new("dead").unwrap())
+        .unwrap();
+    assert_eq!(
+        (dead.status, dead.error.as_deref()),
+        (
+            RunStatus::Failed,
+            Some("the worker died (no process holds the run lock)")
+        )
+    );
+    assert_eq!(store.read(live.id()).unwrap().status, RunStatus::Running);
+    // When the other process dies later, the daemon notices within a few seconds.
+    let live_id = live.id().clone();
+    drop(live);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while store.read(&live_id).unwrap().status != RunStatus::Failed {
+        assert!(Instant::now() < deadline, "the orphan was never settled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    studio.shutdown();
+    studio.wait().await;
+}
