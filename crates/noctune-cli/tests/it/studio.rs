@@ -128,7 +128,12 @@ async fn the_studio_flow_in_a_real_browser() {
     browser.find(".diff .ln.add").await;
     browser.screenshot(&shots.join("approval.png")).await;
 
-    // `a` approves; the daemon resumes the run, which applies the change.
+    // `j` and `k` move through the queue; `a` approves; the daemon resumes the run, which
+    // applies the change.
+    browser.key("j").await;
+    browser.wait_text("#approval h2", "b_total.py").await;
+    browser.key("k").await;
+    browser.wait_text("#approval h2", "a_greet.py").await;
     browser.key("a").await;
     wait_until("a_greet.py to be applied", || {
         std::fs::read_to_string(root.join("a_greet.py")).unwrap() == GREET_NEW
@@ -141,10 +146,6 @@ async fn the_studio_flow_in_a_real_browser() {
     browser
         .screenshot(&shots.join("approval-signals.png"))
         .await;
-    browser
-        .fill("#reason", "It reads prices from a file now.")
-        .await;
-    browser.click("#reject").await;
     let total_id = approvals
         .iter()
         .find(|a| a.approval.file == Path::new("b_total.py"))
@@ -152,6 +153,17 @@ async fn the_studio_flow_in_a_real_browser() {
         .approval
         .approval_id
         .clone();
+    // `r` without a reason asks for one; Enter in the reason box rejects.
+    browser.key("r").await;
+    assert_eq!(
+        browser.eval("return document.activeElement.id").await,
+        "reason"
+    );
+    assert!(store.decision(&run, &total_id).unwrap().is_none());
+    browser
+        .fill("#reason", "It reads prices from a file now.")
+        .await;
+    browser.key("\u{E007}").await;
     wait_until("the rejection and the resumed run to finish", || {
         let decided = store.decision(&run, &total_id).unwrap();
         decided.is_some()
