@@ -45,13 +45,22 @@ async fn a_worker_killed_with_sigkill_marks_its_run_failed() {
         .root()
         .join(format!(".noctune_cache/studio/file-lists/{run_id}.txt"));
     assert_eq!(std::fs::read_to_string(&list).unwrap(), "a.py\n");
+    // Once the worker has written its first line (so the log's last line is known).
+    let log = app.store().cache().run(&run_id).logs().join("worker.log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("worker run")
+    {
+        assert!(Instant::now() < deadline, "the worker wrote nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let status = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let record = wait_for_status(&app, &run_id, RunStatus::Failed).await;
-    let log = app.store().cache().run(&run_id).logs().join("worker.log");
     let expected = format!(
         "the worker was killed by signal 9 (SIGKILL) (log: {}): worker run --root {} --run-id {run_id} --pack lint_fix --file-list {}",
         log.display(),
@@ -72,10 +81,19 @@ async fn a_worker_killed_with_sigkill_marks_its_run_failed() {
 
 #[tokio::test]
 async fn a_worker_that_ignores_stop_is_escalated_and_the_run_is_stopped() {
-    let app = TestApp::with_worker("trap '' INT\nsleep 3 &\nwait", 4);
+    let app = TestApp::with_worker("trap '' INT\necho ready\nsleep 3 &\nwait", 4);
     let (status, body) = app.post("/api/runs", json!({ "pack": "lint_fix" })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let run_id = RunId::new(body["run_id"].as_str().unwrap()).unwrap();
+    let log = app.store().cache().run(&run_id).logs().join("worker.log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("ready")
+    {
+        assert!(Instant::now() < deadline, "the worker never got ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let (status, body) = app
         .post(&format!("/api/runs/{run_id}/stop"), json!({}))
         .await;
