@@ -413,3 +413,49 @@ async fn stop_stops_a_real_worker_at_a_safe_point() {
     studio.shutdown();
     studio.wait().await;
 }
+
+/// The binary: `noctune studio serve` prints one line with the URL and the token from the
+/// 0600 token file; `noctune studio stop` shuts it down and `serve` exits 0.
+#[test]
+fn studio_serve_prints_its_url_and_studio_stop_ends_it() {
+    use std::io::BufRead;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
+        .args(["studio", "serve", "--root"])
+        .arg(root)
+        .args(["--port", "0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let token_file = root.join(".noctune_cache/studio/token");
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    assert_eq!(
+        std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let url = line
+        .trim_end()
+        .strip_prefix("Noctune Studio: http://127.0.0.1:")
+        .unwrap();
+    let (port, query) = url.split_once('/').unwrap();
+    assert!(port.parse::<u16>().unwrap() > 0, "{line}");
+    assert_eq!(query, format!("?token={token}"));
+    let stop = crate::noctune(root, &["studio", "stop", "--root", root.to_str().unwrap()]);
+    let (stdout, stderr) = crate::text(&stop);
+    assert_eq!(stop.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        format!("Noctune Studio (pid {}) stopped\n", serve.id())
+    );
+    assert!(serve.wait().unwrap().success());
+    let again = crate::noctune(root, &["studio", "stop", "--root", root.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "nothing to stop");
+}
