@@ -85,6 +85,7 @@ async fn the_studio_flow_in_a_real_browser() {
     browser.click("#start-run").await;
     browser.fill("#pack", "lint_fix").await;
     browser.fill("#files", "a_greet.py\nb_total.py").await;
+    browser.screenshot(&shots.join("new-run.png")).await;
     browser.click("#start").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let run_id = loop {
