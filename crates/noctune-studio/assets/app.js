@@ -161,8 +161,8 @@ async function runsView() {
       h("td", {}, badge(r.status)),
       h("td", { class: "hide-sm" }, r.run.pack || "—"),
       h("td", { class: "hide-sm", title: r.run.started_at }, when(r.run.started_at)),
-      h("td", { title: r.run.updated_at }, when(r.run.updated_at)),
-      h("td", {}, h("div", { class: "mono" }, `${c.final}/${c.total}`), progress(c.final, c.total)),
+      h("td", { class: "hide-sm", title: r.run.updated_at }, when(r.run.updated_at)),
+      h("td", { class: "hide-sm" }, h("div", { class: "mono" }, `${c.final}/${c.total}`), progress(c.final, c.total)),
       h("td", { class: "num" }, r.pending_approvals ? h("a", { href: `#/runs/${r.run.run_id}/approvals` }, String(r.pending_approvals)) : "0"));
   });
   put(main, 
@@ -171,9 +171,9 @@ async function runsView() {
       h("div", { class: "actions" }, h("a", { class: "button primary", href: "#/new", id: "start-run" }, "Start a run"))),
     data.runs.length === 0
       ? h("div", { class: "card empty-state" }, h("b", {}, "No runs yet"), "Start one with a policy pack; it shows up here as it works.")
-      : h("div", { class: "card" }, h("table", { id: "runs" },
+      : h("div", { class: "card scroll" }, h("table", { id: "runs" },
           h("thead", {}, h("tr", {}, h("th", {}, "Run"), h("th", {}, "Status"), h("th", { class: "hide-sm" }, "Pack"),
-            h("th", { class: "hide-sm" }, "Started"), h("th", {}, "Updated"), h("th", {}, "Files"), h("th", { class: "num" }, "Waiting"))),
+            h("th", { class: "hide-sm" }, "Started"), h("th", { class: "hide-sm" }, "Updated"), h("th", { class: "hide-sm" }, "Files"), h("th", { class: "num" }, "Waiting"))),
           h("tbody", {}, rows))));
   poll(runsView, 3000);
 }
@@ -336,7 +336,17 @@ async function approvalsView(id) {
     else if (ev.key === "r" && detail.decide) { if (detail.reason.value.trim()) detail.decide("reject"); else { ev.preventDefault(); detail.reason.focus(); } }
   };
   document.addEventListener("keydown", keys);
-  cleanup.push(() => document.removeEventListener("keydown", keys));
+  // New or decided approvals show up without a reload, unless you are writing a reason.
+  const signature = (list) => list.map((a) => `${a.approval_id}:${a.state}`).join(",");
+  const seen = signature(items);
+  const timer = setInterval(async () => {
+    if (document.hidden || document.activeElement === detail.reason || (detail.reason && detail.reason.value)) return;
+    try {
+      const fresh = id ? (await api(`/api/runs/${encodeURIComponent(id)}/approvals`)).approvals : null;
+      if (fresh && signature(fresh.sort((a, b) => order[a.state] - order[b.state] || (a.created_at < b.created_at ? -1 : 1))) !== seen) routeIfSame(location.hash);
+    } catch (_) { /* the next tick tries again */ }
+  }, 5000);
+  cleanup.push(() => { document.removeEventListener("keydown", keys); clearInterval(timer); });
 }
 
 function newRunView() {

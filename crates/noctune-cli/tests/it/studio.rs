@@ -213,6 +213,18 @@ async fn the_studio_flow_in_a_real_browser() {
         .await;
     browser.wait_text("#approval", "greet").await;
     browser.screenshot(&shots.join("approval-phone.png")).await;
+    browser.goto(&format!("{base}/#/")).await;
+    browser.wait_text("#runs", &run_id).await;
+    browser.screenshot(&shots.join("runs-list-phone.png")).await;
+    browser.goto(&format!("{base}/#/runs/{run_id}")).await;
+    browser.wait_text("#events", "run_completed").await;
+    browser
+        .screenshot(&shots.join("run-detail-phone.png"))
+        .await;
+    browser
+        .goto(&format!("{base}/#/runs/{run_id}/approvals"))
+        .await;
+    browser.wait_text("#approval", "greet").await;
     browser.click("#theme").await;
     browser
         .screenshot(&shots.join("approval-phone-dark.png"))
