@@ -134,7 +134,19 @@ impl Supervisor {
         })
         .await
         .map_err(|err| ApiError::Internal(Error::Refused(format!("task failed: {err}"))))??;
-        self.spawn(&run_id, &pack)?;
+        if let Err(err) = self.spawn(&run_id, &pack) {
+            // Never leave a queued run nobody will drive: it failed, and says why.
+            let store = self.store.clone();
+            let id = run_id.clone();
+            let message = format!("the worker could not be started: {err}");
+            let _ = tokio::task::spawn_blocking(move || {
+                store
+                    .open(&id)
+                    .and_then(|mut run| run.set_status(RunStatus::Failed, Some(message)))
+            })
+            .await;
+            return Err(err);
+        }
         Ok(run_id)
     }
 

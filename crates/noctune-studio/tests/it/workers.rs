@@ -146,3 +146,22 @@ async fn a_worker_that_fails_before_starting_leaves_a_failed_run_with_its_reason
         ))
     );
 }
+
+#[tokio::test]
+async fn a_worker_that_cannot_start_fails_its_run_at_once() {
+    let app = TestApp::new();
+    std::fs::remove_file(app.dir.path().join("tools/fake-worker.sh")).unwrap();
+    let (status, body) = app.post("/api/runs", json!({ "pack": "lint_fix" })).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::INTERNAL_SERVER_ERROR, json!("internal"))
+    );
+    let runs = app.store().list().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, RunStatus::Failed);
+    let error = runs[0].error.clone().unwrap();
+    assert!(
+        error.starts_with("the worker could not be started: cannot start the worker `"),
+        "{error}"
+    );
+}
