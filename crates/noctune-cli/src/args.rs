@@ -74,6 +74,8 @@ pub enum Command {
     Approvals(ApprovalsArgs),
     /// Write the morning report of a run (markdown and HTML) and print its paths.
     Report(StatusArgs),
+    /// Noctune Studio: the local daemon with the HTTP API and the web UI.
+    Studio(crate::commands::studio::StudioArgs),
 }
 
 /// How the pipeline talks to a model.

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => commands::runs::run(&cli.global, &args),
         Command::Approvals(args) => commands::approvals::run(&cli.global, &args),
         Command::Report(args) => commands::report::run(&cli.global, &args),
+        Command::Studio(args) => commands::studio::run(&cli.global, &args),
     };
     match result {
         Ok(status) => status.into(),

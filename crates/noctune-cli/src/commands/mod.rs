@@ -9,4 +9,5 @@ pub mod report;
 pub mod run;
 pub mod runs;
 pub mod status;
+pub mod studio;
 pub mod symbols;

@@ -12,6 +12,8 @@ mod index;
 mod init;
 mod malformed_answers;
 mod run;
+mod studio;
+mod webdriver;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

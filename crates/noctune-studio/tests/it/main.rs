@@ -1,0 +1,9 @@
+//! Studio integration tests: handlers through `build_app(..).oneshot(..)`, and real sockets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod attacks;
+mod audit_db;
+mod common;
+mod socket;
+mod workers;
