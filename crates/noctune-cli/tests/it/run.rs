@@ -490,3 +490,33 @@ async fn a_resume_with_another_command_or_pack_is_refused() {
         text(&pack)
     );
 }
+
+/// A plan may name a module chunk (the docstring, the imports): it has no callers, so no
+/// evidence is searched for it, and the task goes on (a chunk's name is not an identifier to
+/// search for).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_naming_a_module_chunk_needs_no_evidence() {
+    use noctune_llm::fake::{FakeOptions, echo_model};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("noctune.toml"), pipeline_config(1)).unwrap();
+    std::fs::write(root.join("tool.py"), "\"\"\"A tool.\"\"\"\nimport json\n").unwrap();
+    // The file has no definition: the echo model plans the first chunk, `<docstring>`.
+    let server = FakeServer::start_responder(FakeOptions::default(), echo_model).await;
+    let output = noctune_async(
+        root,
+        &[
+            "edit",
+            "tool.py",
+            "--output-format",
+            "json",
+            "--run-id",
+            "chunk",
+        ],
+        &server.url(),
+    )
+    .await;
+    let json = run_json(&output);
+    assert_eq!(json["summary"]["failed"], 0, "{:?}", text(&output));
+    assert_eq!(json["summary"]["unchanged"], 1, "{:?}", text(&output));
+}

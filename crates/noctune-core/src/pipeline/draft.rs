@@ -310,8 +310,18 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         });
     }
 
-    // Evidence for the plan's targets, within what an edit prompt can spare.
-    let targets: Vec<String> = draft.targets.iter().map(|t| t.symbol.clone()).collect();
+    // Evidence for the plan's targets, within what an edit prompt can spare. Module chunks
+    // (imports, a docstring, assignments) have no callers to show.
+    let targets: Vec<String> = draft
+        .targets
+        .iter()
+        .filter(|t| {
+            outline
+                .symbol(&t.symbol)
+                .is_some_and(|s| s.kind.is_definition())
+        })
+        .map(|t| t.symbol.clone())
+        .collect();
     if !targets.is_empty() {
         let evidence =
             ctx.pipeline

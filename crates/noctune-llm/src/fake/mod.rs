@@ -23,8 +23,11 @@
 //! # });
 //! ```
 
+mod echo;
 mod reply;
 mod server;
+
+pub use echo::echo_model;
 
 pub use reply::{Part, Reply, chunk, sse_event};
 pub use server::{FakeOptions, FakeServer, RecordedRequest, Responder};
