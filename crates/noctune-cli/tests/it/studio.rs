@@ -25,11 +25,9 @@ fn script() -> Vec<Reply> {
         review("P"),
         plan_with(&[("greet", "Use an f-string.")]),
         code(GREET_NEW),
-        code(GREET_NEW),
         verdict_with("approve", "Same output with an f-string.", 0.6),
         review("P"),
         plan_with(&[("total", "Add type hints.")]),
-        code(TOTAL_NEW),
         code(TOTAL_NEW),
         verdict_with(
             "approve",
@@ -195,7 +193,7 @@ async fn the_studio_flow_in_a_real_browser() {
     );
     assert_eq!(
         server.chat_requests().len(),
-        10,
+        8,
         "the resumes reused every artifact"
     );
 
