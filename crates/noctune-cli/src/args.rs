@@ -74,6 +74,10 @@ pub enum Command {
     Approvals(ApprovalsArgs),
     /// Write the morning report of a run (markdown and HTML) and print its paths.
     Report(StatusArgs),
+    /// Score the configured model and prompts on a corpus of cases with their own tests, beside
+    /// what one `ruff check --fix` achieves alone; exit 1 when a file broke or a case's tests
+    /// fail after the run.
+    Eval(EvalArgs),
     /// Noctune Studio: the local daemon with the HTTP API and the web UI.
     Studio(crate::commands::studio::StudioArgs),
 }
@@ -130,6 +134,30 @@ pub struct RunFlags {
     /// Never prompt; apply approved changes (requires `allow_apply = true`).
     #[arg(long)]
     pub yes: bool,
+}
+
+/// `noctune eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The corpus: one directory per case, each with a `case.toml` (see `eval/corpus/README.md`).
+    #[arg(long, value_name = "DIR")]
+    pub corpus: PathBuf,
+    /// Only this case (repeatable); every case by default.
+    #[arg(long, value_name = "NAME")]
+    pub case: Vec<String>,
+    /// The model profile (under `[llm.profiles]` of the root's configuration); the default
+    /// model otherwise.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Passes per file.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub max_passes: u32,
+    /// At most this many code files per case.
+    #[arg(long, value_name = "N")]
+    pub max_files: Option<usize>,
+    /// Keep the cases' copies (and their runs) under this directory.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
 }
 
 /// `noctune status` and `noctune report`.

@@ -9,6 +9,7 @@ use clap::Parser;
 mod args;
 mod commands;
 mod compose;
+mod eval;
 mod exit;
 mod printer;
 
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => commands::runs::run(&cli.global, &args),
         Command::Approvals(args) => commands::approvals::run(&cli.global, &args),
         Command::Report(args) => commands::report::run(&cli.global, &args),
+        Command::Eval(args) => commands::eval::run(&cli.global, &args),
         Command::Studio(args) => commands::studio::run(&cli.global, &args),
     };
     match result {

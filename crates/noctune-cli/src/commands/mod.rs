@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod check;
 pub mod config;
+pub mod eval;
 pub mod index;
 pub mod init;
 pub mod report;

@@ -7,6 +7,7 @@ mod check;
 mod config_errors;
 mod crash_resume;
 mod e2e_model;
+mod eval;
 mod fake_model;
 mod index;
 mod init;

@@ -1,0 +1,109 @@
+//! What a run did, read back from its run store: model answers, changes and who judged them,
+//! applied changes and tokens.
+
+use std::path::Path;
+
+use noctune_core::pipeline::approve::ApprovalRecord;
+use noctune_core::pipeline::edit::TargetOps;
+use noctune_core::policy::PolicyDecision;
+use noctune_core::store::{CacheLayout, RunStore};
+use noctune_core::{EventType, RunId, Verdict};
+use serde::Serialize;
+
+/// The counts of one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunCounts {
+    /// Model answers received.
+    pub answers: usize,
+    /// Answers the pipeline could use (answers less edits without usable code, unreadable
+    /// verdicts and answers that failed their task).
+    pub usable: usize,
+    /// Changes that reached the approver.
+    pub proposed: usize,
+    /// Approved by a proof (no model).
+    pub proven: usize,
+    /// Approved by the model.
+    pub model_approved: usize,
+    /// Left to a human.
+    pub queued: usize,
+    /// Rejected (by the approver or a policy rule).
+    pub rejected: usize,
+    /// Changes applied to the files.
+    pub applied: usize,
+    /// Applied changes the model wrote (not proven by a deterministic proof only).
+    pub model_written_applied: usize,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Answer tokens.
+    pub completion_tokens: u64,
+}
+
+/// Reads the counts of `run_id` in the repository at `root`.
+pub fn counts(root: &Path, run_id: &RunId) -> anyhow::Result<RunCounts> {
+    let store = RunStore::new(root);
+    let mut counts = RunCounts::default();
+    let mut unusable = 0usize;
+    for event in store.events(run_id, 0, usize::MAX)? {
+        match event.event_type {
+            EventType::LlmCall => {
+                if event.payload["ok"].as_bool() == Some(true) {
+                    counts.answers += 1;
+                }
+                counts.prompt_tokens += event.payload["prompt_tokens"].as_u64().unwrap_or(0);
+                counts.completion_tokens +=
+                    event.payload["completion_tokens"].as_u64().unwrap_or(0);
+            }
+            EventType::Applied => counts.applied += 1,
+            EventType::TaskFailed => {
+                let error = event.payload["error"].as_str().unwrap_or("");
+                if error.contains("nusable") || error.contains("not have the expected shape") {
+                    unusable += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let layout = CacheLayout::for_root(root).run(run_id);
+    for task in store.tasks(run_id)? {
+        let dir = layout.artifacts(&task.task_id);
+        for pass in 1..=task.pass.max(1) {
+            if let Some(ops) = read::<Vec<TargetOps>>(&dir.join(format!("edit_ops_p{pass}.json"))) {
+                unusable += ops.iter().filter(|t| t.error.is_some()).count();
+            }
+            let Some(record) = read::<ApprovalRecord>(&dir.join(format!("approval_p{pass}.json")))
+            else {
+                continue;
+            };
+            counts.proposed += 1;
+            let judged = record.verdict.judged_by.as_str();
+            if judged.starts_with("proof:") {
+                counts.proven += 1;
+            } else if judged == "llm" && record.verdict.decision == Verdict::Approve {
+                counts.model_approved += 1;
+            }
+            if record.verdict.reason.starts_with("the model's answer") {
+                unusable += 1;
+            }
+            match record.decision {
+                PolicyDecision::NeedsHuman { .. } => counts.queued += 1,
+                PolicyDecision::Rejected { .. } | PolicyDecision::Violation(_) => {
+                    counts.rejected += 1;
+                }
+                PolicyDecision::AutoApprove { .. } => {
+                    if !judged.starts_with("proof:") {
+                        counts.model_written_applied += 1;
+                    }
+                }
+            }
+        }
+    }
+    counts.usable = counts.answers.saturating_sub(unusable);
+    // A change auto-approved but not applied (a conflict) is not counted as written-and-applied.
+    counts.model_written_applied = counts.model_written_applied.min(counts.applied);
+    Ok(counts)
+}
+
+fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
