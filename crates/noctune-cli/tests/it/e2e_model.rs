@@ -114,3 +114,55 @@ fn a_real_model_run_keeps_every_invariant() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// `noctune eval` on three small cases of the project's corpus with the real local model: no
+/// file broken, every case's tests still pass, and the model's answers were read and used (the
+/// review, the plan and the edits of each case). The full table is in docs/benchmarks.md.
+#[test]
+fn eval_on_three_cases_with_the_real_model() {
+    let url = model_url();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(
+        root.path().join("noctune.toml"),
+        "[llm]\nmax_tokens = 300\ntemperature = 0.0\ntimeout_s = 300\n",
+    )
+    .unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/corpus");
+    let started = Instant::now();
+    let output = noctune_with_env(
+        root.path(),
+        &[
+            "eval",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--case",
+            "06-string-building",
+            "--case",
+            "13-percent-format",
+            "--case",
+            "25-small-helpers",
+            "--max-files",
+            "1",
+            "--output-format",
+            "json",
+        ],
+        &[("NOCTUNE_BASE_URL", &url)],
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let totals = &report["totals"];
+    assert_eq!(totals["cases"], 3, "{report}");
+    assert_eq!(totals["broken"], 0, "{report}");
+    assert_eq!(totals["tests_kept"], 3, "{report}");
+    for case in report["cases"].as_array().unwrap() {
+        assert_eq!(case["run_status"], "completed", "{case}");
+        assert!(case["run"]["answers"].as_u64().unwrap() >= 3, "{case}");
+    }
+    let usable = totals["run"]["usable"].as_u64().unwrap();
+    assert!(usable >= 8, "only {usable} usable answers: {report}");
+    eprintln!(
+        "eval on 3 cases with the real model: {:?}",
+        started.elapsed()
+    );
+}
