@@ -58,6 +58,7 @@ pub fn init(root: &Path, force: bool) -> Result<InitReport> {
             .push((config.clone(), write_file(&config, TEMPLATE, force)?));
     }
 
+    CacheLayout::for_root(root).ensure()?;
     let overrides = CacheLayout::for_root(root).overrides();
     fs::create_dir_all(&overrides).map_err(|err| Error::io("create directory", &overrides, err))?;
     for stage in Stage::ALL {

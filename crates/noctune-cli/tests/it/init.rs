@@ -81,3 +81,30 @@ fn config_shows_resolved_settings_with_secrets_redacted() {
     assert_eq!(json["llm"]["api_key"], "<redacted>");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("s3cret"));
 }
+
+/// The cache carries its own `.gitignore`: after `init` (and any run) a repository's
+/// `git status` shows the config only, never `.noctune_cache/`.
+#[test]
+fn the_cache_never_shows_in_git_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    git(&["init", "-q"]);
+    let output = crate::noctune(dir.path(), &["init"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".noctune_cache/.gitignore")).unwrap(),
+        "# Created by Noctune: its cache is never committed.\n*\n"
+    );
+    assert_eq!(
+        git(&["status", "--porcelain", "--untracked-files=all"]),
+        "?? noctune.toml\n"
+    );
+}

@@ -26,6 +26,21 @@ impl CacheLayout {
         &self.dir
     }
 
+    /// Creates `.noctune_cache` when missing, with a `.gitignore` of `*` (as ruff's cache does),
+    /// so the cache never shows in `git status` or a commit; an existing `.gitignore` is kept.
+    pub fn ensure(&self) -> crate::error::Result<()> {
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|err| crate::error::Error::io("create directory", &self.dir, err))?;
+        let ignore = self.dir.join(".gitignore");
+        if !ignore.exists() {
+            super::create_atomic(
+                &ignore,
+                b"# Created by Noctune: its cache is never committed.\n*\n",
+            )?;
+        }
+        Ok(())
+    }
+
     /// `.noctune_cache/overrides` (prompt overrides).
     pub fn overrides(&self) -> PathBuf {
         self.dir.join("overrides")

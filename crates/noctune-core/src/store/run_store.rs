@@ -68,6 +68,7 @@ impl RunStore {
                 "run `{run_id}` exists already; resume it with `--run-id {run_id}` or pick another id"
             )));
         }
+        self.cache.ensure()?;
         for dir in [layout.state(), layout.tasks(), layout.logs()] {
             fs::create_dir_all(&dir).map_err(|err| Error::io("create directory", &dir, err))?;
         }

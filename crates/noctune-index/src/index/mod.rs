@@ -85,7 +85,13 @@ impl Index {
     /// Opens the index of the repository at `root` (`.noctune_cache/index.db`), creating it,
     /// or rebuilding it when its schema version differs or it is unreadable.
     pub fn open(root: &Path, options: IndexOptions) -> Result<Self> {
-        let db_path = CacheLayout::for_root(root).index_db();
+        let cache = CacheLayout::for_root(root);
+        // Only its `.gitignore` can fail here; the database's own directory is created (and
+        // its errors reported) when the database is opened.
+        if let Err(err) = cache.ensure() {
+            tracing::warn!(dir = %cache.dir().display(), "{err}");
+        }
+        let db_path = cache.index_db();
         Self::open_at(root, &db_path, options)
     }
 
