@@ -134,13 +134,7 @@ impl Ruff {
             .stdin(text.as_bytes())
             .run()
             .await?;
-        if !matches!(output.code, Some(0 | 1)) {
-            return Err(self.failure(&output));
-        }
-        serde_json::from_slice(&output.stdout).map_err(|err| Error::Tool {
-            tool: self.version.clone(),
-            message: format!("unreadable JSON ({err}); stderr: {}", output.stderr_text()),
-        })
+        self.diagnostics(&output)
     }
 
     /// Runs `ruff check` with the repository's configuration but only the rules in `select`
@@ -173,8 +167,13 @@ impl Ruff {
             .stdin(text.as_bytes())
             .run()
             .await?;
+        self.diagnostics(&output)
+    }
+
+    /// The diagnostics of a `ruff check --output-format json` run (exit 0: none, 1: some).
+    fn diagnostics(&self, output: &ProcessOutput) -> Result<Vec<RuffDiagnostic>> {
         if !matches!(output.code, Some(0 | 1)) {
-            return Err(self.failure(&output));
+            return Err(self.failure(output));
         }
         serde_json::from_slice(&output.stdout).map_err(|err| Error::Tool {
             tool: self.version.clone(),
