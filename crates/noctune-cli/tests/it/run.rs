@@ -142,11 +142,11 @@ async fn a_whole_run_through_the_fake_server() {
     assert_eq!(read(root, "b_rejected.py"), B);
     // Queued: untouched until a human decides.
     assert_eq!(read(root, "c_queued.py"), C);
-    // Repaired: ruff --fix removed the unused import the edit introduced (ruff leaves the
-    // blank line that separated it from the code).
+    // Repaired: ruff --fix removed the unused import the edit introduced, and the blank line
+    // that separated it from the code went with it.
     assert_eq!(
         read(root, "d_repaired.py"),
-        "\ndef double(x: int) -> int:\n    return x * 2\n"
+        "def double(x: int) -> int:\n    return x * 2\n"
     );
 
     let runs = root.join(".noctune_cache/runs/night-1");

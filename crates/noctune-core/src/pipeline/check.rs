@@ -20,7 +20,10 @@ pub async fn check(ctx: &TaskCtx<'_>, before: Option<&str>, work: &str) -> Resul
         ctx.stage_reused(Stage::Repair, &name)?;
         return Ok(outcome);
     }
-    let outcome = ctx.pipeline.checker.check(&ctx.rel, before, work).await?;
+    let mut outcome = ctx.pipeline.checker.check(&ctx.rel, before, work).await?;
+    if let Some(before) = before {
+        outcome.text = keep_leading_blank_lines(before, &outcome.text);
+    }
     // The failure artifacts and the outcome first, the event last: a kill in between
     // reuses the outcome on resume instead of running the repair calls again.
     if !outcome.passed {
@@ -43,6 +46,24 @@ pub async fn check(ctx: &TaskCtx<'_>, before: Option<&str>, work: &str) -> Resul
         )?;
     }
     Ok(outcome)
+}
+
+/// `after` without the blank lines at its start that `before` did not have (a removed import
+/// leaves its separating blank line behind). Removing blank lines before the first statement
+/// changes neither parsing nor behaviour.
+fn keep_leading_blank_lines(before: &str, after: &str) -> String {
+    let blank_head = |text: &str| {
+        text.split_inclusive('\n')
+            .take_while(|line| line.trim().is_empty())
+            .map(str::len)
+            .sum::<usize>()
+    };
+    let (had, has) = (blank_head(before), blank_head(after));
+    if has > had && has < after.len() {
+        after[has..].to_owned()
+    } else {
+        after.to_owned()
+    }
 }
 
 /// The failure artifacts SPEC §5 names.
@@ -71,4 +92,24 @@ fn write_failure(ctx: &TaskCtx<'_>, outcome: &CheckOutcome) -> Result<()> {
     }
     ctx.write_artifact(artifacts::PROPOSED, outcome.text.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_leading_blank_lines;
+
+    #[test]
+    fn blank_lines_a_change_left_at_the_top_are_dropped() {
+        assert_eq!(
+            keep_leading_blank_lines("import os\n\nx = 1\n", "\nx = 1\n"),
+            "x = 1\n"
+        );
+        // Blank lines the file had are kept; so is a file that is only blank.
+        assert_eq!(
+            keep_leading_blank_lines("\nx = 1\n", "\ny = 1\n"),
+            "\ny = 1\n"
+        );
+        assert_eq!(keep_leading_blank_lines("x = 1\n", "\n\n"), "\n\n");
+        assert_eq!(keep_leading_blank_lines("x = 1\n", "x = 2\n"), "x = 2\n");
+    }
 }
