@@ -44,9 +44,6 @@ pub struct Draft {
     /// Planned targets that were dropped, with why (unknown symbol, duplicate, over the limit).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dropped: Vec<String>,
-    /// The targets' evidence as prompt text (how they are used elsewhere), for the edit.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub evidence: String,
 }
 
 /// One target of `draft.json`.
@@ -60,6 +57,10 @@ pub struct DraftTarget {
     /// starts from it when present); empty otherwise.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub draft_code: String,
+    /// This target's evidence as prompt text (its callsites, importers and other definitions),
+    /// for its edit.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub evidence: String,
 }
 
 /// Matches a name the model wrote to a symbol of the file: exact, then a unique match of the
@@ -105,9 +106,10 @@ pub fn max_symbol_tokens(options: &super::PipelineOptions) -> u32 {
 /// A generous bound on the edit template's own tokens (without the code it shows).
 const EDIT_TEMPLATE_TOKENS: u32 = 400;
 
-/// The tokens of evidence an edit prompt shows: an eighth of the context.
+/// The tokens of evidence an edit prompt shows: a thirty-second of the context (256 of 8,192),
+/// a few callsites; the edit's own code is what a small model must read.
 pub fn evidence_budget(options: &super::PipelineOptions) -> u32 {
-    options.context_tokens / 8
+    options.context_tokens / 32
 }
 
 /// The symbols an edit can rewrite within the budgets: the only ones a plan may name.
@@ -237,7 +239,6 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
                     max_symbol_tokens(&ctx.pipeline.options)
                 )
             }],
-            evidence: String::new(),
         };
         ctx.write_artifact(
             artifacts::DRAFT,
@@ -307,6 +308,7 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
             symbol: symbol.name.clone(),
             edit_prompt: target.edit_prompt,
             draft_code: String::new(),
+            evidence: String::new(),
         });
     }
 
@@ -323,13 +325,32 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         .map(|t| t.symbol.clone())
         .collect();
     if !targets.is_empty() {
-        let evidence =
-            ctx.pipeline
-                .evidence
-                .evidence(&ctx.rel, source, &targets, evidence_budget(options))?;
+        // impact.json: every target's evidence, for people and the report; then each target's
+        // own, small, for its edit prompt.
+        let evidence = ctx.pipeline.evidence.evidence(
+            &ctx.rel,
+            source,
+            &targets,
+            evidence_budget(options) * targets.len() as u32,
+        )?;
         let impact = serde_json::to_vec_pretty(&evidence.json).unwrap_or_default();
         ctx.write_artifact(artifacts::IMPACT, &impact)?;
-        draft.evidence = evidence.text;
+        for target in draft
+            .targets
+            .iter_mut()
+            .filter(|t| targets.contains(&t.symbol))
+        {
+            target.evidence = ctx
+                .pipeline
+                .evidence
+                .evidence(
+                    &ctx.rel,
+                    source,
+                    std::slice::from_ref(&target.symbol),
+                    evidence_budget(options),
+                )?
+                .text;
+        }
     }
     let json = serde_json::to_vec_pretty(&draft).unwrap_or_default();
     ctx.write_artifact(artifacts::DRAFT, &json)?;

@@ -95,7 +95,7 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
             &symbol,
             &code,
             &target.edit_prompt,
-            &draft.evidence,
+            &target.evidence,
             &draft_code,
         )?;
         let reply = ctx.ask_code(Stage::Edit, prompt).await?;
