@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 /// A run as the database has it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StoredRun {
     /// `run.json` as last ingested.
     pub run: RunRecord,
@@ -17,7 +17,7 @@ pub struct StoredRun {
 }
 
 /// An approval with its decision, as the database has them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StoredApproval {
     /// The queued change.
     #[serde(flatten)]
