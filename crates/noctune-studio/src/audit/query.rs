@@ -11,7 +11,7 @@ pub struct StoredRun {
     /// `run.json` as last ingested.
     pub run: RunRecord,
     /// The task states as last ingested.
-    pub tasks: serde_json::Value,
+    pub tasks: Vec<noctune_core::TaskState>,
     /// Approvals without a decision.
     pub pending_approvals: u64,
 }

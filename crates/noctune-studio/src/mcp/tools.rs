@@ -42,6 +42,12 @@ fn caller(context: &RequestContext<RoleServer>) -> String {
     format!("mcp:{name}")
 }
 
+/// Marks `failed` the runs whose worker died while no process of ours watched it (its lock is
+/// free, its status still running): what the daemon's ingest loop does every two seconds.
+async fn settle(control: &Control) {
+    control.supervisor.settle_others().await;
+}
+
 async fn audit(control: &Control, who: &str, tool: &str, detail: String) {
     control
         .audit(AuditRow {
@@ -108,6 +114,7 @@ impl NoctuneMcp {
         Parameters(args): Parameters<RunArgs>,
     ) -> Result<Json<RunView>, String> {
         let (control, run_id) = self.find_run(&args.run_id)?;
+        settle(&control).await;
         control.run(&run_id).await.map(Json).map_err(failed)
     }
 
@@ -119,6 +126,7 @@ impl NoctuneMcp {
         Parameters(args): Parameters<TailEventsArgs>,
     ) -> Result<Json<EventsPage>, String> {
         let (control, run_id) = self.find_run(&args.run_id)?;
+        settle(&control).await;
         let limit = args.limit.unwrap_or(200).clamp(1, 1000);
         let page = control
             .events(&run_id, args.cursor, limit)
@@ -233,6 +241,7 @@ impl NoctuneMcp {
     async fn list_runs(&self) -> Result<Json<RunList>, String> {
         let mut runs = Vec::new();
         for control in self.repos() {
+            settle(&control).await;
             runs.extend(control.runs().await.map_err(failed)?);
         }
         Ok(Json(RunList { runs }))

@@ -373,3 +373,19 @@ async fn enqueue_run_starts_a_worker_in_a_repository_inside_the_root() {
     );
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_run_whose_worker_died_unwatched_reads_as_failed() {
+    let app = TestApp::new();
+    let client = connect(&app, "exit 0").await;
+    // A run left `running` by a worker that died after the server started (its lock is free).
+    let (run_id, _) = app.seed_waiting_run(RunStatus::Running);
+    let status =
+        structured(&call(&client, "get_status", json!({ "run_id": run_id.as_str() })).await);
+    assert_eq!(status["status"], "failed");
+    assert_eq!(
+        status["run"]["error"],
+        "the worker died (no process holds the run lock)"
+    );
+    client.cancel().await.unwrap();
+}
