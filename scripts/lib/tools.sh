@@ -53,3 +53,40 @@ stop_test_llm() {
     "$NOCTUNE_ROOT/scripts/llm-server" stop --port "$NOCTUNE_TEST_LLM_PORT" || true
   fi
 }
+
+# The MCP contract tests (crates/noctune-cli/tests/it/mcp.rs) drive `noctune studio mcp` with
+# real clients: the official Python SDK and the MCP Inspector CLI, both pinned.
+MCP_PYTHON_VERSION="2.3.0"
+MCP_INSPECTOR_DIR_SRC="$NOCTUNE_ROOT/crates/noctune-cli/tests/mcp/inspector"
+
+# The Python `mcp` SDK in .tools/mcp-venv; skipped when that venv already has the pinned version.
+ensure_mcp_python() {
+  local venv="$TOOLS_DIR/mcp-venv"
+  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c \
+      'import importlib.metadata as m; print(m.version("mcp"))' 2>/dev/null)" = "$MCP_PYTHON_VERSION" ]; then
+    return 0
+  fi
+  echo "installing the Python mcp SDK $MCP_PYTHON_VERSION into $venv" >&2
+  mkdir -p "$TOOLS_DIR"
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    "mcp==$MCP_PYTHON_VERSION" </dev/null
+}
+
+# The MCP Inspector CLI in .tools/mcp-inspector, from the committed package.json and
+# package-lock.json (npm ci, no install scripts); run with the machine's node. Skipped when the
+# installed lock file is the committed one.
+ensure_mcp_inspector() {
+  local dir="$TOOLS_DIR/mcp-inspector"
+  if [ -f "$dir/node_modules/.package-lock.json" ] \
+      && cmp -s "$dir/package-lock.json" "$MCP_INSPECTOR_DIR_SRC/package-lock.json" \
+      && cmp -s "$dir/package.json" "$MCP_INSPECTOR_DIR_SRC/package.json"; then
+    return 0
+  fi
+  echo "installing the MCP Inspector CLI into $dir" >&2
+  mkdir -p "$dir"
+  cp "$MCP_INSPECTOR_DIR_SRC/package.json" "$MCP_INSPECTOR_DIR_SRC/package-lock.json" "$dir/"
+  (cd "$dir" && CI=true npm ci --no-audit --no-fund --ignore-scripts --loglevel=error </dev/null)
+}

@@ -13,9 +13,11 @@
 
 pub mod audit;
 mod client;
+pub mod control;
 pub mod daemon_file;
 pub mod error;
 mod ingest_loop;
+pub mod mcp;
 pub mod routes;
 pub mod security;
 mod server;

@@ -9,7 +9,8 @@ use noctune_core::RunId;
 use noctune_core::store::{CACHE_DIR, RunStore};
 use tokio::sync::{Semaphore, watch};
 
-use crate::audit::{AuditRow, Db, ingest_run};
+use crate::audit::{AuditRow, Db};
+use crate::control::Control;
 use crate::error::Result;
 use crate::token::{TokenDigest, csrf_token};
 use crate::worker::{Supervisor, WorkerCommand};
@@ -71,15 +72,7 @@ pub fn studio_dir(root: &Path) -> PathBuf {
 impl AppState {
     /// Opens the audit database and builds the state.
     pub fn new(options: StateOptions) -> Result<Self> {
-        let dir = studio_dir(&options.root);
-        let db = Db::open(&dir.join("audit.db"))?;
-        let supervisor = Arc::new(Supervisor::new(
-            &options.root,
-            &dir,
-            options.worker,
-            db.clone(),
-            options.stop_timeout,
-        ));
+        let control = Control::open(&options.root, options.worker, options.stop_timeout)?;
         let port = options.port;
         let mut names = vec![
             format!("127.0.0.1:{port}"),
@@ -96,18 +89,28 @@ impl AppState {
         let origins = names.iter().map(|h| format!("http://{h}")).collect();
         let (shutdown, _) = watch::channel(false);
         Ok(Self {
-            store: RunStore::new(&options.root),
-            root: Arc::new(options.root),
+            store: control.store,
+            root: control.root,
             token: Arc::new(TokenDigest::of(&options.token)),
             csrf: Arc::new(csrf_token(&options.token)),
             hosts: Arc::new(names),
             origins: Arc::new(origins),
-            db,
-            supervisor,
+            db: control.db,
+            supervisor: control.supervisor,
             tails: Arc::new(Semaphore::new(options.max_tails)),
             shutdown: Arc::new(shutdown),
             asset_version: Arc::new(crate::routes::assets::version()),
         })
+    }
+
+    /// The run operations over this state's store, database and workers.
+    pub fn control(&self) -> Control {
+        Control {
+            root: self.root.clone(),
+            store: self.store.clone(),
+            db: self.db.clone(),
+            supervisor: self.supervisor.clone(),
+        }
     }
 
     /// Ingests one run into the audit database.
@@ -117,35 +120,12 @@ impl AppState {
 
     /// Ingests every run of the store.
     pub async fn ingest_all(&self) {
-        let store = self.store.clone();
-        let path = self.db.path().to_path_buf();
-        let result = self
-            .db
-            .call(move |conn| {
-                let runs = store.list()?;
-                for run in runs {
-                    ingest_run(conn, &store, &run.run_id).map_err(Db::error(&path))?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(err) = result {
-            tracing::warn!("ingest failed: {err}");
-        }
+        self.control().ingest_all().await;
     }
 
     /// Writes an audit row (failures are logged, never fatal to the request).
     pub async fn audit(&self, row: AuditRow) {
-        let path = self.db.path().to_path_buf();
-        let result = self
-            .db
-            .call(move |conn| {
-                crate::audit::query::insert_audit(conn, &row).map_err(Db::error(&path))
-            })
-            .await;
-        if let Err(err) = result {
-            tracing::error!("cannot write an audit row: {err}");
-        }
+        self.control().audit(row).await;
     }
 
     /// Asks the daemon to shut down.

@@ -1,4 +1,5 @@
-//! `noctune studio serve` and `noctune studio stop`: a shim over `noctune_studio`.
+//! `noctune studio serve`, `noctune studio mcp` and `noctune studio stop`: a shim over
+//! `noctune_studio`.
 #![allow(clippy::print_stdout)] // the one line with the URL is this command's output
 
 use std::io::Write;
@@ -24,6 +25,10 @@ pub struct StudioArgs {
 pub enum StudioAction {
     /// Start the daemon (HTTP API and web UI) and print its URL with the access token.
     Serve(ServeArgs),
+    /// Serve MCP on stdin/stdout for an agent (Claude Desktop, Codex, an IDE): tools to start
+    /// runs under `--root`, tail their events, decide approvals and stop them. Stdout carries
+    /// protocol messages only; logs go to stderr. See docs/mcp.md.
+    Mcp,
     /// Stop the daemon of `--root` gracefully (its workers stop at a safe point; runs keep
     /// their state).
     Stop,
@@ -65,6 +70,17 @@ pub fn run(global: &GlobalArgs, args: &StudioArgs) -> anyhow::Result<ExitStatus>
                     }
                 });
                 studio.wait().await;
+                anyhow::Ok(ExitStatus::Success)
+            })
+        }
+        StudioAction::Mcp => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                let options = noctune_studio::mcp::McpOptions::new(&global.root)?;
+                noctune_studio::mcp::serve_stdio(options).await?;
                 anyhow::Ok(ExitStatus::Success)
             })
         }

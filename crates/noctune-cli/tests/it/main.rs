@@ -12,6 +12,7 @@ mod fake_model;
 mod index;
 mod init;
 mod malformed_answers;
+mod mcp;
 mod run;
 mod studio;
 mod webdriver;

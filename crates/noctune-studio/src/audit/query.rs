@@ -6,18 +6,18 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 /// A run as the database has it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StoredRun {
     /// `run.json` as last ingested.
     pub run: RunRecord,
     /// The task states as last ingested.
-    pub tasks: serde_json::Value,
+    pub tasks: Vec<noctune_core::TaskState>,
     /// Approvals without a decision.
     pub pending_approvals: u64,
 }
 
 /// An approval with its decision, as the database has them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StoredApproval {
     /// The queued change.
     #[serde(flatten)]

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::runs::load_run;
 use super::{ApiQuery, run_id};
 use crate::audit::Db;
-use crate::audit::query::{events_after, get_run};
+use crate::audit::query::get_run;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -46,12 +46,7 @@ async fn fetch(
     cursor: u64,
     limit: u64,
 ) -> Result<Vec<Event>, ApiError> {
-    let id = run_id.as_str().to_owned();
-    let path = state.db.path().to_path_buf();
-    Ok(state
-        .db
-        .call(move |conn| events_after(conn, &id, cursor, limit).map_err(Db::error(&path)))
-        .await?)
+    state.control().events_after(run_id, cursor, limit).await
 }
 
 async fn page(
@@ -60,13 +55,9 @@ async fn page(
     ApiQuery(query): ApiQuery<Cursor>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let run_id = run_id(&id)?;
-    load_run(&state, &run_id).await?;
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
-    let events = fetch(&state, &run_id, query.cursor, limit).await?;
-    let next_cursor = events.last().map_or(query.cursor, |e| e.idx);
-    Ok(Json(
-        serde_json::json!({ "events": events, "next_cursor": next_cursor }),
-    ))
+    let page = state.control().events(&run_id, query.cursor, limit).await?;
+    Ok(Json(serde_json::json!(page)))
 }
 
 struct Tail {

@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::run_id;
-use crate::error::{ApiError, Error};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The routes of this group (under `/api`).
@@ -18,11 +18,7 @@ async fn report(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let run_id = run_id(&id)?;
-    let store = state.store.clone();
-    let report = tokio::task::spawn_blocking(move || noctune_core::report::gather(&store, &run_id))
-        .await
-        .map_err(|err| ApiError::Internal(Error::Refused(format!("task failed: {err}"))))??;
-    let markdown = noctune_core::report::markdown::render(&report);
+    let (report, markdown) = state.control().report(&run_id).await?;
     Ok(Json(
         serde_json::json!({ "report": report, "markdown": markdown }),
     ))

@@ -330,6 +330,47 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Asks a worker that another process started (an earlier MCP session, `noctune run`) to
+    /// stop at its next safe point: SIGINT to the pid the run's lock names, only while the
+    /// lock is held (so the pid is the live holder's). Logs `run_stopping`. Returns the pid.
+    /// No escalation: this process cannot watch a worker it did not start.
+    pub fn stop_external(&self, run_id: &RunId, by: &str) -> Result<u32, ApiError> {
+        let holder = match self.store.open(run_id) {
+            Ok(run) => {
+                drop(run);
+                return Err(ApiError::conflict(
+                    "no_worker",
+                    format!("no process drives run `{run_id}`"),
+                ));
+            }
+            Err(noctune_core::Error::RunLocked { holder, .. }) => holder,
+            Err(err) => return Err(err.into()),
+        };
+        let pid = holder
+            .split_whitespace()
+            .find_map(|part| part.strip_prefix("pid="))
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .filter(|pid| *pid > 1 && *pid != std::process::id())
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "no_worker",
+                    format!("the lock of run `{run_id}` names no worker pid ({holder})"),
+                )
+            })?;
+        let events = self.store.cache().run(run_id).events();
+        if let Err(err) = EventLog::open(&events).and_then(|log| {
+            log.append(
+                EventType::RunStopping,
+                None,
+                serde_json::json!({ "by": by }),
+            )
+        }) {
+            tracing::warn!(run_id = %run_id, "cannot log run_stopping: {err}");
+        }
+        signal(pid, rustix::process::Signal::INT);
+        Ok(pid)
+    }
+
     /// Stops every worker (safely, with escalation) and waits for them: runs keep their
     /// state and are resumable.
     pub async fn shutdown(self: &Arc<Self>) {

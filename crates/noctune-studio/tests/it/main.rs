@@ -5,5 +5,6 @@ mod api;
 mod attacks;
 mod audit_db;
 mod common;
+mod mcp;
 mod socket;
 mod workers;
