@@ -194,9 +194,10 @@ impl PolicyPack for ConfiguredPack {
                     why: input.verdict.reason.clone(),
                 };
             }
+            // The verdict's reason already says why; the queue shows it beside this.
             Verdict::Undecided => {
                 return PolicyDecision::NeedsHuman {
-                    why: format!("undecided: {}", input.verdict.reason),
+                    why: "the approver could not decide: a human does".to_owned(),
                 };
             }
             Verdict::Approve => {}

@@ -130,7 +130,7 @@ fn allowed_globs_max_diff_lines_and_auto_approve_limits() {
     assert_eq!(
         decide(&packs, "lint_fix", "src/pkg/a.py", 5, &undecided, None),
         PolicyDecision::NeedsHuman {
-            why: "undecided: no proof that behaviour is kept".to_owned()
+            why: "the approver could not decide: a human does".to_owned()
         }
     );
     // A violation wins over a rejection: it is logged as a policy_violation.
