@@ -63,6 +63,24 @@ fn openai(
     Ok(builder.build()?)
 }
 
+/// Checks that a model server answers at the configured URL before any file is touched, so a run
+/// with no model stops at once (not after retries on every file), saying where it looked and
+/// how to start one.
+async fn first_contact(settings: &Settings) -> anyhow::Result<()> {
+    let client = OpenAiClient::new(settings.llm.clone())?;
+    client.probe().await.map_err(|err| {
+        anyhow::anyhow!(
+            "{err}\n  start an OpenAI-compatible server there (llama.cpp's `llama-server`, or \
+             `scripts/llm-server start` in Noctune's repository: Qwen2.5-Coder 0.5B on llama.cpp), \
+             or point `llm.base_url` ({}) or NOCTUNE_BASE_URL at one; nothing was changed",
+            settings
+                .source
+                .path()
+                .map_or_else(|| "noctune.toml".to_owned(), |p| p.display().to_string())
+        )
+    })
+}
+
 /// The files of a run, repo-relative and sorted: from `--file-list`, from PATHS (directories
 /// walked), or the whole repository.
 pub fn select_files(
@@ -181,6 +199,10 @@ pub async fn pipeline(
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "noctune.toml".to_owned())
         );
+    }
+    // Before anything is written: no model, no run.
+    if matches!(flags.llm, LlmMode::On) {
+        first_contact(settings).await?;
     }
     let sink: Option<Arc<dyn TranscriptSink>> = match transcript {
         Some(path) => Some(Arc::new(JsonlTranscript::create(path).with_context(

@@ -210,6 +210,37 @@ impl OpenAiClient {
         &self.shared.settings
     }
 
+    /// First contact: whether anything answers HTTP at the configured base URL, within 10
+    /// seconds (`GET <base_url>/models`; any HTTP status counts, since servers differ in what
+    /// they serve there). A connection refused, a DNS failure or a timeout is
+    /// [`LlmErrorKind::Connect`] / [`LlmErrorKind::Timeout`], with the URL in the message; no
+    /// retries, so a run with no model stops at once instead of retrying on every file.
+    pub async fn probe(&self) -> Result<(), LlmError> {
+        let url = format!(
+            "{}/models",
+            self.shared.settings.base_url.trim_end_matches('/')
+        );
+        let shown = redacted(&self.shared.settings.base_url);
+        match self
+            .shared
+            .http
+            .get(&url)
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_timeout() => Err(LlmError::new(
+                LlmErrorKind::Timeout,
+                format!("no answer from the model server at {shown} within 10 s"),
+            )),
+            Err(err) => Err(LlmError::new(
+                LlmErrorKind::Connect,
+                format!("no model server answers at {shown}: {}", root_cause(&err)),
+            )),
+        }
+    }
+
     /// The formats this endpoint currently gets: (JSON answers, grammar answers). They start
     /// at [`WireFormat::JsonSchema`] and [`WireFormat::Grammar`] and fall back when the server
     /// refuses them.
@@ -555,4 +586,13 @@ mod redaction_tests {
         );
         assert_eq!(redacted("http://host"), "http://host");
     }
+}
+
+/// The innermost cause of a transport error (`Connection refused (os error 111)`).
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }

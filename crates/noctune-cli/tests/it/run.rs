@@ -520,3 +520,32 @@ async fn a_plan_naming_a_module_chunk_needs_no_evidence() {
     assert_eq!(json["summary"]["failed"], 0, "{:?}", text(&output));
     assert_eq!(json["summary"]["unchanged"], 1, "{:?}", text(&output));
 }
+
+/// First contact: with no model server at the URL, a run stops at once (no retries on every
+/// file), names the URL and how to start a model, and writes nothing.
+#[test]
+fn a_run_without_a_model_stops_before_touching_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.py"), A).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let started = std::time::Instant::now();
+    let output = noctune_with_env(dir.path(), &["run"], &[("NOCTUNE_BASE_URL", &url)]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no model server answers at {url}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("scripts/llm-server start"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(
+        !dir.path().join(".noctune_cache").exists(),
+        "nothing is written"
+    );
+    assert_eq!(read(dir.path(), "a.py"), A);
+}
