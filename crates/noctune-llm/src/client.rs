@@ -570,6 +570,15 @@ pub fn redacted(url: &str) -> String {
     out
 }
 
+/// The innermost cause of a transport error (`Connection refused (os error 111)`).
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
 #[cfg(test)]
 mod redaction_tests {
     use super::redacted;
@@ -586,13 +595,4 @@ mod redaction_tests {
         );
         assert_eq!(redacted("http://host"), "http://host");
     }
-}
-
-/// The innermost cause of a transport error (`Connection refused (os error 111)`).
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause: &dyn std::error::Error = err;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
