@@ -86,6 +86,7 @@ impl EvidenceSource for NoEvidence {
         Ok(EvidenceReport {
             json: serde_json::json!({}),
             text: "(none)".into(),
+            targets: Default::default(),
         })
     }
 }

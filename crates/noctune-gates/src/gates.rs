@@ -148,14 +148,6 @@ impl Gates {
         self
     }
 
-    /// The names of the gates in the order they run.
-    pub fn names(&self) -> Vec<&str> {
-        let mut names = vec![self.parse.name()];
-        names.push(self.ruff.as_ref().map_or(RUFF_GATE, |r| r.name()));
-        names.extend(self.extra.iter().map(|g| g.name()));
-        names
-    }
-
     /// The tools in use.
     pub fn tools(&self) -> &Tools {
         &self.tools

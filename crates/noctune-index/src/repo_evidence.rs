@@ -17,7 +17,7 @@ use noctune_core::pipeline::{EvidenceReport, EvidenceSource};
 
 use crate::callsites::CallsiteSearcher;
 use crate::evidence::{
-    Definition, Evidence, EvidenceBuilder, ImportSite, Proximity, estimate_tokens,
+    Definition, Evidence, EvidenceBuilder, ImportSite, Proximity, TargetImpact, estimate_tokens,
 };
 use crate::index::{Index, IndexOptions};
 use crate::walk::WalkOptions;
@@ -172,9 +172,21 @@ impl EvidenceSource for RepoEvidence {
         }
         evidence.tokens_used += facts_tokens;
         let json = serde_json::to_value(&evidence).unwrap_or(serde_json::Value::Null);
+        let imports = render_imports(&evidence);
+        let targets = evidence
+            .targets
+            .iter()
+            .map(|target| {
+                (
+                    target.symbol.clone(),
+                    format!("{imports}{}", render_target(target)),
+                )
+            })
+            .collect();
         Ok(EvidenceReport {
             json,
             text: render(&evidence),
+            targets,
         })
     }
 
@@ -229,8 +241,18 @@ fn index_facts(
     Ok((definitions, importers))
 }
 
-/// The evidence as prompt text: imports, then each target's callsites with numbered context.
+/// The evidence as prompt text: imports, then each target's callsites with numbered context,
+/// importers and other definitions.
 pub fn render(evidence: &Evidence) -> String {
+    let mut out = render_imports(evidence);
+    for target in &evidence.targets {
+        out.push_str(&render_target(target));
+    }
+    out
+}
+
+/// The file's import statements, once each.
+fn render_imports(evidence: &Evidence) -> String {
     let mut out = String::new();
     if !evidence.imports.is_empty() {
         out.push_str("imports:\n");
@@ -242,54 +264,58 @@ pub fn render(evidence: &Evidence) -> String {
             }
         }
     }
-    for target in &evidence.targets {
+    out
+}
+
+/// One target's callsites, importers and other definitions.
+fn render_target(target: &TargetImpact) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "callsites of `{}` (searched `{}`: {} found{}):",
+        target.symbol,
+        target.identifier,
+        target.total_callsites,
+        if target.omitted > 0 {
+            format!(", {} not shown", target.omitted)
+        } else {
+            String::new()
+        }
+    );
+    for callsite in &target.callsites {
+        let place = match callsite.proximity {
+            Proximity::SamePackage => "same package",
+            Proximity::Tests => "tests",
+            Proximity::Other => "elsewhere",
+        };
+        let _ = writeln!(out, "  {}:{} ({place})", callsite.path, callsite.line);
+        for (i, line) in callsite.context.iter().enumerate() {
+            let _ = writeln!(out, "    {:>5} | {line}", callsite.context_start + i);
+        }
+    }
+    for import in &target.importers {
         let _ = writeln!(
             out,
-            "callsites of `{}` (searched `{}`: {} found{}):",
-            target.symbol,
-            target.identifier,
-            target.total_callsites,
-            if target.omitted > 0 {
-                format!(", {} not shown", target.omitted)
-            } else {
-                String::new()
-            }
+            "  imported by {}:{}: {}",
+            import.path,
+            import.line,
+            import.text.replace('\n', " ")
         );
-        for callsite in &target.callsites {
-            let place = match callsite.proximity {
-                Proximity::SamePackage => "same package",
-                Proximity::Tests => "tests",
-                Proximity::Other => "elsewhere",
-            };
-            let _ = writeln!(out, "  {}:{} ({place})", callsite.path, callsite.line);
-            for (i, line) in callsite.context.iter().enumerate() {
-                let _ = writeln!(out, "    {:>5} | {line}", callsite.context_start + i);
-            }
-        }
-        for import in &target.importers {
-            let _ = writeln!(
-                out,
-                "  imported by {}:{}: {}",
-                import.path,
-                import.line,
-                import.text.replace('\n', " ")
-            );
-        }
-        for definition in &target.definitions {
-            let _ = writeln!(
-                out,
-                "  also defined: {}:{} {} `{}`{}",
-                definition.path,
-                definition.line,
-                definition.kind,
-                definition.name,
-                definition
-                    .signature
-                    .as_deref()
-                    .map(|s| format!(" {s}"))
-                    .unwrap_or_default()
-            );
-        }
+    }
+    for definition in &target.definitions {
+        let _ = writeln!(
+            out,
+            "  also defined: {}:{} {} `{}`{}",
+            definition.path,
+            definition.line,
+            definition.kind,
+            definition.name,
+            definition
+                .signature
+                .as_deref()
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default()
+        );
     }
     out
 }

@@ -9,9 +9,7 @@ use super::contradiction::contradiction;
 use super::excerpt::render_changes_within;
 use crate::approver::{ApproveInput, Approver, ApproverVerdict, RiskSignal, SymbolChange, Verdict};
 use crate::error::{Error, Result};
-use crate::llm::AnswerFormat;
 use crate::llm::LlmErrorKind;
-use crate::llm::structured::json_schema_format;
 
 /// The model's verdict, as asked for with a JSON Schema. The fields come in the order a small
 /// model should think them through (a grammar generates them in this order): the comparison
@@ -97,11 +95,8 @@ impl Approver for LlmApprover {
         let budget = model.room(&model.render_prompt(&[("changes", ""), ("signals", &signals)])?);
         let changes = render_changes_within(&input.change.changes, budget);
         let prompt = model.render_prompt(&[("changes", &changes), ("signals", &signals)])?;
-        let AnswerFormat::JsonSchema { name, schema } = json_schema_format::<ApproveAnswer>()
-        else {
-            return Ok(self.undecided("no answer schema".to_owned()));
-        };
-        let value = match model.ask_json(prompt, &name, schema).await {
+        let schema = schemars::schema_for!(ApproveAnswer).to_value();
+        let value = match model.ask_json(prompt, "ApproveAnswer", schema).await {
             Ok(value) => value,
             Err(Error::Llm(err)) if err.kind == LlmErrorKind::Unusable => {
                 return Ok(

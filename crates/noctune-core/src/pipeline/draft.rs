@@ -325,8 +325,7 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         .map(|t| t.symbol.clone())
         .collect();
     if !targets.is_empty() {
-        // impact.json: every target's evidence, for people and the report; then each target's
-        // own, small, for its edit prompt.
+        // One search for every target (impact.json); each edit prompt shows its target's part.
         let evidence = ctx.pipeline.evidence.evidence(
             &ctx.rel,
             source,
@@ -340,16 +339,11 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
             .iter_mut()
             .filter(|t| targets.contains(&t.symbol))
         {
-            target.evidence = ctx
-                .pipeline
-                .evidence
-                .evidence(
-                    &ctx.rel,
-                    source,
-                    std::slice::from_ref(&target.symbol),
-                    evidence_budget(options),
-                )?
-                .text;
+            target.evidence = evidence
+                .targets
+                .get(&target.symbol)
+                .unwrap_or(&evidence.text)
+                .clone();
         }
     }
     let json = serde_json::to_vec_pretty(&draft).unwrap_or_default();

@@ -3,6 +3,7 @@
 //! the core traits ([`LlmClient`](crate::LlmClient), [`SymbolEditor`](crate::SymbolEditor),
 //! [`Approver`](crate::Approver), [`PolicyPack`](crate::PolicyPack)).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -67,6 +68,11 @@ pub struct EvidenceReport {
     pub json: serde_json::Value,
     /// The same, rendered compactly for a prompt.
     pub text: String,
+    /// Each target's own part of [`EvidenceReport::text`] (the file's imports and that target's
+    /// evidence), by qualified name: what its edit prompt shows. A target missing here is shown
+    /// the whole text.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub targets: BTreeMap<String, String>,
 }
 
 /// Finds the imports of a file and the callsites of its target symbols elsewhere.
@@ -90,6 +96,7 @@ pub struct EvidenceReport {
 ///         Ok(EvidenceReport {
 ///             json: serde_json::json!({ "imports": imports }),
 ///             text: imports.join("\n"),
+///             targets: Default::default(),
 ///         })
 ///     }
 /// }

@@ -148,15 +148,37 @@ impl Ruff {
         target: PythonVersion,
         select: &[&str],
     ) -> Result<Vec<RuffDiagnostic>> {
-        let output = ProcessBuilder::new(&self.program)
+        let output = self
+            .on_stdin(
+                root,
+                &["--output-format", "json", "--no-fix"],
+                select,
+                target,
+                path,
+                text,
+            )
+            .run()
+            .await?;
+        self.diagnostics(&output)
+    }
+
+    /// `ruff check <mode> --force-exclude --select <select>` on `text` given on stdin as `path`,
+    /// with the repository's configuration (run from `root`).
+    fn on_stdin(
+        &self,
+        root: &Path,
+        mode: &[&str],
+        select: &[impl AsRef<str>],
+        target: PythonVersion,
+        path: &Path,
+        text: &str,
+    ) -> ProcessBuilder {
+        let select: Vec<&str> = select.iter().map(AsRef::as_ref).collect();
+        ProcessBuilder::new(&self.program)
             .current_dir(root)
-            .args([
-                "check",
-                "--output-format",
-                "json",
-                "--no-fix",
-                "--force-exclude",
-            ])
+            .arg("check")
+            .args(mode)
+            .arg("--force-exclude")
             .arg("--select")
             .arg(select.join(","))
             .arg("--target-version")
@@ -165,9 +187,6 @@ impl Ruff {
             .arg(path)
             .arg("-")
             .stdin(text.as_bytes())
-            .run()
-            .await?;
-        self.diagnostics(&output)
     }
 
     /// The diagnostics of a `ruff check --output-format json` run (exit 0: none, 1: some).
@@ -191,23 +210,15 @@ impl Ruff {
         target: PythonVersion,
         select: &[String],
     ) -> Result<String> {
-        let output = ProcessBuilder::new(&self.program)
-            .current_dir(root)
-            .args([
-                "check",
-                "--fix-only",
-                "--no-unsafe-fixes",
-                "--exit-zero",
-                "--force-exclude",
-            ])
-            .arg("--select")
-            .arg(select.join(","))
-            .arg("--target-version")
-            .arg(target.ruff_name())
-            .arg("--stdin-filename")
-            .arg(path)
-            .arg("-")
-            .stdin(text.as_bytes())
+        let output = self
+            .on_stdin(
+                root,
+                &["--fix-only", "--no-unsafe-fixes", "--exit-zero"],
+                select,
+                target,
+                path,
+                text,
+            )
             .run()
             .await?;
         if !output.success() {

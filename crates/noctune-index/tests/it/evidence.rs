@@ -192,6 +192,17 @@ fn indexed_evidence_draws_definitions_and_importers_from_the_index() {
         report.text
     );
 
+    // Each target's own part, for its edit prompt: the file's imports and its evidence only.
+    let own = &report.targets["Parser"];
+    assert!(own.starts_with("imports:\n  import os\n"), "{own}");
+    assert!(own.contains("imported by pkg/use.py:1"), "{own}");
+    assert!(
+        own.contains("also defined: legacy/old.py:1 class `Parser`"),
+        "{own}"
+    );
+    assert!(!own.contains("`Parser.parse`"), "{own}");
+    assert!(report.targets["Parser.parse"].contains("also defined: legacy/old.py:2"));
+
     // A change applied elsewhere: the index is refreshed and sees the new importer.
     write(root, "pkg/extra.py", "from .core import Parser\n");
     evidence.file_changed(Path::new("pkg/extra.py")).unwrap();
