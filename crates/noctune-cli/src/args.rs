@@ -74,6 +74,13 @@ pub enum Command {
     Approvals(ApprovalsArgs),
     /// Write the morning report of a run (markdown and HTML) and print its paths.
     Report(StatusArgs),
+    /// Apply a finished run's approved proposals (and those its pack would auto-approve) with
+    /// no model call: conflict check, gates again, backup, atomic replace; exit 1 when a change
+    /// was refused.
+    Apply(ApplyArgs),
+    /// Put files back as they were before a run, byte-exact, from the run's backups; a file
+    /// edited since Noctune changed it is refused unless `--force`.
+    Restore(RestoreArgs),
     /// Score the configured model and prompts on a corpus of cases with their own tests, beside
     /// what one `ruff check --fix` achieves alone; exit 1 when a file broke or a case's tests
     /// fail after the run.
@@ -168,6 +175,38 @@ pub struct StatusArgs {
     pub run_id: Option<String>,
 }
 
+/// `noctune apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The finished run whose queue to apply.
+    #[arg(long, value_name = "ID")]
+    pub run_id: String,
+    /// Only this file (repo-relative; repeatable); every queued change by default.
+    #[arg(long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Check everything (decision, conflict, gates), write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `noctune restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The run whose changes to undo.
+    #[arg(long, value_name = "ID")]
+    pub run_id: String,
+    /// Only this file (repo-relative; repeatable); every file the run changed by default.
+    #[arg(long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Say what would be restored, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Restore a file even when it was edited after Noctune changed it (the edited content is
+    /// saved under the run's backups first).
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `noctune runs`.
 #[derive(Debug, Args)]
 pub struct RunsArgs {}
@@ -188,9 +227,10 @@ pub struct ApprovalsArgs {
 pub enum ApprovalAction {
     /// List queued approvals and their decisions.
     List,
-    /// Approve a queued change: it is applied when the run resumes.
+    /// Approve a queued change: `noctune apply` applies it (or, with `allow_apply = true`,
+    /// resuming the run does).
     Approve(DecideArgs),
-    /// Reject a queued change: it is dropped when the run resumes.
+    /// Reject a queued change: it is never applied.
     Reject(DecideArgs),
 }
 

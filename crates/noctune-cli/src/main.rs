@@ -37,6 +37,8 @@ fn main() -> ExitCode {
         Command::Runs(args) => commands::runs::run(&cli.global, &args),
         Command::Approvals(args) => commands::approvals::run(&cli.global, &args),
         Command::Report(args) => commands::report::run(&cli.global, &args),
+        Command::Apply(args) => commands::apply::run(&cli.global, &args),
+        Command::Restore(args) => commands::restore::run(&cli.global, &args),
         Command::Eval(args) => commands::eval::run(&cli.global, &args),
         Command::Studio(args) => commands::studio::run(&cli.global, &args),
     };

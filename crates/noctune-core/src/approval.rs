@@ -37,6 +37,16 @@ pub struct Approval {
     /// SHA-256 of the whole proposed file: a human's approval applies to exactly this text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_hash: Option<String>,
+    /// The pass that proposed the change (where its artifacts are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<u32>,
+    /// SHA-256 of the file the pass read: the change applies only on top of exactly that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_hash: Option<String>,
+    /// The pack's reason when it would auto-approve the change: `noctune apply` may apply it
+    /// without a human decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_approve: Option<String>,
 }
 
 /// Approve or reject, by a human.

@@ -21,6 +21,32 @@ pub struct SymbolChange {
     pub after: Option<String>,
 }
 
+impl SymbolChange {
+    /// The change as a unified diff of the symbol's code (3 lines of context), headed
+    /// `<symbol> (before)` / `<symbol> (after)`: how people read it (the approver reads the
+    /// whole before and after instead).
+    pub fn unified_diff(&self) -> String {
+        // Symbol texts end without their last newline; compare them as whole lines.
+        let line = |text: Option<&str>| {
+            let text = text.unwrap_or("");
+            if text.is_empty() || text.ends_with('\n') {
+                text.to_owned()
+            } else {
+                format!("{text}\n")
+            }
+        };
+        let (before, after) = (line(self.before.as_deref()), line(self.after.as_deref()));
+        similar::TextDiff::from_lines(&before, &after)
+            .unified_diff()
+            .context_radius(3)
+            .header(
+                &format!("{} (before)", self.symbol),
+                &format!("{} (after)", self.symbol),
+            )
+            .to_string()
+    }
+}
+
 /// A deterministic sign that a change may alter behaviour, found by comparing the before and
 /// after syntax trees of a symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

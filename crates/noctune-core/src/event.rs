@@ -46,8 +46,12 @@ pub enum EventType {
     ApprovalDecided,
     /// A change was applied to the real file.
     Applied,
-    /// A change was kept as a proposal (`allow_apply = false` or gates failed).
+    /// A change was kept as a proposal that cannot be applied (the gates still fail).
     Proposed,
+    /// A change was refused (by the approver, the pack's rules or a human); `why` says by whom.
+    Rejected,
+    /// `noctune restore` put a file back from the run's backup.
+    Restored,
     /// The real file changed since the run read it.
     Conflict,
     /// A task finished.

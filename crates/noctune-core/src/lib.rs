@@ -30,6 +30,7 @@ pub mod indent;
 pub mod init;
 pub mod label;
 pub mod llm;
+pub mod morning;
 pub mod pipeline;
 pub mod policy;
 pub mod process;

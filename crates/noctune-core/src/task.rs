@@ -17,12 +17,22 @@ pub enum TaskStatus {
     Pending,
     /// A worker is on it.
     Running,
-    /// A change waits for a human decision.
+    /// A change waits for a human decision; a resume of the run applies it once approved
+    /// (`allow_apply = true`).
     WaitingApproval,
+    /// A change is in the approvals queue of a run that does not apply (`allow_apply = false`):
+    /// `noctune apply` applies it once approved (or when the pack would auto-approve it). The
+    /// task is over for the run.
+    Queued,
+    /// The change was refused: by the approver, by the pack's rules (a policy violation) or by
+    /// a human. The real file is untouched; the proposal is kept.
+    Rejected,
+    /// `noctune restore` put the file back as it was before the run.
+    Restored,
     /// Done: label `W`, or `max_passes` reached.
     Done,
-    /// The pass produced a proposal that was not applied (gates failed, `allow_apply = false`,
-    /// or the approver rejected it); the task is over.
+    /// The pass produced a proposal that cannot be applied (the gates still fail after the
+    /// repair ladder); the task is over.
     Proposed,
     /// Skipped by the user or by policy.
     Skipped,

@@ -39,3 +39,29 @@ impl Checker for RepairLadder {
         })
     }
 }
+
+/// The gates alone, without the repair ladder, as a [`Checker`]: the text is judged as it is,
+/// never changed (what `noctune apply` uses to check a stored proposal against today's file).
+#[async_trait]
+impl Checker for crate::Gates {
+    async fn check(
+        &self,
+        path: &Path,
+        before: Option<&str>,
+        after: &str,
+    ) -> noctune_core::Result<CheckOutcome> {
+        let run = self
+            .run(noctune_core::GateInput {
+                path,
+                before,
+                after,
+            })
+            .await?;
+        Ok(CheckOutcome {
+            passed: run.passed(),
+            text: after.to_owned(),
+            reports: run.reports,
+            steps: serde_json::Value::Null,
+        })
+    }
+}

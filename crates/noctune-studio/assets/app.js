@@ -69,9 +69,9 @@ function counts(tasks) {
   const c = { total: tasks.length, done: 0, waiting: 0, failed: 0, final: 0 };
   for (const t of tasks) {
     if (t.status === "done") c.done++;
-    if (t.status === "waiting_approval") c.waiting++;
+    if (t.status === "waiting_approval" || t.status === "queued") c.waiting++;
     if (t.status === "failed") c.failed++;
-    if (["done", "proposed", "conflict", "skipped", "failed"].includes(t.status)) c.final++;
+    if (["done", "proposed", "queued", "rejected", "restored", "conflict", "skipped", "failed"].includes(t.status)) c.final++;
   }
   return c;
 }

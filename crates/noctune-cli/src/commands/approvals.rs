@@ -3,8 +3,9 @@
 use std::io::Write;
 
 use anyhow::bail;
-use noctune_core::store::RunStore;
-use noctune_core::{ApprovalId, DecisionKind, RunId};
+use noctune_core::store::{ApprovalEntry, RunStore};
+use noctune_core::task::TaskStatus;
+use noctune_core::{ApprovalId, DecisionKind, RunId, SymbolChange};
 use owo_colors::OwoColorize;
 
 use super::status::pick_run;
@@ -41,7 +42,20 @@ fn list(global: &GlobalArgs, store: &RunStore, run_id: Option<&str>) -> anyhow::
         OutputFormat::Json => {
             let items: Vec<_> = entries
                 .iter()
-                .map(|e| serde_json::json!({ "approval": e.approval, "decision": e.decision }))
+                .map(|e| {
+                    let diff: String = e
+                        .approval
+                        .changes
+                        .iter()
+                        .map(SymbolChange::unified_diff)
+                        .collect();
+                    serde_json::json!({
+                        "approval": e.approval,
+                        "decision": e.decision,
+                        "state": state_word(e),
+                        "diff": diff,
+                    })
+                })
                 .collect();
             print_json(&serde_json::json!({ "run_id": run.run_id, "approvals": items }))?;
         }
@@ -50,35 +64,60 @@ fn list(global: &GlobalArgs, store: &RunStore, run_id: Option<&str>) -> anyhow::
             if entries.is_empty() {
                 writeln!(out, "no approvals in run {}", run.run_id)?;
             }
-            for entry in entries {
+            for entry in &entries {
                 let a = &entry.approval;
                 let state = match &entry.decision {
-                    None => "pending".yellow().to_string(),
-                    Some(d) => format!("{:?} by {}", d.decision, d.decided_by).to_lowercase(),
+                    None => "queued".yellow().to_string(),
+                    Some(d) => format!(
+                        "{} by {}{}",
+                        state_word(entry),
+                        d.decided_by,
+                        d.reason
+                            .as_ref()
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    ),
                 };
                 writeln!(
                     out,
-                    "{}  {}  {}  risk {:.2}  [{state}]\n    {}",
+                    "{}  {}  {}  risk {:.2}  [{state}]",
                     a.approval_id.as_str().bold(),
                     a.file.display(),
                     a.symbols.join(", "),
                     a.risk,
-                    a.reason
                 )?;
+                writeln!(out, "    {}", a.reason)?;
+                if let Some(why) = &a.auto_approve {
+                    writeln!(
+                        out,
+                        "    the pack would auto-approve it ({why}): `noctune apply` applies it unless you reject it"
+                    )?;
+                }
                 for change in &a.changes {
-                    writeln!(out, "    --- {} BEFORE", change.symbol)?;
-                    for line in change.before.as_deref().unwrap_or("(new)").lines() {
-                        writeln!(out, "    {}", line.red())?;
-                    }
-                    writeln!(out, "    +++ {} AFTER", change.symbol)?;
-                    for line in change.after.as_deref().unwrap_or("(removed)").lines() {
-                        writeln!(out, "    {}", line.green())?;
+                    for line in change.unified_diff().lines() {
+                        let line = if line.starts_with('+') && !line.starts_with("+++") {
+                            line.green().to_string()
+                        } else if line.starts_with('-') && !line.starts_with("---") {
+                            line.red().to_string()
+                        } else {
+                            line.to_owned()
+                        };
+                        writeln!(out, "    {line}")?;
                     }
                 }
             }
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// `queued`, `approved` or `rejected`.
+fn state_word(entry: &ApprovalEntry) -> &'static str {
+    match entry.decision.as_ref().map(|d| d.decision) {
+        None => "queued",
+        Some(DecisionKind::Approve) => "approved",
+        Some(DecisionKind::Reject) => "rejected",
+    }
 }
 
 fn record(
@@ -107,10 +146,25 @@ fn record(
     match global.output_format {
         OutputFormat::Json => print_json(&serde_json::to_value(&decision)?)?,
         OutputFormat::Text => {
+            // A run that applies resumes to apply; a run that does not is applied by `apply`.
+            let entry = store.approval(&run_id, &approval_id)?;
+            let queued_only = store
+                .tasks(&run_id)?
+                .iter()
+                .any(|t| t.task_id == entry.approval.task_id && t.status == TaskStatus::Queued);
+            let next = match kind {
+                DecisionKind::Reject => "it will not be applied".to_owned(),
+                DecisionKind::Approve if queued_only => {
+                    format!("apply it with `noctune apply --run-id {run_id}`")
+                }
+                DecisionKind::Approve => {
+                    format!("resume with `noctune run --run-id {run_id}` to apply it")
+                }
+            };
             let mut out = anstream::stdout().lock();
             writeln!(
                 out,
-                "{} {approval_id} in run {run_id}; resume with `noctune run --run-id {run_id}`",
+                "{} {approval_id} in run {run_id}; {next}",
                 match kind {
                     DecisionKind::Approve => "approved".green().to_string(),
                     DecisionKind::Reject => "rejected".red().to_string(),

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod apply;
 pub mod approvals;
 pub mod check;
 pub mod config;
@@ -7,6 +8,7 @@ pub mod eval;
 pub mod index;
 pub mod init;
 pub mod report;
+pub mod restore;
 pub mod run;
 pub mod runs;
 pub mod status;

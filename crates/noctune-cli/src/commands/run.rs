@@ -231,13 +231,14 @@ async fn drive_run(
             let mut out = anstream::stdout().lock();
             writeln!(
                 out,
-                "{} run {} ({status}): {} files — {} applied, {} proposed, {} waiting for approval, {} unchanged, {} conflicts, {} failed, {} set aside",
+                "{} run {} ({status}): {} files — {} applied, {} queued, {} rejected, {} proposed (gates fail), {} unchanged, {} conflicts, {} failed, {} set aside",
                 "done".green().bold(),
                 run_id,
                 files.len(),
                 summary.applied,
+                summary.queued,
+                summary.rejected,
                 summary.proposed,
-                summary.waiting,
                 summary.unchanged,
                 summary.conflicts,
                 summary.failed,
@@ -245,18 +246,27 @@ async fn drive_run(
             )?;
             writeln!(out, "report: {}", html.display())?;
             writeln!(out, "        {}", md.display())?;
-            if summary.waiting > 0 {
+            if summary.queued > 0 {
+                let then = if settings.allow_apply {
+                    format!("resume with `noctune run --run-id {run_id}` to apply")
+                } else {
+                    format!("`noctune apply --run-id {run_id}` applies the approved ones")
+                };
                 writeln!(
                     out,
-                    "decide with `noctune approvals list`, then resume with `noctune run --run-id {run_id}`"
+                    "review the queue with `noctune approvals list --run-id {run_id}`, approve or reject, then {then}"
                 )?;
             }
         }
     }
     // 0: every file ended applied or unchanged (or the run was stopped on request);
     // 1: something needs a look (rejected, queued, conflict, failed).
-    let needs_look =
-        summary.proposed + summary.waiting + summary.conflicts + summary.failed + summary.set_aside;
+    let needs_look = summary.proposed
+        + summary.queued
+        + summary.rejected
+        + summary.conflicts
+        + summary.failed
+        + summary.set_aside;
     Ok(match status {
         RunStatus::Stopped => ExitStatus::Success,
         RunStatus::Completed if needs_look == 0 => ExitStatus::Success,

@@ -84,11 +84,13 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus>
             }
             writeln!(
                 out,
-                "  {} files: {} done, {} proposed, {} waiting, {} running, {} pending, {} conflict, {} skipped, {} failed",
+                "  {} files: {} done, {} queued, {} rejected, {} proposed (gates fail), {} restored, {} running, {} pending, {} conflict, {} skipped, {} failed",
                 tasks.len(),
                 count(TaskStatus::Done),
+                count(TaskStatus::WaitingApproval) + count(TaskStatus::Queued),
+                count(TaskStatus::Rejected),
                 count(TaskStatus::Proposed),
-                count(TaskStatus::WaitingApproval),
+                count(TaskStatus::Restored),
                 count(TaskStatus::Running),
                 count(TaskStatus::Pending),
                 count(TaskStatus::Conflict),
@@ -98,7 +100,8 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus>
             if waiting > 0 {
                 writeln!(
                     out,
-                    "  {waiting} approval(s) waiting: `noctune approvals list`"
+                    "  {waiting} approval(s) queued: `noctune approvals list --run-id {}`",
+                    record.run_id
                 )?;
             }
         }

@@ -94,7 +94,7 @@ fn summary(json: &serde_json::Value) -> (u64, u64, u64) {
     (
         s["applied"].as_u64().unwrap(),
         s["proposed"].as_u64().unwrap(),
-        s["waiting"].as_u64().unwrap(),
+        s["queued"].as_u64().unwrap(),
     )
 }
 

@@ -63,8 +63,9 @@ fn a_real_model_run_keeps_every_invariant() {
     let summary = &json["summary"];
     let total: u64 = [
         "applied",
+        "queued",
+        "rejected",
         "proposed",
-        "waiting",
         "unchanged",
         "conflicts",
         "failed",

@@ -128,7 +128,7 @@ async fn a_whole_run_through_the_fake_server() {
     let json = run_json(&first);
     assert_eq!(
         json["summary"],
-        json!({"applied": 2, "proposed": 1, "waiting": 1, "unchanged": 0, "conflicts": 0, "failed": 0, "set_aside": 0})
+        json!({"applied": 2, "queued": 1, "rejected": 1, "proposed": 0, "unchanged": 0, "conflicts": 0, "failed": 0, "set_aside": 0})
     );
     assert_eq!(server.remaining(), 0, "every scripted answer was used");
     assert_eq!(server.chat_requests().len(), 16);
@@ -230,7 +230,7 @@ async fn a_whole_run_through_the_fake_server() {
     assert_eq!(resumed.status.code(), Some(1), "{:?}", text(&resumed));
     assert_eq!(
         run_json(&resumed)["summary"],
-        json!({"applied": 3, "proposed": 1, "waiting": 0, "unchanged": 0, "conflicts": 0, "failed": 0, "set_aside": 0})
+        json!({"applied": 3, "queued": 0, "rejected": 1, "proposed": 0, "unchanged": 0, "conflicts": 0, "failed": 0, "set_aside": 0})
     );
     assert_eq!(
         server.chat_requests().len(),

@@ -125,6 +125,9 @@ mod tests {
             signals: vec![],
             created_at: jiff::Timestamp::now(),
             content_hash: Some(content_hash(b"x = 2\n")),
+            pass: None,
+            base_hash: None,
+            auto_approve: None,
         }
     }
 

@@ -32,10 +32,12 @@ pub struct Progress {
 pub struct RunSummary {
     /// Files with at least one change applied.
     pub applied: usize,
-    /// Files left with a proposal (not applied).
+    /// Files left with a proposal that cannot be applied (the gates still fail).
     pub proposed: usize,
-    /// Files waiting for a human decision.
-    pub waiting: usize,
+    /// Files whose change is queued for a human (`noctune approvals`).
+    pub queued: usize,
+    /// Files whose change was refused (by the approver, the pack or a human).
+    pub rejected: usize,
     /// Files with nothing to do (`W`, or no usable change).
     pub unchanged: usize,
     /// Files whose real file changed meanwhile.
@@ -48,9 +50,13 @@ pub struct RunSummary {
 
 fn is_final(state: &TaskState, policy: ResumePolicy) -> bool {
     match state.status {
-        TaskStatus::Done | TaskStatus::Proposed | TaskStatus::Conflict | TaskStatus::Skipped => {
-            true
-        }
+        TaskStatus::Done
+        | TaskStatus::Proposed
+        | TaskStatus::Queued
+        | TaskStatus::Rejected
+        | TaskStatus::Restored
+        | TaskStatus::Conflict
+        | TaskStatus::Skipped => true,
         TaskStatus::Failed => policy == ResumePolicy::ReuseArtifacts,
         TaskStatus::Pending | TaskStatus::Running | TaskStatus::WaitingApproval => false,
     }
@@ -190,7 +196,10 @@ pub async fn drive(
                     }
                     break;
                 }
-                PassOutcome::Proposed { .. } | PassOutcome::Conflict => break,
+                PassOutcome::Proposed { .. }
+                | PassOutcome::Rejected { .. }
+                | PassOutcome::Queued(_)
+                | PassOutcome::Conflict => break,
                 PassOutcome::SetAside { .. } => {
                     summary.set_aside += 1;
                     break;
@@ -208,9 +217,10 @@ pub async fn drive(
         }
         match state.status {
             TaskStatus::Done if run.layout().backups(&task_id).exists() => summary.applied += 1,
-            TaskStatus::Done | TaskStatus::Skipped => summary.unchanged += 1,
+            TaskStatus::Done | TaskStatus::Skipped | TaskStatus::Restored => summary.unchanged += 1,
             TaskStatus::Proposed => summary.proposed += 1,
-            TaskStatus::WaitingApproval => summary.waiting += 1,
+            TaskStatus::WaitingApproval | TaskStatus::Queued => summary.queued += 1,
+            TaskStatus::Rejected => summary.rejected += 1,
             TaskStatus::Conflict => summary.conflicts += 1,
             TaskStatus::Failed => summary.failed += 1,
             TaskStatus::Pending | TaskStatus::Running => {}

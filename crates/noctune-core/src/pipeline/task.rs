@@ -272,13 +272,21 @@ pub enum PassOutcome {
     },
     /// The change replaced the real file.
     Applied,
-    /// The change is kept as a proposal (`proposed_full_file.py`).
+    /// The change is kept as a proposal that cannot be applied (`proposed_full_file.py`).
     Proposed {
         /// Why it was not applied.
         why: String,
     },
-    /// A human must decide; the file waits.
+    /// A human must decide; the file waits (a resume applies an approved change).
     WaitingApproval(ApprovalId),
+    /// The change is queued for a human in a run that does not apply (`allow_apply = false`);
+    /// `noctune apply` applies it once approved.
+    Queued(ApprovalId),
+    /// The approver, the pack or a human refused the change.
+    Rejected {
+        /// By whom and why.
+        why: String,
+    },
     /// The real file changed since the run read it.
     Conflict,
     /// The human skipped the file at a pause.
@@ -383,7 +391,11 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
                 // Killed after the replace, before the state said so.
                 ctx.event(
                     EventType::Applied,
-                    serde_json::json!({ "pass": ctx.state.pass, "recovered": true }),
+                    serde_json::json!({
+                        "pass": ctx.state.pass,
+                        "recovered": true,
+                        "hash": current_hash,
+                    }),
                 )?;
                 ctx.save_state(TaskStatus::Running, TaskStage::Done)?;
                 return Ok(PassOutcome::Applied);
@@ -559,6 +571,43 @@ fn proposed(ctx: &mut TaskCtx<'_>, why: String) -> Result<PassOutcome> {
     Ok(PassOutcome::Proposed { why })
 }
 
+fn rejected(ctx: &mut TaskCtx<'_>, why: String) -> Result<PassOutcome> {
+    ctx.save_state(TaskStatus::Rejected, TaskStage::Done)?;
+    ctx.event(
+        EventType::Rejected,
+        serde_json::json!({ "pass": ctx.state.pass, "why": why }),
+    )?;
+    Ok(PassOutcome::Rejected { why })
+}
+
+/// The queued approval for the change `text` of this pass.
+fn approval_for(ctx: &TaskCtx<'_>, record: &ApprovalRecord, text: &str, why: &str) -> Approval {
+    Approval {
+        approval_id: ApprovalId::derive(ctx.run.id(), &ctx.state.task_id, ctx.state.pass, text),
+        run_id: ctx.run.id().clone(),
+        task_id: ctx.state.task_id.clone(),
+        file: ctx.rel.clone(),
+        symbols: record
+            .change
+            .changes
+            .iter()
+            .map(|c| c.symbol.clone())
+            .collect(),
+        risk: record.verdict.risk,
+        reason: format!("{} — {why}", record.verdict.reason),
+        changes: record.change.changes.clone(),
+        signals: record.change.signals.clone(),
+        created_at: Timestamp::now(),
+        content_hash: Some(content_hash(text.as_bytes())),
+        pass: Some(ctx.state.pass),
+        base_hash: ctx.state.read_hash.clone(),
+        auto_approve: match &record.decision {
+            PolicyDecision::AutoApprove { why } => Some(why.clone()),
+            _ => None,
+        },
+    }
+}
+
 async fn apply(
     ctx: &mut TaskCtx<'_>,
     store: &RunStore,
@@ -566,55 +615,34 @@ async fn apply(
     text: &str,
 ) -> Result<PassOutcome> {
     let keep = |ctx: &TaskCtx<'_>| ctx.write_artifact(artifacts::PROPOSED, text.as_bytes());
+    let allow_apply = ctx.pipeline.options.allow_apply;
     let permit = match &record.decision {
         PolicyDecision::Violation(violation) => {
             keep(ctx)?;
-            return proposed(ctx, violation.to_string());
+            return rejected(ctx, format!("policy violation: {violation}"));
         }
         PolicyDecision::Rejected { why } => {
             keep(ctx)?;
-            return proposed(ctx, format!("rejected by the approver: {why}"));
-        }
-        _ if !ctx.pipeline.options.allow_apply => {
-            keep(ctx)?;
-            return proposed(ctx, "allow_apply = false: kept as a proposal".to_owned());
-        }
-        PolicyDecision::AutoApprove { .. } => ApplyPermit::from_policy(&record.decision, text)?,
-        PolicyDecision::NeedsHuman { why } => {
-            let approval = Approval {
-                approval_id: ApprovalId::derive(
-                    ctx.run.id(),
-                    &ctx.state.task_id,
-                    ctx.state.pass,
-                    text,
+            return rejected(
+                ctx,
+                format!(
+                    "rejected by the approver ({}): {why}",
+                    record.verdict.judged_by
                 ),
-                run_id: ctx.run.id().clone(),
-                task_id: ctx.state.task_id.clone(),
-                file: ctx.rel.clone(),
-                symbols: record
-                    .change
-                    .changes
-                    .iter()
-                    .map(|c| c.symbol.clone())
-                    .collect(),
-                risk: record.verdict.risk,
-                reason: format!("{} — {why}", record.verdict.reason),
-                changes: record.change.changes.clone(),
-                signals: record.change.signals.clone(),
-                created_at: Timestamp::now(),
-                content_hash: Some(content_hash(text.as_bytes())),
-            };
+            );
+        }
+        PolicyDecision::AutoApprove { .. } if allow_apply => {
+            ApplyPermit::from_policy(&record.decision, text)?
+        }
+        // A change that needs a human, or any change of a run that does not apply: the queue.
+        PolicyDecision::AutoApprove { why } | PolicyDecision::NeedsHuman { why } => {
+            let approval = approval_for(ctx, record, text, why);
             ctx.run.queue_approval(&approval)?;
             ctx.state.approval_id = Some(approval.approval_id.clone());
+            keep(ctx)?;
             match store.decision(ctx.run.id(), &approval.approval_id)? {
-                None => {
-                    keep(ctx)?;
-                    ctx.save_state(TaskStatus::WaitingApproval, TaskStage::Apply)?;
-                    return Ok(PassOutcome::WaitingApproval(approval.approval_id));
-                }
                 Some(decision) if decision.decision == crate::DecisionKind::Reject => {
-                    keep(ctx)?;
-                    return proposed(
+                    return rejected(
                         ctx,
                         format!(
                             "rejected by {}{}",
@@ -625,6 +653,15 @@ async fn apply(
                                 .unwrap_or_default()
                         ),
                     );
+                }
+                // The run never touches real files: `noctune apply` does, in the morning.
+                _ if !allow_apply => {
+                    ctx.save_state(TaskStatus::Queued, TaskStage::Done)?;
+                    return Ok(PassOutcome::Queued(approval.approval_id));
+                }
+                None => {
+                    ctx.save_state(TaskStatus::WaitingApproval, TaskStage::Apply)?;
+                    return Ok(PassOutcome::WaitingApproval(approval.approval_id));
                 }
                 Some(_) => ApplyPermit::from_decision(store, &approval, text)?,
             }
@@ -664,7 +701,11 @@ async fn apply(
         ApplyOutcome::Applied { backup } => {
             ctx.event(
                 EventType::Applied,
-                serde_json::json!({ "pass": ctx.state.pass, "backup": backup }),
+                serde_json::json!({
+                    "pass": ctx.state.pass,
+                    "backup": backup,
+                    "hash": content_hash(text.as_bytes()),
+                }),
             )?;
             // The next pass (and the other files' evidence) sees the file as it is now.
             if let Err(err) = ctx.pipeline.evidence.file_changed(&ctx.rel) {
@@ -675,7 +716,11 @@ async fn apply(
             // Killed after the replace, before the `applied` event.
             ctx.event(
                 EventType::Applied,
-                serde_json::json!({ "pass": ctx.state.pass, "recovered": true }),
+                serde_json::json!({
+                    "pass": ctx.state.pass,
+                    "recovered": true,
+                    "hash": content_hash(text.as_bytes()),
+                }),
             )?;
         }
         ApplyOutcome::Conflict { expected, found } => {

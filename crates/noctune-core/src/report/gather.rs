@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::approval::{Decision, DecisionKind};
 use crate::approver::RiskSignal;
 use crate::error::Result;
 use crate::event::EventType;
@@ -16,7 +17,7 @@ use crate::pipeline::artifacts;
 use crate::policy::PolicyDecision;
 use crate::run::RunRecord;
 use crate::store::{ApprovalEntry, RunStore};
-use crate::task::TaskStatus;
+use crate::task::{TaskState, TaskStatus};
 
 /// Time and tokens spent in one stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -85,24 +86,6 @@ pub struct RunReport {
     pub stages: BTreeMap<String, StageStats>,
 }
 
-fn unified(symbol: &str, before: Option<&str>, after: Option<&str>) -> String {
-    // Symbol texts end without their last newline; compare them as whole lines.
-    let line = |text: Option<&str>| {
-        let text = text.unwrap_or("");
-        if text.is_empty() || text.ends_with('\n') {
-            text.to_owned()
-        } else {
-            format!("{text}\n")
-        }
-    };
-    let (before, after) = (line(before), line(after));
-    similar::TextDiff::from_lines(&before, &after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("{symbol} (before)"), &format!("{symbol} (after)"))
-        .to_string()
-}
-
 /// The diagnostics that block a change (the ones it introduced), one line each.
 fn blocking(report: &crate::gate::GateReport) -> String {
     let mut text = format!("{}: {}\n", report.gate, report.summary);
@@ -122,6 +105,22 @@ fn blocking(report: &crate::gate::GateReport) -> String {
         ));
     }
     text
+}
+
+/// The decision on the approval a queued task waits on, if a human made one.
+fn decided<'a>(approvals: &'a [ApprovalEntry], task: &TaskState) -> Option<&'a Decision> {
+    if !matches!(
+        task.status,
+        TaskStatus::Queued | TaskStatus::WaitingApproval
+    ) {
+        return None;
+    }
+    let id = task.approval_id.as_ref()?;
+    approvals
+        .iter()
+        .find(|e| e.approval.approval_id == *id)?
+        .decision
+        .as_ref()
 }
 
 /// Reads everything the report shows.
@@ -148,7 +147,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
                         event.payload["completion_tokens"].as_u64().unwrap_or(0);
                 }
             }
-            EventType::Proposed | EventType::TaskFinished => {
+            EventType::Proposed | EventType::Rejected | EventType::TaskFinished => {
                 if let Some(text) = event.payload["why"].as_str() {
                     why.insert(task.to_string(), text.to_owned());
                 }
@@ -162,6 +161,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
         }
     }
 
+    let approvals = store.approvals(run_id)?;
     let mut files = Vec::new();
     for task in store.tasks(run_id)? {
         let id = &task.task_id;
@@ -206,9 +206,38 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
                     _ => None,
                 })
         };
+        // A queued change a human decided on since the run ended says so.
+        let (status, task_why) = match decided(&approvals, &task) {
+            Some(d) if d.decision == DecisionKind::Reject => (
+                TaskStatus::Rejected,
+                Some(format!(
+                    "rejected by {}{}",
+                    d.decided_by,
+                    d.reason
+                        .as_ref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )),
+            ),
+            Some(d) => (
+                task.status,
+                Some(if task.status == TaskStatus::Queued {
+                    format!(
+                        "approved by {}: `noctune apply --run-id {run_id}` applies it",
+                        d.decided_by
+                    )
+                } else {
+                    format!(
+                        "approved by {}: `noctune run --run-id {run_id}` applies it",
+                        d.decided_by
+                    )
+                }),
+            ),
+            None => (task.status, task_why),
+        };
         files.push(FileReport {
             file: task.file.clone(),
-            status: task.status,
+            status,
             label: task.label,
             passes: task.pass,
             applied,
@@ -229,7 +258,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
                         .iter()
                         .map(|c| SymbolDiff {
                             symbol: c.symbol.clone(),
-                            diff: unified(&c.symbol, c.before.as_deref(), c.after.as_deref()),
+                            diff: c.unified_diff(),
                         })
                         .collect()
                 })
@@ -240,7 +269,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
     Ok(RunReport {
         run,
         files,
-        approvals: store.approvals(run_id)?,
+        approvals,
         stages: totals,
     })
 }

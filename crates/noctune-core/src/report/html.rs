@@ -27,7 +27,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2em .6em;tex
 td:first-child,th:first-child{text-align:left}pre{background:#f6f8fa;padding:.8em;overflow:auto}\
 .add{color:#116329;background:#dafbe1;display:block}.del{color:#82071e;background:#ffebe9;display:block}\
 .hunk{color:#6f42c1;display:block}.tag{display:inline-block;padding:0 .5em;border-radius:3px;font-size:.85em}\
-.applied{background:#dafbe1}.queued{background:#fff8c5}.proposed,.conflict{background:#ddf4ff}.failed{background:#ffebe9}\
+.applied{background:#dafbe1}.queued{background:#fff8c5}.proposed,.conflict,.restored{background:#ddf4ff}.failed,.rejected{background:#ffebe9}\
 .unchanged,.pending{background:#eee}";
 
 fn diff_html(diff: &str) -> String {

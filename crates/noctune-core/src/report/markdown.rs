@@ -8,8 +8,10 @@ use crate::task::TaskStatus;
 /// A short word for a file's outcome.
 pub fn outcome(file: &FileReport) -> &'static str {
     match file.status {
-        _ if file.applied && file.status != TaskStatus::WaitingApproval => "applied",
-        TaskStatus::WaitingApproval => "queued",
+        TaskStatus::Restored => "restored",
+        TaskStatus::WaitingApproval | TaskStatus::Queued => "queued",
+        _ if file.applied => "applied",
+        TaskStatus::Rejected => "rejected",
         TaskStatus::Proposed => "proposed",
         TaskStatus::Conflict => "conflict",
         TaskStatus::Failed => "failed",
@@ -56,12 +58,14 @@ pub fn render(report: &RunReport) -> String {
     let count = |word: &str| report.files.iter().filter(|f| outcome(f) == word).count();
     let _ = writeln!(
         out,
-        "- files: {} — {} applied, {} queued, {} proposed, {} unchanged, {} conflict, {} failed\n",
+        "- files: {} — {} applied, {} queued, {} rejected, {} proposed (gates fail), {} unchanged, {} restored, {} conflict, {} failed\n",
         report.files.len(),
         count("applied"),
         count("queued"),
+        count("rejected"),
         count("proposed"),
         count("unchanged"),
+        count("restored"),
         count("conflict"),
         count("failed")
     );

@@ -45,8 +45,10 @@ impl Control {
         let approval = &stored.approval;
         let tasks = self.store.tasks(run_id).ok()?;
         let task = tasks.iter().find(|t| t.task_id == approval.task_id)?;
-        if task.status != TaskStatus::WaitingApproval
-            || task.approval_id.as_ref() != Some(&approval.approval_id)
+        if !matches!(
+            task.status,
+            TaskStatus::WaitingApproval | TaskStatus::Queued
+        ) || task.approval_id.as_ref() != Some(&approval.approval_id)
         {
             return Some(format!(
                 "the task of `{}` no longer waits on this approval (it is {:?})",

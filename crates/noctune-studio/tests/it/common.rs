@@ -143,6 +143,9 @@ impl TestApp {
             signals: Vec::new(),
             created_at: jiff::Timestamp::now(),
             content_hash: None,
+            pass: None,
+            base_hash: None,
+            auto_approve: None,
         };
         run.queue_approval(&approval).unwrap();
         let mut task = TaskState::new(PathBuf::from("a.py"));
