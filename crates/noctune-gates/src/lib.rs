@@ -21,6 +21,7 @@
 mod checker;
 pub mod config;
 mod error;
+pub mod fixer;
 pub mod gates;
 pub mod matching;
 pub mod parse_gate;
@@ -33,10 +34,11 @@ pub mod tools;
 
 pub use config::{FileConfig, ProjectConfig};
 pub use error::{Error, Result};
+pub use fixer::RuffFixer;
 pub use gates::{GateRun, Gates};
 pub use parse_gate::{PARSE_GATE, ParseBackend, ParseGate};
 pub use policy::{ConfiguredPack, PackSettings, PolicyPacks, count_diff_lines};
-pub use proof::AstProver;
+pub use proof::{AstProver, FixRules};
 pub use repair::{
     RepairConfig, RepairInput, RepairLadder, RepairOutcome, RepairReport, RepairStep, RuffFix,
     StepKind,

@@ -15,6 +15,7 @@ mod edge_whitespace;
 pub mod edit;
 pub mod edit_answer;
 pub mod fit;
+pub mod fixer;
 pub mod permit;
 pub mod review;
 pub mod risk;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 pub use control::{BudgetExceeded, Checkpoint, Control, PauseAction, PauseHandler};
 pub use edge_whitespace::is_edge_whitespace_only;
+pub use fixer::{Finding, Fixer, ToolFix};
 pub use run_loop::{Progress, RunSummary, drive};
 pub use services::{CheckOutcome, Checker, EvidenceReport, EvidenceSource};
 pub use task::{PassOutcome, run_pass};

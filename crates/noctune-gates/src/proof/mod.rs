@@ -32,8 +32,9 @@ use noctune_core::{Proof, ProofInput, Prover};
 pub use annotations::ANNOTATIONS;
 pub use docstrings::DOCSTRINGS;
 pub use formatting::FORMATTING;
-pub use ruff_safe_fix::RUFF_SAFE_FIX;
-pub use unused_imports::UNUSED_IMPORTS;
+pub(crate) use ruff_safe_fix::has_safe_fix;
+pub use ruff_safe_fix::{FixRules, RUFF_SAFE_FIX, SafeFixes, safe_fixes};
+pub use unused_imports::{F401, UNUSED_IMPORTS};
 
 use crate::config::ProjectConfig;
 use crate::error::{Result, gate_error};
@@ -118,7 +119,68 @@ impl AstProver {
                 return Ok(Some(proof));
             }
         }
-        ruff_safe_fix::prove(ruff, root, path, before, after, target).await
+        // Ruff's safe fixes (the repository's rules, then with pyupgrade's too), possibly
+        // followed by the removal of imports proven unused: each step keeps behaviour.
+        for rules in [FixRules::Repo, FixRules::RepoAndUpgrade] {
+            let Some(fixes) =
+                ruff_safe_fix::safe_fixes(ruff, root, path, before, target, rules).await?
+            else {
+                continue;
+            };
+            if fixes.text == after {
+                return Ok(Some(ruff_safe_fix::proof(ruff, &fixes)));
+            }
+            if fixes.text != before
+                && let Some(removal) = self.unused_imports_only(path, &fixes.text, after).await?
+            {
+                let fixed = ruff_safe_fix::proof(ruff, &fixes);
+                return Ok(Some(Proof {
+                    class: RUFF_SAFE_FIX.to_owned(),
+                    argument: format!("{}; then {}", fixed.argument, removal.argument),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The `unused_imports` proof of the change from `before` to `after`, if it holds.
+    pub async fn unused_imports_only(
+        &self,
+        path: &Path,
+        before: &str,
+        after: &str,
+    ) -> Result<Option<Proof>> {
+        let Some(ruff) = &self.ruff else {
+            return Ok(None);
+        };
+        let target = self.config.for_file(path)?.target.version;
+        let analysis = analysis::analyze(&self.python, before, after, target).await?;
+        if analysis.parse_error.is_some() || analysis.header_changed {
+            return Ok(None);
+        }
+        let Some(removed) = unused_imports::candidates(&analysis, path) else {
+            return Ok(None);
+        };
+        let diagnostics = ruff
+            .check_selected(
+                self.config.root(),
+                path,
+                before,
+                target,
+                &[unused_imports::F401],
+            )
+            .await?;
+        Ok(unused_imports::prove(removed, &diagnostics))
+    }
+
+    /// The project configuration the prover judges files against.
+    pub fn config(&self) -> &Arc<ProjectConfig> {
+        &self.config
+    }
+
+    /// The ruff the prover runs, when it has one.
+    pub fn ruff(&self) -> Option<&Ruff> {
+        self.ruff.as_ref()
     }
 }
 

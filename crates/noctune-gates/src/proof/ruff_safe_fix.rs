@@ -22,44 +22,67 @@ use crate::tools::{Ruff, RuffDiagnostic, RuffMode};
 /// The class name.
 pub const RUFF_SAFE_FIX: &str = "ruff_safe_fix";
 
-/// Proves the change when ruff's safe fixes for the rules it reports on BEFORE give AFTER.
-pub async fn prove(
+/// Which rules ruff's fixes are taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixRules {
+    /// The rules the repository's ruff configuration selects.
+    Repo,
+    /// Those and pyupgrade's `UP` rules for the file's target version (the `py_upgrade` pack).
+    RepoAndUpgrade,
+}
+
+/// What ruff's safe fixes make of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeFixes {
+    /// The rules fixed (F401 never among them), sorted.
+    pub rules: Vec<String>,
+    /// The fixed text.
+    pub text: String,
+}
+
+/// Ruff's safe fixes of `before` for the rules it reports there with a safe fix (F401 left
+/// out); `None` when there are none or `before` has syntax errors.
+pub async fn safe_fixes(
     ruff: &Ruff,
     root: &Path,
     path: &Path,
     before: &str,
-    after: &str,
     target: PythonVersion,
-) -> Result<Option<Proof>> {
-    if before == after {
-        return Ok(None);
-    }
-    let diagnostics = ruff
+    rules: FixRules,
+) -> Result<Option<SafeFixes>> {
+    let mut diagnostics = ruff
         .check(root, path, before, target, RuffMode::RepoConfig)
         .await?;
+    if rules == FixRules::RepoAndUpgrade {
+        diagnostics.extend(
+            ruff.check_selected(root, path, before, target, &["UP"])
+                .await?,
+        );
+    }
     let Some(rules) = fixable_rules(&diagnostics) else {
         return Ok(None);
     };
-    let fixed = ruff.fix_safe(root, path, before, target, &rules).await?;
-    if fixed != after {
-        tracing::debug!(rules = %rules.join(","), "ruff_safe_fix: AFTER is not ruff's safe fix");
-        return Ok(None);
-    }
-    Ok(Some(Proof {
+    let text = ruff.fix_safe(root, path, before, target, &rules).await?;
+    Ok(Some(SafeFixes { rules, text }))
+}
+
+/// The proof that a text is `fixes` of its BEFORE.
+pub fn proof(ruff: &Ruff, fixes: &SafeFixes) -> Proof {
+    Proof {
         class: RUFF_SAFE_FIX.to_owned(),
         argument: format!(
             "AFTER is exactly what `{} check --fix-only --no-unsafe-fixes --select {}` makes \
              of BEFORE with the repository's configuration; those are the rules ruff reports \
              on BEFORE with a fix it classifies as safe, and it applies no other fix",
             ruff.version(),
-            rules.join(","),
+            fixes.rules.join(","),
         ),
-    }))
+    }
 }
 
 /// The rules BEFORE breaks where ruff offers a safe fix, sorted, F401 left out; `None` when there are none
 /// or when BEFORE has syntax errors.
-fn fixable_rules(diagnostics: &[RuffDiagnostic]) -> Option<Vec<String>> {
+pub(crate) fn fixable_rules(diagnostics: &[RuffDiagnostic]) -> Option<Vec<String>> {
     if diagnostics.iter().any(RuffDiagnostic::is_syntax_error) {
         return None;
     }
@@ -73,7 +96,7 @@ fn fixable_rules(diagnostics: &[RuffDiagnostic]) -> Option<Vec<String>> {
 }
 
 /// Whether ruff offers a fix for the diagnostic that it classifies as safe.
-fn has_safe_fix(diagnostic: &RuffDiagnostic) -> bool {
+pub(crate) fn has_safe_fix(diagnostic: &RuffDiagnostic) -> bool {
     diagnostic
         .fix
         .as_ref()
