@@ -132,6 +132,7 @@ pub async fn run(dir: &Path) -> Result<GatedRun, Box<dyn std::error::Error>> {
         stage_llm: vec![],
         editor,
         checker: Arc::new(ladder),
+        fixer: None,
         evidence: Arc::new(RepoEvidence::new(searcher)),
         approver: noctune_core::approvers::for_mode(
             settings.approve_mode,

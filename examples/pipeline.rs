@@ -133,6 +133,7 @@ async fn main() -> Result<()> {
         stage_llm: vec![],
         editor: Arc::new(TopLevelDefs),
         checker: Arc::new(AstChecker),
+        fixer: None,
         evidence: Arc::new(NoEvidence),
         approver: Arc::new(noctune_core::approvers::LlmApprover),
         consent: None,

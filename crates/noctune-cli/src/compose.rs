@@ -7,11 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 use noctune_core::config::Settings;
+use noctune_core::pipeline::Fixer;
 use noctune_core::pipeline::{PassKind, Pipeline, PipelineOptions};
 use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
-use noctune_gates::{AstProver, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix};
+use noctune_gates::{
+    AstProver, FixRules, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix, RuffFixer,
+};
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
 use noctune_llm::{JsonlTranscript, OpenAiClient, ReplayClient, StreamEvent, TranscriptSink};
@@ -230,6 +233,12 @@ pub async fn pipeline(
         .context("cannot set up the gates")?;
     // Proofs need python3 (and ruff for the lint classes): the tools the gates found.
     let prover = AstProver::from_gates(&gates).map(|p| Arc::new(p) as Arc<dyn Prover>);
+    let packs = PolicyPacks::from_settings(settings)?;
+    let pack = match &flags.pack {
+        Some(name) => packs.get(name)?,
+        None => packs.default_pack()?,
+    };
+    let fixer = fixer(&gates, pack.as_ref(), flags.ruff_fix);
     let ladder = RepairLadder::new(
         Arc::new(gates),
         editor.clone(),
@@ -260,11 +269,6 @@ pub async fn pipeline(
         settings.index.search_cache_bytes,
         IndexOptions::from(&settings.index),
     );
-    let packs = PolicyPacks::from_settings(settings)?;
-    let pack = match &flags.pack {
-        Some(name) => packs.get(name)?,
-        None => packs.default_pack()?,
-    };
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let consent = if flags.yes || !settings.allow_apply {
         None
@@ -280,6 +284,7 @@ pub async fn pipeline(
         stage_llm,
         editor,
         checker: Arc::new(ladder),
+        fixer,
         evidence: Arc::new(evidence),
         approver: noctune_core::approvers::for_mode(
             settings.approve_mode,
@@ -301,6 +306,24 @@ pub async fn pipeline(
             ..PipelineOptions::default()
         },
     })
+}
+
+/// Deterministic first: ruff's safe fixes before any model, when the pack lets ruff run and
+/// `--ruff-fix` is not `off` (pyupgrade's rules too for `py_upgrade`).
+fn fixer(
+    gates: &Gates,
+    pack: &dyn noctune_core::PolicyPack,
+    ruff_fix: RuffFix,
+) -> Option<Arc<dyn Fixer>> {
+    if ruff_fix == RuffFix::Off || !pack.allows_tool("ruff") {
+        return None;
+    }
+    let rules = if pack.name() == "py_upgrade" {
+        FixRules::RepoAndUpgrade
+    } else {
+        FixRules::Repo
+    };
+    RuffFixer::from_gates(gates, rules).map(|f| Arc::new(f) as Arc<dyn Fixer>)
 }
 
 /// Whether a flag value is `safe` or `off`.

@@ -176,7 +176,7 @@ mod tests {
         let cases: [(Stage, &[&str]); 5] = [
             (
                 Stage::Review,
-                &["path", "source", "pack_guidance", "guidance"],
+                &["path", "source", "pack_guidance", "guidance", "findings"],
             ),
             (
                 Stage::Draft,

@@ -34,6 +34,9 @@ pub(crate) fn request_body(
         "temperature".into(),
         json!(request.temperature.unwrap_or(settings.temperature)),
     );
+    if let Some(penalty) = request.frequency_penalty {
+        body.insert("frequency_penalty".into(), json!(penalty));
+    }
     if !request.stop.is_empty() {
         body.insert("stop".into(), json!(request.stop));
     }

@@ -399,6 +399,7 @@ async fn compose(root: &Path, targets: usize, pack: &str) -> anyhow::Result<Benc
         stage_llm: Vec::new(),
         editor,
         checker: Arc::new(ladder),
+        fixer: None,
         evidence: Arc::new(RepoEvidence::new(searcher)),
         approver: Arc::new(noctune_core::approvers::LlmApprover),
         consent: None,

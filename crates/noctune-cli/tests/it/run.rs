@@ -500,8 +500,13 @@ async fn a_plan_naming_a_module_chunk_needs_no_evidence() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(root.join("noctune.toml"), pipeline_config(1)).unwrap();
-    std::fs::write(root.join("tool.py"), "\"\"\"A tool.\"\"\"\nimport json\n").unwrap();
-    // The file has no definition: the echo model plans the first chunk, `<docstring>`.
+    std::fs::write(
+        root.join("tool.py"),
+        "\"\"\"A tool.\"\"\"\nimport json\n\nDATA = json.dumps({})\n",
+    )
+    .unwrap();
+    // The file has no definition (and nothing for ruff to fix): the echo model plans the first
+    // chunk, `<docstring>`.
     let server = FakeServer::start_responder(FakeOptions::default(), echo_model).await;
     let output = noctune_async(
         root,

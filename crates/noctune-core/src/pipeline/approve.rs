@@ -12,7 +12,7 @@ use super::task::TaskCtx;
 use async_trait::async_trait;
 
 use crate::approver::{
-    ApproveInput, ApproveModel, ApproverVerdict, ChangeSet, RiskSignal, SymbolChange,
+    ApproveInput, ApproveModel, ApproverVerdict, ChangeSet, RiskSignal, SymbolChange, Verdict,
 };
 use crate::editor::{Outline, SymbolEditor};
 use crate::error::Result;
@@ -31,6 +31,21 @@ pub struct ApprovalRecord {
     pub signal_risk: f32,
     /// The policy pack's decision (after the high-risk rule).
     pub decision: PolicyDecision,
+    /// Which text the decision is about: the whole change, or only the tools' proven fixes
+    /// after the model's part was rejected.
+    #[serde(default)]
+    pub applies: Applies,
+}
+
+/// Which text of a pass an approval decision is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applies {
+    /// The whole change: the tools' fixes and the model's edits.
+    #[default]
+    Whole,
+    /// Only the tools' fixes (proven); the model's part was rejected and dropped.
+    ToolsOnly,
 }
 
 /// Counts changed lines (added + removed) between two texts.
@@ -146,8 +161,37 @@ pub fn risk_signals(
     Ok(out)
 }
 
-/// Runs the approve stage, or reuses `approval_p<N>.json`.
-pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<ApprovalRecord> {
+/// The changed symbols, their risk signals and the diff size of one change.
+fn change_set(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<(ChangeSet, f32)> {
+    let editor = ctx.pipeline.editor.as_ref();
+    // Each text is outlined once.
+    let after_outline = editor.outline(after)?;
+    let changes = changed_symbols((before, &editor.outline(before)?), (after, &after_outline))?;
+    let signals = risk_signals(editor, after, &after_outline, &changes)?;
+    let signal_risk = risk::combined(&signals);
+    Ok((
+        ChangeSet {
+            file: ctx.rel.clone(),
+            changes,
+            signals,
+            diff_lines: diff_lines(before, after),
+            pack: Some(ctx.pipeline.pack.name().to_owned()),
+        },
+        signal_risk,
+    ))
+}
+
+/// Runs the approve stage on the change from `before` to `after`, or reuses
+/// `approval_p<N>.json`. `base` is the text after the deterministic tools' fixes: when it lies
+/// between the two and its fixes are proven, the approver judges only the model's part (from
+/// `base` to `after`), and a rejected model part leaves the proven fixes alone to decide on
+/// ([`Applies::ToolsOnly`]).
+pub async fn approve(
+    ctx: &TaskCtx<'_>,
+    before: &str,
+    base: &str,
+    after: &str,
+) -> Result<ApprovalRecord> {
     let pass = ctx.state.pass;
     let name = artifacts::approval(pass);
     if let Some(bytes) = ctx.read_artifact(&name)?
@@ -156,22 +200,32 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
         ctx.stage_reused(Stage::Approve, &name)?;
         return Ok(record);
     }
-    let editor = ctx.pipeline.editor.as_ref();
-    // Each text is outlined once for the whole stage.
-    let after_outline = editor.outline(after)?;
-    let changes = changed_symbols((before, &editor.outline(before)?), (after, &after_outline))?;
-    let signals = risk_signals(editor, after, &after_outline, &changes)?;
-    let signal_risk = risk::combined(&signals);
-    let change = ChangeSet {
-        file: ctx.rel.clone(),
-        changes,
-        signals,
-        diff_lines: diff_lines(before, after),
-        pack: Some(ctx.pipeline.pack.name().to_owned()),
+    let record = if base != before && base != after {
+        match proven_tools_part(ctx, before, base).await? {
+            Some(tools) => judge_on_top_of_tools(ctx, before, base, after, tools).await?,
+            None => judge(ctx, before, after).await?,
+        }
+    } else {
+        judge(ctx, before, after).await?
     };
+    if let PolicyDecision::Violation(violation) = &record.decision {
+        ctx.event(
+            EventType::PolicyViolation,
+            serde_json::to_value(violation).unwrap_or_default(),
+        )?;
+    }
+    ctx.write_artifact(
+        &name,
+        &serde_json::to_vec_pretty(&record).unwrap_or_default(),
+    )?;
+    Ok(record)
+}
 
+/// The whole change judged by the approver, then decided by the pack.
+async fn judge(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<ApprovalRecord> {
+    let (change, signal_risk) = change_set(ctx, before, after)?;
     let model = StageModel { ctx };
-    let mut verdict = ctx
+    let verdict = ctx
         .pipeline
         .approver
         .judge(ApproveInput {
@@ -181,12 +235,88 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
             model: Some(&model),
         })
         .await?;
+    Ok(decide(ctx, change, verdict, signal_risk))
+}
+
+/// The tools' part (from `before` to `base`) judged without a model: its verdict when a proof
+/// holds, `None` otherwise.
+async fn proven_tools_part(
+    ctx: &TaskCtx<'_>,
+    before: &str,
+    base: &str,
+) -> Result<Option<(ChangeSet, ApproverVerdict)>> {
+    let (change, _) = change_set(ctx, before, base)?;
+    let verdict = ctx
+        .pipeline
+        .approver
+        .judge(ApproveInput {
+            change: &change,
+            before,
+            after: base,
+            model: None,
+        })
+        .await?;
+    Ok(verdict
+        .judged_by
+        .starts_with("proof:")
+        .then_some((change, verdict)))
+}
+
+/// The model's part judged on top of the proven tools' part; when the approver rejects it, the
+/// tools' part alone is decided on.
+async fn judge_on_top_of_tools(
+    ctx: &TaskCtx<'_>,
+    before: &str,
+    base: &str,
+    after: &str,
+    (tools_change, tools_verdict): (ChangeSet, ApproverVerdict),
+) -> Result<ApprovalRecord> {
+    let (model_part, model_risk) = change_set(ctx, base, after)?;
+    let model = StageModel { ctx };
+    let mut verdict = ctx
+        .pipeline
+        .approver
+        .judge(ApproveInput {
+            change: &model_part,
+            before: base,
+            after,
+            model: Some(&model),
+        })
+        .await?;
+    if verdict.decision == Verdict::Reject {
+        let mut record = decide(ctx, tools_change, tools_verdict, 0.0);
+        record.verdict.reason = format!(
+            "{} (the model's edits were dropped: {})",
+            record.verdict.reason, verdict.reason
+        );
+        record.applies = Applies::ToolsOnly;
+        return Ok(record);
+    }
+    // What a person sees is the whole change; what decides is the model's part, the tools'
+    // part being proven.
+    let (mut whole, _) = change_set(ctx, before, after)?;
+    whole.signals = model_part.signals;
+    verdict.reason = format!(
+        "the tools' fixes are proven ({}); the model's edits: {}",
+        tools_verdict.judged_by, verdict.reason
+    );
+    let mut record = decide(ctx, whole, verdict, model_risk);
+    record.change.diff_lines = diff_lines(before, after);
+    Ok(record)
+}
+
+/// The pack's decision on a judged change, with the high-risk rule.
+fn decide(
+    ctx: &TaskCtx<'_>,
+    change: ChangeSet,
+    mut verdict: ApproverVerdict,
+    signal_risk: f32,
+) -> ApprovalRecord {
     // A proof outranks the heuristics: risk signals raise every other verdict's risk.
     let proven = verdict.judged_by.starts_with("proof:");
     if !proven {
         verdict.risk = verdict.risk.max(signal_risk);
     }
-
     let mut decision = ctx.pipeline.pack.decide(&PolicyInput {
         path: Path::new(&ctx.rel),
         diff_lines: change.diff_lines,
@@ -204,23 +334,13 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
             ),
         };
     }
-    if let PolicyDecision::Violation(violation) = &decision {
-        ctx.event(
-            EventType::PolicyViolation,
-            serde_json::to_value(violation).unwrap_or_default(),
-        )?;
-    }
-    let record = ApprovalRecord {
+    ApprovalRecord {
         change,
         verdict,
         signal_risk,
         decision,
-    };
-    ctx.write_artifact(
-        &name,
-        &serde_json::to_vec_pretty(&record).unwrap_or_default(),
-    )?;
-    Ok(record)
+        applies: Applies::Whole,
+    }
 }
 
 /// The approve stage's model as an approver sees it: the `approve` prompt with the file and

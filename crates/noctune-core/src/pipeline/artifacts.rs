@@ -30,6 +30,11 @@ pub fn gate_error(gate: &str) -> String {
 /// The whole file as proposed when it could not be applied.
 pub const PROPOSED: &str = "proposed_full_file.py";
 
+/// The deterministic tools' fixes and the findings left, in pass `n`.
+pub fn fix(pass: u32) -> String {
+    format!("fix_p{pass}.json")
+}
+
 /// The raw model text of the edit stage in pass `n`.
 pub fn edit_raw(pass: u32) -> String {
     format!("edit_raw_p{pass}.txt")

@@ -15,6 +15,7 @@ mod edge_whitespace;
 pub mod edit;
 pub mod edit_answer;
 pub mod fit;
+pub mod fix;
 pub mod fixer;
 pub mod permit;
 pub mod review;
@@ -57,6 +58,9 @@ pub struct Pipeline {
     pub editor: Arc<dyn SymbolEditor>,
     /// Gates and repair ladder.
     pub checker: Arc<dyn Checker>,
+    /// The deterministic tools the pack allows, run before any model (`None`: the model does
+    /// everything).
+    pub fixer: Option<Arc<dyn Fixer>>,
     /// Evidence for the draft stage.
     pub evidence: Arc<dyn EvidenceSource>,
     /// Judges each change before the policy pack decides (see [`crate::approvers`]: proofs and

@@ -9,12 +9,13 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use super::apply::{ApplyOutcome, Change, apply_change, resolve_in_root};
-use super::approve::{ApprovalRecord, approve};
+use super::approve::{Applies, ApprovalRecord, approve};
 use super::artifacts;
 use super::check::check;
 use super::control::{BudgetExceeded, Checkpoint, Control};
 use super::draft::draft;
 use super::edit::edit;
+use super::fix::fix;
 use super::permit::ApplyPermit;
 use super::review::review;
 use super::{PassKind, Pipeline, transcript};
@@ -31,6 +32,9 @@ use crate::stage::Stage;
 use crate::store::{Run, RunStore};
 use crate::symbol::Symbol;
 use crate::task::{TaskStage, TaskState, TaskStatus};
+
+/// The frequency penalty of a question asked again after an answer that repeated itself.
+const REPEAT_PENALTY: f32 = 0.5;
 
 /// Tokens the system message and the chat template add to every prompt (an upper bound).
 pub const SYSTEM_OVERHEAD: u32 = 96;
@@ -214,12 +218,45 @@ impl<'a> TaskCtx<'a> {
     where
         T: DeserializeOwned,
     {
-        let request = self
+        self.ask_json(stage, prompt, name, schema, false).await
+    }
+
+    /// [`TaskCtx::ask_structured_with`] again after an answer that repeated itself: temperature
+    /// 0 and a frequency penalty.
+    pub async fn ask_structured_calmer<T>(
+        &self,
+        stage: Stage,
+        prompt: String,
+        name: &str,
+        schema: serde_json::Value,
+    ) -> Result<T>
+    where
+        T: DeserializeOwned,
+    {
+        self.ask_json(stage, prompt, name, schema, true).await
+    }
+
+    async fn ask_json<T>(
+        &self,
+        stage: Stage,
+        prompt: String,
+        name: &str,
+        schema: serde_json::Value,
+        calmer: bool,
+    ) -> Result<T>
+    where
+        T: DeserializeOwned,
+    {
+        let mut request = self
             .request(stage, prompt, self.pipeline.options.max_tokens_structured)
             .with_answer(AnswerFormat::JsonSchema {
                 name: name.to_owned(),
                 schema,
             });
+        if calmer {
+            request.temperature = Some(0.0);
+            request.frequency_penalty = Some(REPEAT_PENALTY);
+        }
         let response = self.call(stage, request).await?;
         Ok(parse_structured(&response)?)
     }
@@ -418,62 +455,41 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
         return repair_pass(ctx, store, control, &source).await;
     }
 
+    // Deterministic first: the tools' fixes are the base the model works on.
+    let fixed = fix(ctx, &source).await?;
+    let base = fixed.text.as_str();
+
     // Review.
     let started = Instant::now();
-    let review = review(ctx, &source).await?;
+    let review = review(ctx, base, &fixed.findings).await?;
     ctx.state.label = Some(review.label);
     finished(ctx, Stage::Review, started)?;
     if ctx.pipeline.options.pass_kind == PassKind::ReviewOnly {
         ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
         return Ok(PassOutcome::Reviewed);
     }
-    if review.label == Label::W {
-        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
-        return Ok(PassOutcome::WellDone);
-    }
-    if let Some(outcome) = checkpoint(ctx, control)? {
-        return Ok(outcome);
-    }
-
-    // Draft.
-    ctx.save_state(TaskStatus::Running, TaskStage::Draft)?;
-    let started = Instant::now();
-    let draft = draft(ctx, &source, &review).await?;
-    finished(ctx, Stage::Draft, started)?;
-    if draft.targets.is_empty() {
-        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
-        return Ok(PassOutcome::NoChange {
-            why: if draft.dropped.is_empty() {
-                "the plan named no target".to_owned()
-            } else {
-                format!("no usable target ({})", draft.dropped.join("; "))
-            },
-        });
-    }
-    if let Some(outcome) = checkpoint(ctx, control)? {
-        return Ok(outcome);
-    }
-
-    // Edit.
-    ctx.save_state(TaskStatus::Running, TaskStage::Edit)?;
-    let started = Instant::now();
-    let edited = edit(ctx, &source, &draft).await?;
-    finished(ctx, Stage::Edit, started)?;
-    if !edited.changed(&source) {
-        let why: Vec<String> = edited
-            .ops
-            .iter()
-            .filter_map(|t| t.error.as_ref().map(|e| format!("`{}`: {e}", t.symbol)))
-            .collect();
-        ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
-        return Ok(PassOutcome::NoChange {
-            why: if why.is_empty() {
-                "the edits changed nothing".to_owned()
-            } else {
-                why.join("; ")
-            },
-        });
-    }
+    let work = if review.label == Label::W {
+        None
+    } else {
+        if let Some(outcome) = checkpoint(ctx, control)? {
+            return Ok(outcome);
+        }
+        Some(model_edits(ctx, control, base, &review).await?)
+    };
+    let work = match work {
+        Some(ModelEdits::Work(work)) => work,
+        Some(ModelEdits::Stop(outcome)) => return Ok(outcome),
+        // The model changed nothing: the tools' fixes are the pass's change, if any.
+        Some(ModelEdits::Nothing(why)) if base == source => {
+            ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+            return Ok(PassOutcome::NoChange { why });
+        }
+        None if base == source => {
+            ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+            return Ok(PassOutcome::WellDone);
+        }
+        Some(ModelEdits::Nothing(_)) | None => base.to_owned(),
+    };
     if let Some(outcome) = checkpoint(ctx, control)? {
         return Ok(outcome);
     }
@@ -481,7 +497,7 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     // Gates and repair.
     ctx.save_state(TaskStatus::Running, TaskStage::Gates)?;
     let started = Instant::now();
-    let checked = check(ctx, Some(&source), &edited.work).await?;
+    let checked = check(ctx, Some(&source), &work).await?;
     finished(ctx, Stage::Repair, started)?;
     if !checked.passed {
         return proposed(ctx, "the gates still fail after repair".to_owned());
@@ -507,12 +523,86 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     // Approve.
     ctx.save_state(TaskStatus::Running, TaskStage::Approve)?;
     let started = Instant::now();
-    let record = approve(ctx, &source, &checked.text).await?;
+    let record = approve(ctx, &source, base, &checked.text).await?;
     finished(ctx, Stage::Approve, started)?;
+    let text = match record.applies {
+        Applies::Whole => checked.text.clone(),
+        // The model's part was rejected: the tools' proven fixes alone, if they pass the gates.
+        Applies::ToolsOnly => {
+            let gated = ctx
+                .pipeline
+                .checker
+                .check(&ctx.rel, Some(&source), base)
+                .await?;
+            if !gated.passed || gated.text != base {
+                return rejected(
+                    ctx,
+                    format!(
+                        "rejected by the approver ({}): {}; the tools' fixes alone do not pass the gates",
+                        record.verdict.judged_by, record.verdict.reason
+                    ),
+                );
+            }
+            base.to_owned()
+        }
+    };
 
     // Apply.
     ctx.save_state(TaskStatus::Running, TaskStage::Apply)?;
-    apply(ctx, store, &record, &checked.text).await
+    apply(ctx, store, &record, &text).await
+}
+
+/// What the model's stages made of the base text.
+enum ModelEdits {
+    /// The edited work copy.
+    Work(String),
+    /// No usable change, and why.
+    Nothing(String),
+    /// The pass ends here (a stop, a skip, a budget).
+    Stop(PassOutcome),
+}
+
+/// Draft and edit on `base`: the model's work copy, or why there is none.
+async fn model_edits(
+    ctx: &mut TaskCtx<'_>,
+    control: &Control,
+    base: &str,
+    review: &super::review::Review,
+) -> Result<ModelEdits> {
+    // Draft.
+    ctx.save_state(TaskStatus::Running, TaskStage::Draft)?;
+    let started = Instant::now();
+    let draft = draft(ctx, base, review).await?;
+    finished(ctx, Stage::Draft, started)?;
+    if draft.targets.is_empty() {
+        return Ok(ModelEdits::Nothing(if draft.dropped.is_empty() {
+            "the plan named no target".to_owned()
+        } else {
+            format!("no usable target ({})", draft.dropped.join("; "))
+        }));
+    }
+    if let Some(outcome) = checkpoint(ctx, control)? {
+        return Ok(ModelEdits::Stop(outcome));
+    }
+
+    // Edit.
+    ctx.save_state(TaskStatus::Running, TaskStage::Edit)?;
+    let started = Instant::now();
+    let edited = edit(ctx, base, &draft).await?;
+    finished(ctx, Stage::Edit, started)?;
+    if !edited.changed(base) {
+        let why: Vec<String> = edited
+            .ops
+            .iter()
+            .filter_map(|t| t.error.as_ref().map(|e| format!("`{}`: {e}", t.symbol)))
+            .collect();
+        return Ok(ModelEdits::Nothing(if why.is_empty() {
+            "the edits changed nothing".to_owned()
+        } else {
+            why.join("; ")
+        }));
+    }
+    Ok(ModelEdits::Work(edited.work))
 }
 
 /// `noctune repair`: the file as it is through the gates and the repair ladder (every finding
@@ -545,7 +635,7 @@ async fn repair_pass(
     }
     ctx.save_state(TaskStatus::Running, TaskStage::Approve)?;
     let started = Instant::now();
-    let record = approve(ctx, source, &checked.text).await?;
+    let record = approve(ctx, source, source, &checked.text).await?;
     finished(ctx, Stage::Approve, started)?;
     ctx.save_state(TaskStatus::Running, TaskStage::Apply)?;
     apply(ctx, store, &record, &checked.text).await
