@@ -11,7 +11,9 @@ use noctune_core::pipeline::{PassKind, Pipeline, PipelineOptions};
 use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
-use noctune_gates::{AstProver, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix};
+use noctune_gates::{
+    AstProver, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffCommands, RuffFix,
+};
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
 use noctune_llm::{JsonlTranscript, OpenAiClient, ReplayClient, StreamEvent, TranscriptSink};
@@ -225,9 +227,20 @@ pub async fn pipeline(
     }
     let editor: Arc<dyn SymbolEditor> = Arc::new(PythonEditor::default());
     let prompts = Prompts::new(CacheLayout::for_root(root).overrides());
-    let gates = Gates::detect(root, settings.ruff_required, Some(editor.clone()))
-        .await
-        .context("cannot set up the gates")?;
+    let packs = PolicyPacks::from_settings(settings)?;
+    let pack = match &flags.pack {
+        Some(name) => packs.get(name)?,
+        None => packs.default_pack()?,
+    };
+    // The pack's `tools_allowed` decides which ruff commands run at all.
+    let gates = Gates::detect_allowed(
+        root,
+        settings.ruff_required,
+        Some(editor.clone()),
+        RuffCommands::allowed_by(pack.as_ref()),
+    )
+    .await
+    .context("cannot set up the gates")?;
     // Proofs need python3 (and ruff for the lint classes): the tools the gates found.
     let prover = AstProver::from_gates(&gates).map(|p| Arc::new(p) as Arc<dyn Prover>);
     let ladder = RepairLadder::new(
@@ -260,11 +273,6 @@ pub async fn pipeline(
         settings.index.search_cache_bytes,
         IndexOptions::from(&settings.index),
     );
-    let packs = PolicyPacks::from_settings(settings)?;
-    let pack = match &flags.pack {
-        Some(name) => packs.get(name)?,
-        None => packs.default_pack()?,
-    };
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let consent = if flags.yes || !settings.allow_apply {
         None

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::artifacts;
 use super::risk;
 use super::task::TaskCtx;
+use super::tests_run;
 use async_trait::async_trait;
 
 use crate::approver::{
@@ -187,16 +188,22 @@ pub async fn approve(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<App
         verdict.risk = verdict.risk.max(signal_risk);
     }
 
-    let mut decision = ctx.pipeline.pack.decide(&PolicyInput {
+    let input = PolicyInput {
         path: Path::new(&ctx.rel),
         diff_lines: change.diff_lines,
         verdict: &verdict,
         tests_passed: None,
+    };
+    let high_risk = !proven && signal_risk >= ctx.pipeline.options.high_risk;
+    let tests = tests_run::for_change(ctx, input, high_risk, after).await?;
+    let mut decision = ctx.pipeline.pack.decide(&PolicyInput {
+        tests_passed: tests.as_ref().and_then(|t| t.passed),
+        ..input
     });
-    if matches!(decision, PolicyDecision::AutoApprove { .. })
-        && !proven
-        && signal_risk >= ctx.pipeline.options.high_risk
-    {
+    if let Some(tests) = &tests {
+        decision = tests_run::explain(decision, tests);
+    }
+    if matches!(decision, PolicyDecision::AutoApprove { .. }) && high_risk {
         decision = PolicyDecision::NeedsHuman {
             why: format!(
                 "risk signals score {signal_risk:.2} >= {:.2}: never auto-approved",
