@@ -13,6 +13,7 @@ mod index;
 mod init;
 mod malformed_answers;
 mod mcp;
+mod packs;
 mod run;
 mod studio;
 mod webdriver;
