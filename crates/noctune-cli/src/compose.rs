@@ -84,7 +84,8 @@ async fn first_contact(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// The files of a run, repo-relative and sorted: from `--file-list`, from PATHS (directories
-/// walked), or the whole repository.
+/// walked), or the whole repository. `--max-files` applies later, to the files the pack keeps
+/// (`pack_scope::scope`).
 pub fn select_files(
     root: &Path,
     settings: &Settings,
@@ -152,9 +153,6 @@ pub fn select_files(
     }
     files.sort();
     files.dedup();
-    if let Some(max) = flags.max_files {
-        files.truncate(max);
-    }
     Ok(files)
 }
 

@@ -21,8 +21,9 @@ pub struct Scoped {
     pub refused: Vec<(PathBuf, PolicyViolation)>,
 }
 
-/// Keeps the files `pack` may change. A refused file is reported only when the user named it;
-/// files found by walking a directory or the repository are dropped quietly.
+/// Keeps the files `pack` may change, at most `--max-files` of them. A refused file is
+/// reported only when the user named it; files found by walking a directory or the repository
+/// are dropped quietly.
 pub fn scope(
     pack: &dyn PolicyPack,
     root: &Path,
@@ -34,9 +35,11 @@ pub fn scope(
         files: Vec::new(),
         refused: Vec::new(),
     };
+    let max = flags.max_files.unwrap_or(usize::MAX);
     for file in files {
         match pack.check_path(&file) {
-            Ok(()) => scoped.files.push(file),
+            Ok(()) if scoped.files.len() < max => scoped.files.push(file),
+            Ok(()) => {}
             Err(violation) if named.contains(&file) => scoped.refused.push((file, violation)),
             Err(violation) => {
                 tracing::debug!(file = %file.display(), %violation, "outside the pack");
@@ -140,4 +143,98 @@ pub fn log(
         run.event(EventType::PolicyViolation, None, payload)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use noctune_core::policy::{AutoApproveOptions, PolicyPackOptions};
+    use noctune_gates::PolicyPacks;
+    use pretty_assertions::assert_eq;
+
+    use super::*;
+    use crate::args::LlmMode;
+
+    fn flags(paths: &[&str], max_files: Option<usize>) -> RunFlags {
+        RunFlags {
+            paths: paths.iter().map(PathBuf::from).collect(),
+            file_list: None,
+            run_id: None,
+            max_files,
+            ruff_fix: RuffFix::Safe,
+            llm: LlmMode::On,
+            pack: None,
+            yes: false,
+        }
+    }
+
+    fn pack(root: &Path, options: PolicyPackOptions) -> std::sync::Arc<dyn PolicyPack> {
+        let options = BTreeMap::from([("p".to_owned(), options)]);
+        PolicyPacks::new(root, &options, "p")
+            .unwrap()
+            .get("p")
+            .unwrap()
+    }
+
+    #[test]
+    fn only_named_files_outside_the_globs_are_reported_and_max_files_counts_kept_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["src/a.py", "src/b.py", "docs/c.py", "docs/d.py"] {
+            std::fs::create_dir_all(dir.path().join(file).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(file), "x = 1\n").unwrap();
+        }
+        let pack = pack(
+            dir.path(),
+            PolicyPackOptions {
+                allowed_globs: Some(vec!["src/*.py".to_owned()]),
+                ..PolicyPackOptions::default()
+            },
+        );
+        let files: Vec<PathBuf> = ["docs/c.py", "docs/d.py", "src/a.py", "src/b.py"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let scoped = scope(
+            pack.as_ref(),
+            dir.path(),
+            &flags(&["docs/c.py", "src"], Some(1)),
+            files,
+        )
+        .unwrap();
+        assert_eq!(scoped.files, vec![PathBuf::from("src/a.py")]);
+        let refused: Vec<&Path> = scoped.refused.iter().map(|(f, _)| f.as_path()).collect();
+        assert_eq!(refused, vec![Path::new("docs/c.py")]);
+    }
+
+    #[test]
+    fn skipped_tools_are_the_ones_the_pass_would_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let strict = pack(
+            dir.path(),
+            PolicyPackOptions {
+                tools_allowed: Some(vec!["ruff check".to_owned()]),
+                auto_approve: Some(AutoApproveOptions {
+                    require_tests: Some(true),
+                    ..AutoApproveOptions::default()
+                }),
+                ..PolicyPackOptions::default()
+            },
+        );
+        let names = |flags: &RunFlags, kind: PassKind| -> Vec<&'static str> {
+            skipped_tools(strict.as_ref(), flags, kind)
+                .into_iter()
+                .map(|s| s.tool)
+                .collect()
+        };
+        let safe = flags(&[], None);
+        assert_eq!(names(&safe, PassKind::Full), vec!["ruff fix", "pytest"]);
+        assert_eq!(names(&safe, PassKind::RepairOnly), vec!["ruff fix"]);
+        assert!(names(&safe, PassKind::ReviewOnly).is_empty());
+        let off = RunFlags {
+            ruff_fix: RuffFix::Off,
+            ..flags(&[], None)
+        };
+        assert_eq!(names(&off, PassKind::Full), vec!["pytest"]);
+    }
 }
