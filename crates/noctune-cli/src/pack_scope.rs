@@ -87,9 +87,9 @@ pub struct SkippedTool {
     pub why: String,
 }
 
-/// The tools this run would use that `pack` does not allow: `ruff check` and `ruff fix` for
-/// passes that run the gates (`ruff fix` unless `--ruff-fix off`), `pytest` when the pack
-/// requires tests.
+/// The tools this run would use that `pack` does not allow, for passes that run the gates and
+/// the approve stage (not `review`): `ruff check`, `ruff fix` (unless `--ruff-fix off`), and
+/// `pytest` when the pack requires tests.
 pub fn skipped_tools(pack: &dyn PolicyPack, flags: &RunFlags, kind: PassKind) -> Vec<SkippedTool> {
     let gates = kind != PassKind::ReviewOnly;
     let wanted: [(&'static str, bool, &str); 3] = [
@@ -105,7 +105,7 @@ pub fn skipped_tools(pack: &dyn PolicyPack, flags: &RunFlags, kind: PassKind) ->
         ),
         (
             tool::PYTEST,
-            kind == PassKind::Full && pack.required_tests().is_some(),
+            gates && pack.required_tests().is_some(),
             "require_tests holds every change for a human",
         ),
     ];
@@ -229,7 +229,10 @@ mod tests {
         };
         let safe = flags(&[], None);
         assert_eq!(names(&safe, PassKind::Full), vec!["ruff fix", "pytest"]);
-        assert_eq!(names(&safe, PassKind::RepairOnly), vec!["ruff fix"]);
+        assert_eq!(
+            names(&safe, PassKind::RepairOnly),
+            vec!["ruff fix", "pytest"]
+        );
         assert!(names(&safe, PassKind::ReviewOnly).is_empty());
         let off = RunFlags {
             ruff_fix: RuffFix::Off,
