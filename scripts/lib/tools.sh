@@ -5,6 +5,7 @@ NOCTUNE_ROOT="${NOCTUNE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd
 TOOLS_DIR="$NOCTUNE_ROOT/.tools"
 RUFF_VERSION="0.17.5"
 RG_VERSION="15.1.0"
+PYTEST_VERSION="8.3.4"
 
 # A pinned tool from PyPI in .tools/venv, linked as .tools/bin/<bin>; skipped when the linked
 # binary's first `--version` line is already `<expected>`.
@@ -35,6 +36,12 @@ ensure_ruff() {
 # tests compare it with the in-process search and fail without it.
 ensure_rg() {
   ensure_pip_tool ripgrep "$RG_VERSION" rg "ripgrep $RG_VERSION"
+}
+
+# A pinned pytest, as .tools/bin/pytest: the test command of the `require_tests` tests
+# (crates/noctune-cli/tests/it/packs.rs), which fail without it.
+ensure_pytest() {
+  ensure_pip_tool pytest "$PYTEST_VERSION" pytest "pytest $PYTEST_VERSION"
 }
 
 # The real local model for the LLM end-to-end tests: scripts/llm-server (xllamacpp and

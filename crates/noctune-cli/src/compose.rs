@@ -13,7 +13,8 @@ use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
 use noctune_gates::{
-    AstProver, FixRules, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffFix, RuffFixer,
+    AstProver, FixRules, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffCommands, RuffFix,
+    RuffFixer,
 };
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
@@ -85,7 +86,8 @@ async fn first_contact(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// The files of a run, repo-relative and sorted: from `--file-list`, from PATHS (directories
-/// walked), or the whole repository.
+/// walked), or the whole repository. `--max-files` applies later, to the files the pack keeps
+/// (`pack_scope::scope`).
 pub fn select_files(
     root: &Path,
     settings: &Settings,
@@ -153,9 +155,6 @@ pub fn select_files(
     }
     files.sort();
     files.dedup();
-    if let Some(max) = flags.max_files {
-        files.truncate(max);
-    }
     Ok(files)
 }
 
@@ -228,16 +227,22 @@ pub async fn pipeline(
     }
     let editor: Arc<dyn SymbolEditor> = Arc::new(PythonEditor::default());
     let prompts = Prompts::new(CacheLayout::for_root(root).overrides());
-    let gates = Gates::detect(root, settings.ruff_required, Some(editor.clone()))
-        .await
-        .context("cannot set up the gates")?;
-    // Proofs need python3 (and ruff for the lint classes): the tools the gates found.
-    let prover = AstProver::from_gates(&gates).map(|p| Arc::new(p) as Arc<dyn Prover>);
     let packs = PolicyPacks::from_settings(settings)?;
     let pack = match &flags.pack {
         Some(name) => packs.get(name)?,
         None => packs.default_pack()?,
     };
+    // The pack's `tools_allowed` decides which ruff commands run at all.
+    let gates = Gates::detect_allowed(
+        root,
+        settings.ruff_required,
+        Some(editor.clone()),
+        RuffCommands::allowed_by(pack.as_ref()),
+    )
+    .await
+    .context("cannot set up the gates")?;
+    // Proofs need python3 (and ruff for the lint classes): the tools the gates found.
+    let prover = AstProver::from_gates(&gates).map(|p| Arc::new(p) as Arc<dyn Prover>);
     let fixer = fixer(&gates, pack.as_ref(), flags.ruff_fix);
     let ladder = RepairLadder::new(
         Arc::new(gates),
@@ -308,14 +313,17 @@ pub async fn pipeline(
     })
 }
 
-/// Deterministic first: ruff's safe fixes before any model, when the pack lets ruff run and
-/// `--ruff-fix` is not `off` (pyupgrade's rules too for `py_upgrade`).
+/// Deterministic first: ruff's safe fixes before any model, when the pack allows `ruff check`
+/// and `ruff fix` and `--ruff-fix` is not `off` (pyupgrade's rules too for `py_upgrade`).
 fn fixer(
     gates: &Gates,
     pack: &dyn noctune_core::PolicyPack,
     ruff_fix: RuffFix,
 ) -> Option<Arc<dyn Fixer>> {
-    if ruff_fix == RuffFix::Off || !pack.allows_tool("ruff") {
+    let allowed = [noctune_core::tool::RUFF_CHECK, noctune_core::tool::RUFF_FIX]
+        .iter()
+        .all(|tool| pack.allows_tool(tool));
+    if ruff_fix == RuffFix::Off || !allowed {
         return None;
     }
     let rules = if pack.name() == "py_upgrade" {

@@ -11,6 +11,7 @@ mod commands;
 mod compose;
 mod eval;
 mod exit;
+mod pack_scope;
 mod printer;
 
 use args::{Cli, Command};

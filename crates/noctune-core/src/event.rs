@@ -40,6 +40,8 @@ pub enum EventType {
     PolicyViolation,
     /// A tool not in `tools_allowed` was skipped.
     ToolSkipped,
+    /// The pack's tests ran on a copy with a change in place (or the record says why not).
+    TestsRun,
     /// A change was queued for a human.
     ApprovalQueued,
     /// A human decided.

@@ -42,6 +42,8 @@ pub mod stage;
 pub mod store;
 pub mod symbol;
 pub mod task;
+pub mod test_command;
+pub mod tool;
 
 pub use approval::{Approval, Decision, DecisionKind};
 pub use approver::{

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::approver::ApproverVerdict;
 use crate::stage::Stage;
+use crate::test_command::TestCommand;
 
 /// The rule a change broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -42,7 +43,8 @@ pub struct PolicyInput<'a> {
     pub diff_lines: u32,
     /// The approver's verdict.
     pub verdict: &'a ApproverVerdict,
-    /// Whether the pack's tests ran and passed (`None`: no tests ran).
+    /// Whether the pack's tests ran and passed (`None`: no tests ran). `Some(false)` is a
+    /// rejection.
     pub tests_passed: Option<bool>,
 }
 
@@ -124,10 +126,18 @@ pub trait PolicyPack: Send + Sync {
     /// Whether the run may change this file at all.
     fn check_path(&self, path: &Path) -> Result<(), PolicyViolation>;
 
-    /// Whether a tool (`ruff`, `pytest`) may run. Defaults to no.
+    /// Whether a tool may run (a name of [`crate::tool`]: `ruff check`, `ruff fix`, `pytest`).
+    /// Defaults to no.
     fn allows_tool(&self, tool: &str) -> bool {
         let _ = tool;
         false
+    }
+
+    /// The test command a change must pass before it may be auto-approved
+    /// (`auto_approve.require_tests`), or `None` when the pack requires no tests (the default).
+    /// The command runs only where [`PolicyPack::allows_tool`] allows `pytest`.
+    fn required_tests(&self) -> Option<TestCommand> {
+        None
     }
 
     /// Decides what happens to an approved-or-rejected change.
@@ -145,9 +155,17 @@ pub struct PolicyPackOptions {
     /// The most changed lines (added + removed) one file's change may have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_diff_lines: Option<u32>,
-    /// Tools that may run (`ruff`, `pytest`, `mypy`).
+    /// Tools that may run (names of [`crate::tool`]: `ruff`, `ruff check`, `ruff fix`,
+    /// `pytest`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools_allowed: Option<Vec<String>>,
+    /// The argument vector `auto_approve.require_tests` runs (no shell), from a copy of the
+    /// repository with the change in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_command: Option<Vec<String>>,
+    /// Seconds the test command may run before it is killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_timeout_s: Option<u64>,
     /// When a change may apply without a human.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_approve: Option<AutoApproveOptions>,

@@ -4,20 +4,50 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use noctune_core::{Diagnostic, Gate, GateInput, GateOutcome, GateReport, SymbolEditor};
+use noctune_core::tool;
+use noctune_core::{
+    Diagnostic, Gate, GateInput, GateOutcome, GateReport, PolicyPack, SymbolEditor,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ProjectConfig;
 use crate::error::Result;
 use crate::parse_gate::{ParseBackend, ParseGate};
 use crate::ruff_gate::{RUFF_GATE, RuffGate};
-use crate::tools::Tools;
+use crate::tools::{Ruff, Tools};
 
-/// The parse gate, the ruff gate when ruff is available (sharing one configuration), and the
-/// embedder's own gates, in order.
+/// Which ruff commands the gates may run: a policy pack's `tools_allowed`, read once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuffCommands {
+    /// `ruff check`: the lint gate, the parse gate through ruff's parser, the lint proofs.
+    pub check: bool,
+    /// `ruff fix`: the repair ladder's `ruff check --fix` step.
+    pub fix: bool,
+}
+
+impl RuffCommands {
+    /// Every ruff command.
+    pub const ALL: Self = Self {
+        check: true,
+        fix: true,
+    };
+
+    /// What `pack` allows (`ruff` in `tools_allowed` allows both).
+    pub fn allowed_by(pack: &dyn PolicyPack) -> Self {
+        Self {
+            check: pack.allows_tool(tool::RUFF_CHECK),
+            fix: pack.allows_tool(tool::RUFF_FIX),
+        }
+    }
+}
+
+/// The parse gate, the ruff gate when ruff is available and allowed (sharing one
+/// configuration), and the embedder's own gates, in order.
 pub struct Gates {
     parse: ParseGate,
     ruff: Option<RuffGate>,
+    ruff_fix: Option<Ruff>,
+    ruff_check_allowed: bool,
     extra: Vec<Arc<dyn Gate>>,
     tools: Tools,
     config: Arc<ProjectConfig>,
@@ -29,6 +59,7 @@ impl std::fmt::Debug for Gates {
         f.debug_struct("Gates")
             .field("parse", &self.parse)
             .field("ruff", &self.ruff)
+            .field("ruff_fix", &self.ruff_fix)
             .field("extra", &extra)
             .field("tools", &self.tools)
             .finish_non_exhaustive()
@@ -109,8 +140,24 @@ impl Gates {
         ruff_required: bool,
         editor: Option<Arc<dyn SymbolEditor>>,
     ) -> Result<Self> {
-        let tools = Tools::detect(ruff_required).await?;
-        Ok(Self::from_tools(root, tools, editor))
+        Self::detect_allowed(root, ruff_required, editor, RuffCommands::ALL).await
+    }
+
+    /// [`Gates::detect`] limited to the ruff commands a policy pack allows. Without `ruff
+    /// check` there is no lint gate and the parse gate asks `python3`'s `ast.parse`; with no
+    /// ruff command at all ruff is not even looked for (and `ruff_required` does not apply).
+    pub async fn detect_allowed(
+        root: impl Into<PathBuf>,
+        ruff_required: bool,
+        editor: Option<Arc<dyn SymbolEditor>>,
+        allowed: RuffCommands,
+    ) -> Result<Self> {
+        let tools = if allowed.check || allowed.fix {
+            Tools::detect(ruff_required).await?
+        } else {
+            Tools::detect_without_ruff().await
+        };
+        Ok(Self::from_tools_allowed(root, tools, editor, allowed))
     }
 
     /// Builds the gates from tools already found.
@@ -119,13 +166,27 @@ impl Gates {
         tools: Tools,
         editor: Option<Arc<dyn SymbolEditor>>,
     ) -> Self {
+        Self::from_tools_allowed(root, tools, editor, RuffCommands::ALL)
+    }
+
+    /// [`Gates::from_tools`] limited to the ruff commands a policy pack allows.
+    pub fn from_tools_allowed(
+        root: impl Into<PathBuf>,
+        tools: Tools,
+        editor: Option<Arc<dyn SymbolEditor>>,
+        allowed: RuffCommands,
+    ) -> Self {
         let interpreter = tools.python.as_ref().map(|p| p.version());
         let config = Arc::new(ProjectConfig::new(root, interpreter));
-        let mut parse = ParseGate::new(ParseBackend::from_tools(&tools), config.clone());
-        let mut ruff = tools
+        let checking = Tools {
+            ruff: tools.ruff.clone().filter(|_| allowed.check),
+            python: tools.python.clone(),
+        };
+        let mut parse = ParseGate::new(ParseBackend::from_tools(&checking), config.clone());
+        let mut ruff = checking
             .ruff
-            .clone()
             .map(|ruff| RuffGate::new(ruff, config.clone()));
+        let ruff_fix = tools.ruff.clone().filter(|_| allowed.fix);
         if let Some(editor) = editor {
             parse = parse.with_editor(editor.clone());
             ruff = ruff.map(|gate| gate.with_editor(editor));
@@ -133,6 +194,8 @@ impl Gates {
         Self {
             parse,
             ruff,
+            ruff_fix,
+            ruff_check_allowed: allowed.check,
             extra: Vec::new(),
             tools,
             config,
@@ -163,9 +226,15 @@ impl Gates {
         &self.parse
     }
 
-    /// The ruff gate, when ruff is available.
+    /// The ruff gate, when ruff is available and `ruff check` allowed.
     pub fn ruff_gate(&self) -> Option<&RuffGate> {
         self.ruff.as_ref()
+    }
+
+    /// The ruff the repair ladder's fix step runs, when ruff is available and `ruff fix`
+    /// allowed.
+    pub fn ruff_for_fix(&self) -> Option<&Ruff> {
+        self.ruff_fix.as_ref()
     }
 
     /// Runs the parse gate, then (when the text parses) the ruff gate and the added gates, in
@@ -177,6 +246,8 @@ impl Gates {
         if parsed {
             match &self.ruff {
                 Some(ruff) => reports.push(ruff.check(input).await?),
+                // Not allowed by the pack: no report (the run logs a `tool_skipped` event).
+                None if !self.ruff_check_allowed => {}
                 None => reports.push(GateReport::pass(
                     RUFF_GATE,
                     "skipped: ruff is not on PATH and ruff_required = false",

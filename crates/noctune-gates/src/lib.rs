@@ -35,7 +35,7 @@ pub mod tools;
 pub use config::{FileConfig, ProjectConfig};
 pub use error::{Error, Result};
 pub use fixer::RuffFixer;
-pub use gates::{GateRun, Gates};
+pub use gates::{GateRun, Gates, RuffCommands};
 pub use parse_gate::{PARSE_GATE, ParseBackend, ParseGate};
 pub use policy::{ConfiguredPack, PackSettings, PolicyPacks, count_diff_lines};
 pub use proof::{AstProver, FixRules};

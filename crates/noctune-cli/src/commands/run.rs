@@ -14,9 +14,9 @@ use noctune_core::{EnvOverrides, RunId, RunStatus, config};
 use owo_colors::OwoColorize;
 
 use crate::args::{GlobalArgs, IndexArgs, LlmMode, OutputFormat, RunFlags};
-use crate::compose;
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
+use crate::{compose, pack_scope};
 
 /// Which command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +113,14 @@ async fn drive_run(
         Some(&transcript),
     )
     .await?;
-    let files = compose::select_files(root, settings, flags)?;
+    // Files outside the pack's allowed_globs never reach the model.
+    let scoped = pack_scope::scope(
+        pipeline.pack.as_ref(),
+        root,
+        flags,
+        compose::select_files(root, settings, flags)?,
+    )?;
+    let files = scoped.files.clone();
     let mut run = if let Ok(record) = store.read(&run_id) {
         // A resume must do the same kind of work with the same pack: the run's artifacts and
         // decisions were made for them.
@@ -142,6 +149,12 @@ async fn drive_run(
             ..RunSpec::default()
         })?
     };
+    pack_scope::log(
+        &run,
+        pipeline.pack.as_ref(),
+        &scoped,
+        &pack_scope::skipped_tools(pipeline.pack.as_ref(), flags, mode.pass_kind()),
+    )?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let control = Arc::new(if interactive {
         Control::with_pause_handler(Arc::new(pause_prompt))

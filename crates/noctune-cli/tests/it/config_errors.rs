@@ -99,3 +99,31 @@ fn init_reports_a_kept_broken_config() {
         "max_passes = \"three\"\n"
     );
 }
+
+#[test]
+fn bad_pack_tools_and_test_command() {
+    assert_config_error(
+        &[(
+            "noctune.toml",
+            "[policy_packs.lint_fix]\ntools_allowed = [\"ruff\", \"pytset\"]\n",
+        )],
+        &[],
+        &[
+            "noctune.toml",
+            "key `policy_packs.lint_fix.tools_allowed`",
+            "unknown tool `pytset`",
+        ],
+    );
+    assert_config_error(
+        &[(
+            "pyproject.toml",
+            "[tool.noctune.policy_packs.lint_fix]\ntest_command = []\n",
+        )],
+        &[],
+        &[
+            "pyproject.toml",
+            "key `tool.noctune.policy_packs.lint_fix.test_command`",
+            "expected a program and its arguments",
+        ],
+    );
+}

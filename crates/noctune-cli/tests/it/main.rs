@@ -14,6 +14,7 @@ mod init;
 mod malformed_answers;
 mod mcp;
 mod morning;
+mod packs;
 mod run;
 mod studio;
 mod webdriver;

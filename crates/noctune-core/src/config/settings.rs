@@ -244,6 +244,32 @@ impl Settings {
                     format!("expected a number from 0.0 to 1.0, found {risk}"),
                 ));
             }
+            for tool in pack.tools_allowed.iter().flatten() {
+                if let Some(message) = crate::tool::check_name(tool) {
+                    return Err(err(
+                        &format!("policy_packs.{pack_name}.tools_allowed"),
+                        message,
+                    ));
+                }
+            }
+            if let Some(command) = &pack.test_command
+                && command
+                    .first()
+                    .is_none_or(|program| program.trim().is_empty())
+            {
+                return Err(err(
+                    &format!("policy_packs.{pack_name}.test_command"),
+                    "expected a program and its arguments (`[\"python\", \"-m\", \"pytest\"]`), \
+                     found an empty program"
+                        .to_owned(),
+                ));
+            }
+            if pack.test_timeout_s == Some(0) {
+                return Err(err(
+                    &format!("policy_packs.{pack_name}.test_timeout_s"),
+                    "expected at least 1, found 0".to_owned(),
+                ));
+            }
         }
 
         let index_options = options.index.unwrap_or_default();

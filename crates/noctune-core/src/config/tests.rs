@@ -215,6 +215,28 @@ fn bad_values_are_explained() {
         Some("policy_packs.x.auto_approve.max_risk")
     );
 
+    let err = load_err(
+        &[(
+            CONFIG_FILE,
+            "[policy_packs.x]\ntools_allowed = [\"pytset\"]\n",
+        )],
+        &no_env(),
+    );
+    assert_eq!(err.key.as_deref(), Some("policy_packs.x.tools_allowed"));
+    assert!(err.message.contains("unknown tool `pytset`"), "{err}");
+
+    let err = load_err(
+        &[(CONFIG_FILE, "[policy_packs.x]\ntest_command = []\n")],
+        &no_env(),
+    );
+    assert_eq!(err.key.as_deref(), Some("policy_packs.x.test_command"));
+
+    let err = load_err(
+        &[(CONFIG_FILE, "[policy_packs.x]\ntest_timeout_s = 0\n")],
+        &no_env(),
+    );
+    assert_eq!(err.key.as_deref(), Some("policy_packs.x.test_timeout_s"));
+
     let err = load_err(&[(CONFIG_FILE, "[budgets]\nfile_tokens = 0\n")], &no_env());
     assert_eq!(err.key.as_deref(), Some("budgets.file_tokens"));
 

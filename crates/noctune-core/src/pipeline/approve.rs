@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::artifacts;
 use super::risk;
 use super::task::TaskCtx;
+use super::tests_run;
 use async_trait::async_trait;
 
 use crate::approver::{
@@ -235,7 +236,7 @@ async fn judge(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<ApprovalR
             model: Some(&model),
         })
         .await?;
-    Ok(decide(ctx, change, verdict, signal_risk))
+    decide(ctx, change, verdict, signal_risk, after).await
 }
 
 /// The tools' part (from `before` to `base`) judged without a model: its verdict when a proof
@@ -284,7 +285,7 @@ async fn judge_on_top_of_tools(
         })
         .await?;
     if verdict.decision == Verdict::Reject {
-        let mut record = decide(ctx, tools_change, tools_verdict, 0.0);
+        let mut record = decide(ctx, tools_change, tools_verdict, 0.0, base).await?;
         record.verdict.reason = format!(
             "{} (the model's edits were dropped: {})",
             record.verdict.reason, verdict.reason
@@ -300,33 +301,41 @@ async fn judge_on_top_of_tools(
         "the tools' fixes are proven ({}); the model's edits: {}",
         tools_verdict.judged_by, verdict.reason
     );
-    let mut record = decide(ctx, whole, verdict, model_risk);
+    let mut record = decide(ctx, whole, verdict, model_risk, after).await?;
     record.change.diff_lines = diff_lines(before, after);
     Ok(record)
 }
 
-/// The pack's decision on a judged change, with the high-risk rule.
-fn decide(
+/// The pack's decision on a judged change to `text`, with the tests the pack requires and the
+/// high-risk rule.
+async fn decide(
     ctx: &TaskCtx<'_>,
     change: ChangeSet,
     mut verdict: ApproverVerdict,
     signal_risk: f32,
-) -> ApprovalRecord {
+    text: &str,
+) -> Result<ApprovalRecord> {
     // A proof outranks the heuristics: risk signals raise every other verdict's risk.
     let proven = verdict.judged_by.starts_with("proof:");
     if !proven {
         verdict.risk = verdict.risk.max(signal_risk);
     }
-    let mut decision = ctx.pipeline.pack.decide(&PolicyInput {
+    let input = PolicyInput {
         path: Path::new(&ctx.rel),
         diff_lines: change.diff_lines,
         verdict: &verdict,
         tests_passed: None,
+    };
+    let high_risk = !proven && signal_risk >= ctx.pipeline.options.high_risk;
+    let tests = tests_run::for_change(ctx, input, high_risk, text).await?;
+    let mut decision = ctx.pipeline.pack.decide(&PolicyInput {
+        tests_passed: tests.as_ref().and_then(|t| t.passed),
+        ..input
     });
-    if matches!(decision, PolicyDecision::AutoApprove { .. })
-        && !proven
-        && signal_risk >= ctx.pipeline.options.high_risk
-    {
+    if let Some(tests) = &tests {
+        decision = tests_run::explain(decision, tests);
+    }
+    if matches!(decision, PolicyDecision::AutoApprove { .. }) && high_risk {
         decision = PolicyDecision::NeedsHuman {
             why: format!(
                 "risk signals score {signal_risk:.2} >= {:.2}: never auto-approved",
@@ -334,13 +343,13 @@ fn decide(
             ),
         };
     }
-    ApprovalRecord {
+    Ok(ApprovalRecord {
         change,
         verdict,
         signal_risk,
         decision,
         applies: Applies::Whole,
-    }
+    })
 }
 
 /// The approve stage's model as an approver sees it: the `approve` prompt with the file and

@@ -65,6 +65,11 @@ pub fn approval(pass: u32) -> String {
     format!("approval_p{pass}.json")
 }
 
+/// The pack's tests on a copy with the change of pass `n` (`require_tests`).
+pub fn tests(pass: u32) -> String {
+    format!("tests_p{pass}.json")
+}
+
 /// The model transcript of a stage in pass `n` (one JSON exchange per line).
 pub fn transcript(stage: &str, pass: u32) -> String {
     format!("llm_{stage}_p{pass}.jsonl")

@@ -23,6 +23,7 @@ pub mod risk;
 pub mod run_loop;
 mod services;
 pub mod task;
+pub mod tests_run;
 mod transcript;
 
 use std::path::PathBuf;

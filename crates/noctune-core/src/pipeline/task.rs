@@ -713,13 +713,12 @@ async fn apply(
         }
         PolicyDecision::Rejected { why } => {
             keep(ctx)?;
-            return rejected(
-                ctx,
-                format!(
-                    "rejected by the approver ({}): {why}",
-                    record.verdict.judged_by
-                ),
-            );
+            let by = if record.verdict.decision == crate::Verdict::Reject {
+                format!("the approver ({})", record.verdict.judged_by)
+            } else {
+                format!("the pack `{}`", ctx.pipeline.pack.name())
+            };
+            return rejected(ctx, format!("rejected by {by}: {why}"));
         }
         PolicyDecision::AutoApprove { .. } if allow_apply => {
             ApplyPermit::from_policy(&record.decision, text)?

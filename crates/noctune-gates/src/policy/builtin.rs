@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use noctune_core::Stage;
+use noctune_core::test_command::{DEFAULT_TEST_COMMAND, DEFAULT_TEST_TIMEOUT_S};
 
 use super::pack::{AutoApprove, PackSettings};
 
@@ -11,10 +12,17 @@ pub const BUILTIN_PACKS: [&str; 4] = ["lint_fix", "typing_pass", "py_upgrade", "
 
 /// The defaults of a built-in pack, or of a pack defined in the config file (`None` for a name
 /// that is not built in gives the cautious custom-pack defaults: every `.py` file, 80 lines, no
-/// tools, no auto-approve, no guidance).
+/// tools, no auto-approve, no guidance). Every pack's test command is `python -m pytest -x -q`
+/// with a 300 s timeout; `deps_bump` requires tests and allows `pytest` to run them.
 pub fn builtin_settings(name: &str) -> PackSettings {
     let all_python = vec!["**/*.py".to_owned()];
     let ruff = vec!["ruff".to_owned()];
+    let test_command = || {
+        DEFAULT_TEST_COMMAND
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect()
+    };
     let guidance = |review: &str, draft: &str, approve: &str| {
         BTreeMap::from([
             (Stage::Review, review.to_owned()),
@@ -27,7 +35,9 @@ pub fn builtin_settings(name: &str) -> PackSettings {
             name: name.to_owned(),
             allowed_globs: all_python,
             max_diff_lines: 80,
-            tools_allowed: ruff,
+            tools_allowed: ruff.clone(),
+            test_command: test_command(),
+            test_timeout_s: DEFAULT_TEST_TIMEOUT_S,
             auto_approve: AutoApprove {
                 enabled: true,
                 max_risk: 0.3,
@@ -51,7 +61,9 @@ pub fn builtin_settings(name: &str) -> PackSettings {
             name: name.to_owned(),
             allowed_globs: all_python,
             max_diff_lines: 120,
-            tools_allowed: ruff,
+            tools_allowed: ruff.clone(),
+            test_command: test_command(),
+            test_timeout_s: DEFAULT_TEST_TIMEOUT_S,
             auto_approve: AutoApprove {
                 enabled: true,
                 max_risk: 0.2,
@@ -73,7 +85,9 @@ pub fn builtin_settings(name: &str) -> PackSettings {
             name: name.to_owned(),
             allowed_globs: all_python,
             max_diff_lines: 100,
-            tools_allowed: ruff,
+            tools_allowed: ruff.clone(),
+            test_command: test_command(),
+            test_timeout_s: DEFAULT_TEST_TIMEOUT_S,
             auto_approve: AutoApprove {
                 enabled: true,
                 max_risk: 0.2,
@@ -96,7 +110,9 @@ pub fn builtin_settings(name: &str) -> PackSettings {
             name: name.to_owned(),
             allowed_globs: all_python,
             max_diff_lines: 60,
-            tools_allowed: ruff,
+            tools_allowed: vec!["ruff".to_owned(), "pytest".to_owned()],
+            test_command: test_command(),
+            test_timeout_s: DEFAULT_TEST_TIMEOUT_S,
             auto_approve: AutoApprove {
                 enabled: false,
                 max_risk: 0.1,
@@ -119,6 +135,8 @@ pub fn builtin_settings(name: &str) -> PackSettings {
             allowed_globs: all_python,
             max_diff_lines: 80,
             tools_allowed: Vec::new(),
+            test_command: test_command(),
+            test_timeout_s: DEFAULT_TEST_TIMEOUT_S,
             auto_approve: AutoApprove {
                 enabled: false,
                 max_risk: 0.0,

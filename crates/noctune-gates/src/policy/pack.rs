@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use noctune_core::test_command::TestCommand;
 use noctune_core::{
     PolicyDecision, PolicyInput, PolicyPack, PolicyRule, PolicyViolation, Stage, Verdict,
 };
@@ -37,8 +39,12 @@ pub struct PackSettings {
     pub allowed_globs: Vec<String>,
     /// The most changed lines (added + removed) one file's change may have.
     pub max_diff_lines: u32,
-    /// Tools that may run.
+    /// Tools that may run (names of [`noctune_core::tool`]; `ruff` allows every ruff command).
     pub tools_allowed: Vec<String>,
+    /// The argument vector `auto_approve.require_tests` runs (no shell).
+    pub test_command: Vec<String>,
+    /// Seconds the test command may run before it is killed.
+    pub test_timeout_s: u64,
     /// When a change may apply without a human.
     pub auto_approve: AutoApprove,
     /// Extra prompt instructions per stage.
@@ -75,6 +81,27 @@ impl ConfiguredPack {
                     "expected a number from 0.0 to 1.0, found {}",
                     settings.auto_approve.max_risk
                 ),
+            ));
+        }
+        for tool in &settings.tools_allowed {
+            if let Some(message) = noctune_core::tool::check_name(tool) {
+                return Err(error("tools_allowed", message));
+            }
+        }
+        if settings
+            .test_command
+            .first()
+            .is_none_or(|program| program.trim().is_empty())
+        {
+            return Err(error(
+                "test_command",
+                "expected a program and its arguments, found an empty program".to_owned(),
+            ));
+        }
+        if settings.test_timeout_s == 0 {
+            return Err(error(
+                "test_timeout_s",
+                "expected at least 1, found 0".to_owned(),
             ));
         }
         let mut builder = GlobSetBuilder::new();
@@ -178,7 +205,17 @@ impl PolicyPack for ConfiguredPack {
     }
 
     fn allows_tool(&self, tool: &str) -> bool {
-        self.settings.tools_allowed.iter().any(|t| t == tool)
+        noctune_core::tool::is_allowed(&self.settings.tools_allowed, tool)
+    }
+
+    fn required_tests(&self) -> Option<TestCommand> {
+        self.settings
+            .auto_approve
+            .require_tests
+            .then(|| TestCommand {
+                argv: self.settings.test_command.clone(),
+                timeout: Duration::from_secs(self.settings.test_timeout_s),
+            })
     }
 
     fn decide(&self, input: &PolicyInput<'_>) -> PolicyDecision {
@@ -230,7 +267,11 @@ impl PolicyPack for ConfiguredPack {
         if auto.require_tests {
             match input.tests_passed {
                 Some(true) => checked.push("tests passed".to_owned()),
-                Some(false) => held.push("require_tests: the tests failed".to_owned()),
+                Some(false) => {
+                    return PolicyDecision::Rejected {
+                        why: "require_tests: the tests failed".to_owned(),
+                    };
+                }
                 None => held.push("require_tests: no tests ran".to_owned()),
             }
         } else {

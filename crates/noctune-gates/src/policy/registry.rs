@@ -98,6 +98,12 @@ fn complete(mut defaults: PackSettings, options: Option<&PolicyPackOptions>) -> 
     if let Some(tools) = &options.tools_allowed {
         defaults.tools_allowed = tools.clone();
     }
+    if let Some(command) = &options.test_command {
+        defaults.test_command = command.clone();
+    }
+    if let Some(timeout) = options.test_timeout_s {
+        defaults.test_timeout_s = timeout;
+    }
     if let Some(auto) = &options.auto_approve {
         let target = &mut defaults.auto_approve;
         if let Some(enabled) = auto.enabled {

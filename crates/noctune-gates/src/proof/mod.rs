@@ -72,13 +72,13 @@ impl AstProver {
         self
     }
 
-    /// The prover for what [`Gates`] found: its `python3`, its ruff and its configuration.
-    /// `None` without `python3`.
+    /// The prover for what [`Gates`] found: its `python3`, its ruff (only where `ruff check`
+    /// runs, as the lint gate) and its configuration. `None` without `python3`.
     pub fn from_gates(gates: &Gates) -> Option<Self> {
         let tools = gates.tools();
         let prover = Self::new(tools.python.clone()?, gates.config().clone());
-        Some(match &tools.ruff {
-            Some(ruff) => prover.with_ruff(ruff.clone()),
+        Some(match gates.ruff_gate() {
+            Some(gate) => prover.with_ruff(gate.ruff().clone()),
             None => prover,
         })
     }

@@ -291,8 +291,13 @@ impl RepairLadder {
                         vec!["skipped: --ruff-fix off".into()],
                     )));
                 }
-                let Some(ruff) = self.gates.ruff_gate().map(|g| g.ruff()) else {
-                    return Ok(Some((text.to_owned(), vec!["skipped: no ruff".into()])));
+                let Some(ruff) = self.gates.ruff_for_fix() else {
+                    let why = if self.gates.tools().ruff.is_some() {
+                        "skipped: `ruff fix` is not in tools_allowed"
+                    } else {
+                        "skipped: no ruff"
+                    };
+                    return Ok(Some((text.to_owned(), vec![why.into()])));
                 };
                 if !run
                     .reports

@@ -30,6 +30,17 @@ impl Tools {
         Self::detect_in(&path, ruff_required).await
     }
 
+    /// Finds `python3` alone: for a pack that allows no ruff command, so not even
+    /// `ruff --version` runs.
+    pub async fn detect_without_ruff() -> Self {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let python = match find_program("python3", &path) {
+            Some(program) => Python3::from_program(program).await.ok(),
+            None => None,
+        };
+        Self { ruff: None, python }
+    }
+
     /// [`Tools::detect`] with an explicit `PATH` value.
     pub async fn detect_in(path_var: &OsStr, ruff_required: bool) -> Result<Self> {
         let ruff = match find_program("ruff", path_var) {

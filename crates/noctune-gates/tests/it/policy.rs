@@ -6,8 +6,8 @@ use std::path::Path;
 
 use noctune_core::policy::{AutoApproveOptions, PolicyPackOptions};
 use noctune_core::{
-    ApproverVerdict, EnvOverrides, PolicyDecision, PolicyInput, PolicyRule, PolicyViolation, Stage,
-    Verdict,
+    ApproverVerdict, EnvOverrides, PolicyDecision, PolicyInput, PolicyPack, PolicyRule,
+    PolicyViolation, Stage, Verdict,
 };
 use noctune_gates::PolicyPacks;
 use noctune_gates::policy::builtin_settings;
@@ -64,6 +64,8 @@ auto_approve = { enabled = true, max_risk = 0.3, max_lines = 40, require_tests =
 [tool.noctune.policy_packs.careful]
 allowed_globs = ["lib/*.py"]
 tools_allowed = ["ruff", "pytest"]
+test_command = ["python3", "-m", "unittest"]
+test_timeout_s = 60
 auto_approve = { enabled = true, max_risk = 0.5, max_lines = 10, require_tests = true }
 guidance = { review = "Only look at error handling." }
 "#,
@@ -141,7 +143,7 @@ fn allowed_globs_max_diff_lines_and_auto_approve_limits() {
 }
 
 #[test]
-fn require_tests_and_disabled_auto_approve_need_a_human() {
+fn require_tests_holds_untested_changes_rejects_failed_ones() {
     let (_dir, packs) = repo();
     let ok = approve(0.2);
     assert_eq!(
@@ -152,7 +154,7 @@ fn require_tests_and_disabled_auto_approve_need_a_human() {
     );
     assert_eq!(
         decide(&packs, "careful", "lib/b.py", 4, &ok, Some(false)),
-        PolicyDecision::NeedsHuman {
+        PolicyDecision::Rejected {
             why: "require_tests: the tests failed".to_owned()
         }
     );
@@ -192,9 +194,37 @@ fn tools_allowed() {
             detail: "`pytest` is not in tools_allowed (ruff)".to_owned(),
         })
     );
+    // `ruff` allows every ruff command.
+    assert!(lint.allows_tool("ruff check") && lint.allows_tool("ruff fix"));
     let careful = packs.get("careful").unwrap();
     assert!(careful.allows_tool("pytest"));
     assert!(!careful.allows_tool("mypy"));
+    // require_tests gives the test command: the default, or the pack's own.
+    assert_eq!(lint.required_tests(), None);
+    let tests = careful.required_tests().unwrap();
+    assert_eq!(tests.argv, vec!["python3", "-m", "unittest"]);
+    assert_eq!(tests.timeout, std::time::Duration::from_secs(60));
+    let deps = packs.get("deps_bump").unwrap().required_tests().unwrap();
+    assert_eq!(deps.argv, vec!["python", "-m", "pytest", "-x", "-q"]);
+    assert_eq!(deps.timeout, std::time::Duration::from_secs(300));
+    assert!(packs.get("deps_bump").unwrap().allows_tool("pytest"));
+
+    // A name Noctune does not know is an error naming the pack and the key.
+    let dir = tempfile::tempdir().unwrap();
+    let typo = BTreeMap::from([(
+        "x".to_owned(),
+        PolicyPackOptions {
+            tools_allowed: Some(vec!["pytset".to_owned()]),
+            ..PolicyPackOptions::default()
+        },
+    )]);
+    let err = PolicyPacks::new(dir.path(), &typo, "lint_fix")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("policy pack `x`: key `tools_allowed`: unknown tool `pytset`"),
+        "{err}"
+    );
 }
 
 #[cfg(unix)]
@@ -220,6 +250,8 @@ fn paths_escaping_the_repository_are_never_allowed() {
             allowed_globs: Some(vec!["**".to_owned()]),
             max_diff_lines: Some(10_000),
             tools_allowed: None,
+            test_command: None,
+            test_timeout_s: None,
             auto_approve: Some(AutoApproveOptions {
                 enabled: Some(true),
                 max_risk: Some(1.0),

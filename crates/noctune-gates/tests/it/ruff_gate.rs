@@ -183,3 +183,43 @@ async fn a_text_that_does_not_parse_is_left_to_the_parse_gate() {
         .unwrap();
     assert_eq!(report.outcome, GateOutcome::Undecided);
 }
+
+#[tokio::test]
+async fn ruff_commands_a_pack_does_not_allow_never_run() {
+    use noctune_gates::{ParseBackend, RuffCommands};
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = GateInput {
+        path: std::path::Path::new("a.py"),
+        before: Some("import os\n"),
+        after: "import os\nimport sys\n",
+    };
+    // Without `ruff check`: no lint gate, python3 decides syntax; `ruff fix` alone keeps ruff
+    // for the repair ladder only.
+    let fix_only = noctune_gates::Gates::from_tools_allowed(
+        dir.path(),
+        crate::support::tools().await,
+        Some(crate::support::editor()),
+        RuffCommands {
+            check: false,
+            fix: true,
+        },
+    );
+    assert!(fix_only.ruff_gate().is_none());
+    assert!(fix_only.ruff_for_fix().is_some());
+    assert!(matches!(
+        fix_only.parse_gate().backend(),
+        ParseBackend::Python(_)
+    ));
+    let run = fix_only.run(input).await.unwrap();
+    let gates: Vec<&str> = run.reports.iter().map(|r| r.gate.as_str()).collect();
+    assert_eq!(gates, vec!["parse"]);
+
+    // Every command: the unused import fails the lint gate.
+    let all = crate::support::gates(dir.path()).await;
+    assert!(all.ruff_for_fix().is_some());
+    let run = all.run(input).await.unwrap();
+    let gates: Vec<&str> = run.reports.iter().map(|r| r.gate.as_str()).collect();
+    assert_eq!(gates, vec!["parse", "ruff"]);
+    assert!(!run.passed());
+}
