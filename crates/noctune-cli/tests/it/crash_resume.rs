@@ -51,7 +51,7 @@ const AREA: Fixture = Fixture {
 
 const GREETER: Fixture = Fixture {
     name: "greeter.py",
-    original: "class Greeter:\n    def __init__(self, name):\n        self.name = name\n\n    def greet(self):\n        return \"Hello, %s!\" % self.name\n\n\ndef shout(text):\n    return text.upper() + \"!\"\n",
+    original: "class Greeter:\n    def __init__(self, name):\n        self.name = name\n\n    def greet(self):\n        return \"Hello, \" + self.name + \"!\"\n\n\ndef shout(text):\n    return text.upper() + \"!\"\n",
     approved: Some(
         "class Greeter:\n    def __init__(self, name):\n        self.name = name\n\n    def greet(self) -> str:\n        return f\"Hello, {self.name}!\"\n\n\ndef shout(text: str) -> str:\n    return text.upper() + \"!\"\n",
     ),

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::fake_model::{Stage, classify, code, pipeline_config, plan_with, review, verdict_with};
 
-const GREET: &str = "def greet(name):\n    return \"Hello, %s!\" % name\n";
+const GREET: &str = "def greet(name):\n    return \"Hello, \" + name + \"!\"\n";
 const GREET_NEW: &str = "def greet(name: str) -> str:\n    return f\"Hello, {name}!\"\n";
 const TOTAL: &str = "def total(prices):\n    return sum(prices)\n";
 const TOTAL_NEW: &str = "def total(prices: list[float]) -> float:\n    return sum(prices)\n";

@@ -15,7 +15,7 @@ use crate::{noctune, noctune_with_env, text};
 
 const A: &str = "def area(w, h):\n    return w * h\n";
 const B: &str = "def total(prices):\n    return sum(prices)\n";
-const C: &str = "def greet(name):\n    return \"Hello, %s!\" % name\n";
+const C: &str = "def greet(name):\n    return \"Hello, \" + name + \"!\"\n";
 const D: &str = "def double(x):\n    return x * 2\n";
 const A_NEW: &str = "def area(w: float, h: float) -> float:\n    return w * h\n";
 const B_NEW: &str = "def total(prices: list[float]) -> float:\n    return sum(prices)\n";

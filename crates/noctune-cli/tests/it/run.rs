@@ -13,7 +13,7 @@ use crate::{noctune_with_env, text};
 
 const A: &str = "def area(w, h):\n    return w * h\n";
 const B: &str = "def total(prices):\n    return sum(prices)\n";
-const C: &str = "def greet(name):\n    return \"Hello, %s!\" % name\n";
+const C: &str = "def greet(name):\n    return \"Hello, \" + name + \"!\"\n";
 const D: &str = "def double(x):\n    return x * 2\n";
 
 /// The model's side of the four files, in the order the run asks (files sorted by path;

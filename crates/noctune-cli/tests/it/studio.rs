@@ -15,7 +15,7 @@ use pretty_assertions::assert_eq;
 use crate::fake_model::{code, pipeline_config, plan_with, review, verdict_with};
 use crate::webdriver::Browser;
 
-const GREET: &str = "def greet(name):\n    return \"Hello, %s!\" % name\n";
+const GREET: &str = "def greet(name):\n    return \"Hello, \" + name + \"!\"\n";
 const GREET_NEW: &str = "def greet(name: str) -> str:\n    return f\"Hello, {name}!\"\n";
 const TOTAL: &str = "def total(prices):\n    return sum(prices)\n";
 const TOTAL_NEW: &str = "def total(prices: list[float]) -> float:\n    with open(\"prices.txt\") as f:\n        return sum(float(x) for x in f)\n";

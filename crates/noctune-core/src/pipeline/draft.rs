@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::artifacts;
+use super::fixer::Finding;
 use super::review::Review;
 use super::task::TaskCtx;
 use crate::editor::Outline;
@@ -216,8 +217,75 @@ fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs the draft stage, or reuses `draft.json` when it exists.
-pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<Draft> {
+/// Rules whose findings are not given to the model to fix: unused imports (the fix step removes
+/// the ones a proof allows; the others are kept on purpose) and layout (a formatter's job).
+const NOT_FOR_THE_MODEL: [&str; 3] = ["F401", "E501", "W291"];
+
+/// Targets planned from the linter's findings, with no model call: the definitions that hold
+/// findings (the most first, at most [`MAX_TARGETS`]), each asked to fix exactly those findings,
+/// quoting the lines. A small model fixes one precise finding far more often than it plans well.
+pub fn plan_from_findings(
+    outline: &Outline,
+    source: &str,
+    findings: &[Finding],
+) -> Vec<DraftTarget> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut by_symbol: Vec<(String, Vec<&Finding>)> = Vec::new();
+    for finding in findings {
+        if NOT_FOR_THE_MODEL.contains(&finding.rule.as_str()) {
+            continue;
+        }
+        let Some(symbol) = finding
+            .symbol
+            .as_deref()
+            .and_then(|name| outline.symbol(name))
+            .filter(|s| s.kind.is_definition())
+        else {
+            continue;
+        };
+        match by_symbol.iter_mut().find(|(name, _)| *name == symbol.name) {
+            Some((_, list)) => list.push(finding),
+            None => by_symbol.push((symbol.name.clone(), vec![finding])),
+        }
+    }
+    // The most findings first; file order among equals.
+    by_symbol.sort_by_key(|(_, list)| std::cmp::Reverse(list.len()));
+    by_symbol
+        .into_iter()
+        .take(MAX_TARGETS)
+        .map(|(symbol, list)| {
+            let mut prompt = String::from(
+                "Fix exactly what the linter reports here, and change nothing else:\n",
+            );
+            for finding in list {
+                let quoted = lines
+                    .get(finding.line.saturating_sub(1))
+                    .map(|l| l.trim())
+                    .unwrap_or_default();
+                prompt.push_str(&format!(
+                    "- `{quoted}`: {} {}\n",
+                    finding.rule, finding.message
+                ));
+            }
+            DraftTarget {
+                symbol,
+                edit_prompt: prompt.trim_end().to_owned(),
+                draft_code: String::new(),
+                evidence: String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Runs the draft stage, or reuses `draft.json` when it exists. When the linter's `findings`
+/// fall in editable definitions, those are the plan (no model call); otherwise the model plans
+/// from the review.
+pub async fn draft(
+    ctx: &TaskCtx<'_>,
+    source: &str,
+    review: &Review,
+    findings: &[Finding],
+) -> Result<Draft> {
     if let Some(bytes) = ctx.read_artifact(artifacts::DRAFT)?
         && let Ok(draft) = serde_json::from_slice::<Draft>(&bytes)
     {
@@ -240,6 +308,19 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
                 )
             }],
         };
+        ctx.write_artifact(
+            artifacts::DRAFT,
+            &serde_json::to_vec_pretty(&draft).unwrap_or_default(),
+        )?;
+        return Ok(draft);
+    }
+    let from_findings = plan_from_findings(&outline, source, findings);
+    if !from_findings.is_empty() {
+        let mut draft = Draft {
+            targets: from_findings,
+            dropped: Vec::new(),
+        };
+        add_evidence(ctx, source, &outline, &mut draft)?;
         ctx.write_artifact(
             artifacts::DRAFT,
             &serde_json::to_vec_pretty(&draft).unwrap_or_default(),
@@ -312,8 +393,21 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         });
     }
 
-    // Evidence for the plan's targets, within what an edit prompt can spare. Module chunks
-    // (imports, a docstring, assignments) have no callers to show.
+    add_evidence(ctx, source, &outline, &mut draft)?;
+    let json = serde_json::to_vec_pretty(&draft).unwrap_or_default();
+    ctx.write_artifact(artifacts::DRAFT, &json)?;
+    Ok(draft)
+}
+
+/// Evidence for the plan's targets, within what an edit prompt can spare (`impact.json`, and
+/// each target's part on the target). Module chunks (imports, a docstring, assignments) have
+/// no callers to show.
+fn add_evidence(
+    ctx: &TaskCtx<'_>,
+    source: &str,
+    outline: &Outline,
+    draft: &mut Draft,
+) -> Result<()> {
     let targets: Vec<String> = draft
         .targets
         .iter()
@@ -324,31 +418,30 @@ pub async fn draft(ctx: &TaskCtx<'_>, source: &str, review: &Review) -> Result<D
         })
         .map(|t| t.symbol.clone())
         .collect();
-    if !targets.is_empty() {
-        // One search for every target (impact.json); each edit prompt shows its target's part.
-        let evidence = ctx.pipeline.evidence.evidence(
-            &ctx.rel,
-            source,
-            &targets,
-            evidence_budget(options) * targets.len() as u32,
-        )?;
-        let impact = serde_json::to_vec_pretty(&evidence.json).unwrap_or_default();
-        ctx.write_artifact(artifacts::IMPACT, &impact)?;
-        for target in draft
-            .targets
-            .iter_mut()
-            .filter(|t| targets.contains(&t.symbol))
-        {
-            target.evidence = evidence
-                .targets
-                .get(&target.symbol)
-                .unwrap_or(&evidence.text)
-                .clone();
-        }
+    if targets.is_empty() {
+        return Ok(());
     }
-    let json = serde_json::to_vec_pretty(&draft).unwrap_or_default();
-    ctx.write_artifact(artifacts::DRAFT, &json)?;
-    Ok(draft)
+    // One search for every target (impact.json); each edit prompt shows its target's part.
+    let evidence = ctx.pipeline.evidence.evidence(
+        &ctx.rel,
+        source,
+        &targets,
+        evidence_budget(&ctx.pipeline.options) * targets.len() as u32,
+    )?;
+    let impact = serde_json::to_vec_pretty(&evidence.json).unwrap_or_default();
+    ctx.write_artifact(artifacts::IMPACT, &impact)?;
+    for target in draft
+        .targets
+        .iter_mut()
+        .filter(|t| targets.contains(&t.symbol))
+    {
+        target.evidence = evidence
+            .targets
+            .get(&target.symbol)
+            .unwrap_or(&evidence.text)
+            .clone();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -414,5 +507,66 @@ mod tests {
                 ["symbol"]["enum"],
             serde_json::json!(["small"])
         );
+    }
+}
+
+#[cfg(test)]
+mod findings_plan_tests {
+    use super::*;
+    use crate::symbol::SymbolKind;
+
+    fn function(name: &str, source: &str, part: &str, lines: (usize, usize)) -> Symbol {
+        let start = source.find(part).unwrap();
+        Symbol {
+            name: name.into(),
+            kind: SymbolKind::Function,
+            start_byte: start,
+            end_byte: start + part.len(),
+            start_line: lines.0,
+            end_line: lines.1,
+            signature: None,
+            docstring: None,
+        }
+    }
+
+    fn finding(rule: &str, line: usize, symbol: Option<&str>) -> Finding {
+        Finding {
+            rule: rule.into(),
+            line,
+            symbol: symbol.map(str::to_owned),
+            message: format!("{rule} message"),
+        }
+    }
+
+    #[test]
+    fn the_definitions_with_the_most_findings_are_planned_quoting_their_lines() {
+        let show = "def show(v):\n    if v == None:\n        return 1\n    try:\n        return 2\n    except:\n        return 3\n";
+        let other = "def other(x):\n    return x == True\n";
+        let source = format!("import os\n\n{show}\n{other}");
+        let outline = Outline {
+            symbols: vec![
+                function("show", &source, show, (3, 9)),
+                function("other", &source, other, (11, 12)),
+            ],
+            ..Outline::default()
+        };
+        let findings = [
+            finding("F401", 1, None),
+            finding("E711", 4, Some("show")),
+            finding("E722", 8, Some("show")),
+            finding("E712", 12, Some("other")),
+            finding("E501", 12, Some("other")),
+        ];
+        let targets = plan_from_findings(&outline, &source, &findings);
+        let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
+        assert_eq!(planned, vec!["show", "other"]);
+        assert_eq!(
+            targets[0].edit_prompt,
+            "Fix exactly what the linter reports here, and change nothing else:\n\
+             - `if v == None:`: E711 E711 message\n\
+             - `except:`: E722 E722 message"
+        );
+        assert!(!targets[1].edit_prompt.contains("E501"));
+        assert!(plan_from_findings(&outline, &source, &findings[..1]).is_empty());
     }
 }

@@ -474,7 +474,7 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
         if let Some(outcome) = checkpoint(ctx, control)? {
             return Ok(outcome);
         }
-        Some(model_edits(ctx, control, base, &review).await?)
+        Some(model_edits(ctx, control, base, &review, &fixed.findings).await?)
     };
     let work = match work {
         Some(ModelEdits::Work(work)) => work,
@@ -568,11 +568,12 @@ async fn model_edits(
     control: &Control,
     base: &str,
     review: &super::review::Review,
+    findings: &[super::fixer::Finding],
 ) -> Result<ModelEdits> {
     // Draft.
     ctx.save_state(TaskStatus::Running, TaskStage::Draft)?;
     let started = Instant::now();
-    let draft = draft(ctx, base, review).await?;
+    let draft = draft(ctx, base, review, findings).await?;
     finished(ctx, Stage::Draft, started)?;
     if draft.targets.is_empty() {
         return Ok(ModelEdits::Nothing(if draft.dropped.is_empty() {
