@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use noctune_core::pipeline::{Control, PassKind, PauseAction, Progress, drive};
+use noctune_core::run_origin::RunOrigin;
 use noctune_core::store::{RunSpec, RunStore};
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
 use owo_colors::OwoColorize;
@@ -113,7 +114,7 @@ async fn drive_run(
         Some(&transcript),
     )
     .await?;
-    let files = compose::select_files(root, settings, flags)?;
+    let origin = RunOrigin::detect(root, settings).await;
     let mut run = if let Ok(record) = store.read(&run_id) {
         // A resume must do the same kind of work with the same pack: the run's artifacts and
         // decisions were made for them.
@@ -133,15 +134,26 @@ async fn drive_run(
                  new run"
             );
         }
-        store.open(&run_id)?
+        let mut run = store.open(&run_id)?;
+        run.update(|record| {
+            origin.fill(record);
+            record.status = RunStatus::Starting;
+            record.error = None;
+        })?;
+        run
     } else {
         store.create(RunSpec {
             run_id: Some(run_id),
             pack: Some(pipeline.pack.name().to_owned()),
             command: Some(mode.name().to_owned()),
+            profile: origin.profile,
+            branch: origin.branch,
+            head_sha: origin.head_sha,
+            starting: true,
             ..RunSpec::default()
         })?
     };
+    // The run is `starting` from here, before the file walk and the index.
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let control = Arc::new(if interactive {
         Control::with_pause_handler(Arc::new(pause_prompt))
@@ -150,16 +162,32 @@ async fn drive_run(
     });
     {
         let control = control.clone();
+        // The run's status says `stopping` from the moment a stop is asked for.
+        let marker = run.stop_marker();
+        let mark_stopping = move || {
+            if let Err(err) = marker.mark("interrupt") {
+                eprintln!("cannot mark the run `stopping`: {err}");
+            }
+        };
         tokio::spawn(async move {
             let mut presses = 0;
             while tokio::signal::ctrl_c().await.is_ok() {
                 presses += 1;
                 if presses == 1 {
+                    // Without a terminal to ask, a pause is a stop at the next safe point.
+                    let (what, again) = if interactive {
+                        ("pausing", "stop the run")
+                    } else {
+                        ("stopping", "stop now")
+                    };
                     eprintln!(
-                        "\n{} at the next safe point (Ctrl+C again to stop the run)",
-                        "pausing".yellow()
+                        "\n{} at the next safe point (Ctrl+C again to {again})",
+                        what.yellow()
                     );
                     control.request_pause();
+                    if !interactive {
+                        mark_stopping();
+                    }
                 } else if presses == 2 {
                     eprintln!(
                         "\n{} now (a model call in flight is abandoned); resume with --run-id; \
@@ -167,6 +195,7 @@ async fn drive_run(
                         "stopping".yellow()
                     );
                     control.request_stop();
+                    mark_stopping();
                 } else {
                     // Like a kill: every write is atomic, a resume continues from the artifacts.
                     std::process::exit(130);
@@ -175,6 +204,14 @@ async fn drive_run(
         });
     }
 
+    let files = match compose::select_files(root, settings, flags) {
+        Ok(files) => files,
+        Err(err) => {
+            // Never leave `starting` behind.
+            run.set_status(RunStatus::Failed, Some(format!("{err:#}")))?;
+            return Err(err);
+        }
+    };
     let started = Instant::now();
     let total = files.len();
     let bar = (interactive && global.output_format == OutputFormat::Text).then(|| {
@@ -208,13 +245,8 @@ async fn drive_run(
             }
         }
     };
+    // On any error `drive` leaves the run `failed` and says why (resumable).
     let result = drive(&pipeline, &mut run, &store, &files, &control, &on_progress).await;
-    if let Err(err) = &result
-        && !run.record().status.is_final()
-    {
-        // Never leave `running` behind: the run failed, and says why (resumable).
-        run.set_status(RunStatus::Failed, Some(err.to_string()))?;
-    }
     let run_id = run.id().clone();
     let status = run.record().status;
     drop(run);

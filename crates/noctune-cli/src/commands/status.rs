@@ -22,28 +22,20 @@ pub fn pick_run(store: &RunStore, run_id: Option<&str>) -> anyhow::Result<RunRec
     }
 }
 
-/// A run marked running whose lock is free: its worker died. Marks it `failed` (never a
-/// silent "done") and returns the updated record.
+/// A run marked starting, running or stopping whose lock is free: its worker died. Marks it
+/// `failed` (never a silent "done") and returns the updated record.
 pub fn settle_dead_worker(store: &RunStore, record: RunRecord) -> anyhow::Result<RunRecord> {
-    if !matches!(record.status, RunStatus::Running | RunStatus::Stopping) {
+    if !record.status.is_driven() {
         return Ok(record);
     }
     match store.open(&record.run_id) {
         // The worker may have finished between the read and the lock: trust what it wrote.
-        Ok(run)
-            if !matches!(
-                run.record().status,
-                RunStatus::Running | RunStatus::Stopping
-            ) =>
-        {
-            Ok(run.record().clone())
-        }
+        Ok(run) if !run.record().status.is_driven() => Ok(run.record()),
         Ok(mut run) => {
-            run.set_status(
-                RunStatus::Failed,
-                Some("the worker died (no process holds the run lock)".to_owned()),
-            )?;
-            Ok(run.record().clone())
+            let error = "the worker died (no process holds the run lock)";
+            run.set_status(RunStatus::Failed, Some(error.to_owned()))?;
+            run.settle_running_tasks(TaskStatus::Failed, Some(error))?;
+            Ok(run.record())
         }
         // A live worker holds the lock: the status is true.
         Err(noctune_core::Error::RunLocked { .. }) => Ok(record),

@@ -14,6 +14,7 @@ mod init;
 mod malformed_answers;
 mod mcp;
 mod run;
+mod run_state;
 mod studio;
 mod webdriver;
 
