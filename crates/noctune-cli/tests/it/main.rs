@@ -13,6 +13,7 @@ mod index;
 mod init;
 mod malformed_answers;
 mod mcp;
+mod report_passes;
 mod run;
 mod run_state;
 mod studio;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::pass_diffs::pass_diffs;
 use crate::approver::RiskSignal;
 use crate::error::Result;
 use crate::event::EventType;
@@ -38,6 +39,10 @@ pub struct SymbolDiff {
     pub symbol: String,
     /// The unified diff of its code.
     pub diff: String,
+    /// The pass that made the change.
+    pub pass: u32,
+    /// Whether that pass's change reached the real file.
+    pub applied: bool,
 }
 
 /// One file of the run.
@@ -65,7 +70,7 @@ pub struct FileReport {
     pub gate_errors: Option<String>,
     /// The repair steps whose result was kept (`heuristics`, `ruff_fix`, `llm`).
     pub repaired_by: Vec<String>,
-    /// The latest change's symbol diffs.
+    /// The symbol diffs of every pass, pass 1 first.
     pub diffs: Vec<SymbolDiff>,
     /// Time and tokens per stage.
     pub stages: BTreeMap<String, StageStats>,
@@ -83,24 +88,6 @@ pub struct RunReport {
     pub approvals: Vec<ApprovalEntry>,
     /// Totals per stage.
     pub stages: BTreeMap<String, StageStats>,
-}
-
-fn unified(symbol: &str, before: Option<&str>, after: Option<&str>) -> String {
-    // Symbol texts end without their last newline; compare them as whole lines.
-    let line = |text: Option<&str>| {
-        let text = text.unwrap_or("");
-        if text.is_empty() || text.ends_with('\n') {
-            text.to_owned()
-        } else {
-            format!("{text}\n")
-        }
-    };
-    let (before, after) = (line(before), line(after));
-    similar::TextDiff::from_lines(&before, &after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("{symbol} (before)"), &format!("{symbol} (after)"))
-        .to_string()
 }
 
 /// The diagnostics that block a change (the ones it introduced), one line each.
@@ -221,19 +208,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
                 .unwrap_or_default(),
             gate_errors,
             repaired_by,
-            diffs: record
-                .as_ref()
-                .map(|r| {
-                    r.change
-                        .changes
-                        .iter()
-                        .map(|c| SymbolDiff {
-                            symbol: c.symbol.clone(),
-                            diff: unified(&c.symbol, c.before.as_deref(), c.after.as_deref()),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            diffs: pass_diffs(store, run_id, &task)?,
             stages: per_task.remove(id.as_str()).unwrap_or_default(),
         });
     }
