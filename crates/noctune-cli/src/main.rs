@@ -12,6 +12,7 @@ mod compose;
 mod eval;
 mod exit;
 mod printer;
+mod progress;
 
 use args::{Cli, Command};
 use exit::ExitStatus;

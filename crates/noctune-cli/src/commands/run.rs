@@ -4,8 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Weak};
 
 use anyhow::{Context, bail};
 use noctune_core::pipeline::{Control, PassKind, PauseAction, Progress, drive};
@@ -18,6 +17,7 @@ use crate::args::{GlobalArgs, IndexArgs, LlmMode, OutputFormat, RunFlags};
 use crate::compose;
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
+use crate::progress::ProgressLine;
 
 /// Which command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,10 +155,20 @@ async fn drive_run(
     };
     // The run is `starting` from here, before the file walk and the index.
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let control = Arc::new(if interactive {
-        Control::with_pause_handler(Arc::new(pause_prompt))
-    } else {
-        Control::default()
+    let progress = Arc::new(ProgressLine::new(
+        interactive && global.output_format == OutputFormat::Text,
+    ));
+    let control = Arc::new_cyclic(|this: &Weak<Control>| {
+        let control = if interactive {
+            Control::with_pause_handler(Arc::new(pause_prompt))
+        } else {
+            Control::default()
+        };
+        let (this, progress) = (this.clone(), progress.clone());
+        control.with_stage_observer(Arc::new(move |file, pass, stage| {
+            let tokens_per_second = this.upgrade().map_or(0.0, |c| c.tokens_per_second());
+            progress.stage(file, pass, stage, tokens_per_second);
+        }))
     });
     {
         let control = control.clone();
@@ -212,39 +222,9 @@ async fn drive_run(
             return Err(err);
         }
     };
-    let started = Instant::now();
-    let total = files.len();
-    let bar = (interactive && global.output_format == OutputFormat::Text).then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files  {msg}  eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
     let progress_control = control.clone();
-    let on_progress = move |p: &Progress| {
-        let what = match &p.file {
-            Some(file) => format!("{file} {}", p.what),
-            None => p.what.clone(),
-        };
-        let line = format!("{what}  {:.1} tok/s", progress_control.tokens_per_second());
-        match &bar {
-            Some(bar) => {
-                bar.set_position(p.done as u64);
-                bar.set_message(line);
-            }
-            None => {
-                let eta = if p.done > 0 {
-                    let per = started.elapsed().as_secs_f64() / p.done as f64;
-                    format!("{:.0}s", per * (p.total - p.done) as f64)
-                } else {
-                    "?".to_owned()
-                };
-                eprintln!("[{}/{}] {line} eta {eta}", p.done, p.total);
-            }
-        }
-    };
+    let on_progress =
+        move |p: &Progress| progress.progress(p, progress_control.tokens_per_second());
     // On any error `drive` leaves the run `failed` and says why (resumable).
     let result = drive(&pipeline, &mut run, &store, &files, &control, &on_progress).await;
     let run_id = run.id().clone();

@@ -10,7 +10,7 @@ use noctune_llm::fake::{FakeServer, Reply};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
-use crate::fake_model::{pipeline_config, review};
+use crate::fake_model::{code, pipeline_config, plan, review, verdict};
 use crate::{noctune_with_env, text};
 
 const AREA: &str = "def area(w, h):\n    return w * h\n";
@@ -348,5 +348,40 @@ async fn a_failed_run_leaves_no_task_running() {
             &Value::from("draft"),
             &Value::from(error)
         )
+    );
+}
+
+/// Without a terminal, the progress lines on stderr name each stage a file enters, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_lines_name_each_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_repo(root);
+    let server = FakeServer::start([
+        review("P"),
+        plan(&["area"]),
+        code("def area(w: float, h: float) -> float:\n    return w * h\n"),
+        verdict("approve", 0.1),
+    ])
+    .await;
+
+    let output = noctune_async(root, &["run", "--yes", "--run-id", "steps"], &server.url()).await;
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stages: Vec<&str> = stderr
+        .lines()
+        .filter_map(|line| line.split_once("area.py pass 1: "))
+        .filter_map(|(_, rest)| rest.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        stages,
+        ["review", "draft", "edit", "gates", "approve", "apply"],
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("[0/1] area.py pass 1: review ")),
+        "{stderr}"
     );
 }

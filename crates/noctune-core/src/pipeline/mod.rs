@@ -27,7 +27,7 @@ mod transcript;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use control::{BudgetExceeded, Checkpoint, Control, PauseAction, PauseHandler};
+pub use control::{BudgetExceeded, Checkpoint, Control, PauseAction, PauseHandler, StageObserver};
 pub use drive::drive;
 pub use edge_whitespace::is_edge_whitespace_only;
 pub use run_loop::{Progress, RunSummary};
