@@ -71,6 +71,9 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus>
                 record.started_at,
                 record.updated_at
             )?;
+            if let Some(origin) = origin_line(&record) {
+                writeln!(out, "  {origin}")?;
+            }
             if let Some(error) = &record.error {
                 writeln!(out, "  error: {error}")?;
             }
@@ -96,4 +99,24 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus>
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// `pack lint_fix, profile default, git main at 1a2b3c4d5e6f`: what the run works with, as far
+/// as `run.json` knows it.
+fn origin_line(record: &RunRecord) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(pack) = &record.pack {
+        parts.push(format!("pack {pack}"));
+    }
+    if let Some(profile) = &record.profile {
+        parts.push(format!("profile {profile}"));
+    }
+    let short = |sha: &str| sha.chars().take(12).collect::<String>();
+    match (&record.branch, &record.head_sha) {
+        (Some(branch), Some(sha)) => parts.push(format!("git {branch} at {}", short(sha))),
+        (None, Some(sha)) => parts.push(format!("git detached at {}", short(sha))),
+        (Some(branch), None) => parts.push(format!("git {branch} (no commit yet)")),
+        (None, None) => {}
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }

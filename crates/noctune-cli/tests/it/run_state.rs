@@ -131,6 +131,15 @@ async fn run_json_records_the_git_branch_head_and_profile() {
             &Value::from("default")
         )
     );
+    let status = noctune_with_env(root, &["status", "--run-id", "git-1"], &[]);
+    let (stdout, _) = text(&status);
+    let short: String = head.chars().take(12).collect();
+    assert!(
+        stdout.contains(&format!(
+            "  pack lint_fix, profile default, git night at {short}\n"
+        )),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
