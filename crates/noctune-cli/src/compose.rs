@@ -149,7 +149,16 @@ pub fn select_files(
                 })?;
                 files.push(rel.to_path_buf());
             } else {
-                bail!("`{}` does not exist", path.display());
+                let cwd = std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|_| "?".to_owned());
+                bail!(
+                    "`{}` does not exist: looked for `{}` (relative paths are taken from the \
+                     root `{}`; the current directory is `{cwd}`)",
+                    path.display(),
+                    absolute.display(),
+                    root.display()
+                );
             }
         }
     }

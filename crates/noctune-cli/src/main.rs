@@ -13,6 +13,7 @@ mod eval;
 mod exit;
 mod pack_scope;
 mod printer;
+mod progress;
 
 use args::{Cli, Command};
 use exit::ExitStatus;

@@ -30,7 +30,7 @@ pub fn scope(
     flags: &RunFlags,
     files: Vec<PathBuf>,
 ) -> anyhow::Result<Scoped> {
-    let named = named_files(root, flags)?;
+    let named = named_files(root, flags, &files);
     let mut scoped = Scoped {
         files: Vec::new(),
         refused: Vec::new(),
@@ -49,18 +49,13 @@ pub fn scope(
     Ok(scoped)
 }
 
-/// The repo-relative files the user named one by one: every `--file-list` line, and each PATH
-/// that is a file (not a directory).
-fn named_files(root: &Path, flags: &RunFlags) -> anyhow::Result<BTreeSet<PathBuf>> {
+/// The repo-relative files the user named one by one: every file of a `--file-list` (`files`
+/// were read from it; the list is not read twice, it may be a pipe), and each PATH that is a
+/// file (not a directory).
+fn named_files(root: &Path, flags: &RunFlags, files: &[PathBuf]) -> BTreeSet<PathBuf> {
     let mut named = BTreeSet::new();
-    if let Some(list) = &flags.file_list {
-        let text = std::fs::read_to_string(list)?;
-        named.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty() && !line.starts_with('#'))
-                .map(PathBuf::from),
-        );
+    if flags.file_list.is_some() {
+        named.extend(files.iter().cloned());
     } else {
         for path in &flags.paths {
             let absolute = if path.is_absolute() {
@@ -75,7 +70,7 @@ fn named_files(root: &Path, flags: &RunFlags) -> anyhow::Result<BTreeSet<PathBuf
             }
         }
     }
-    Ok(named)
+    named
 }
 
 /// One tool the run will not run, and why.

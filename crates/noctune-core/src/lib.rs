@@ -38,6 +38,7 @@ pub mod prompts;
 pub mod prover;
 pub mod report;
 pub mod run;
+pub mod run_origin;
 pub mod stage;
 pub mod store;
 pub mod symbol;

@@ -14,6 +14,9 @@ use crate::ids::RunId;
 pub enum RunStatus {
     /// Created, not started yet.
     Queued,
+    /// A process has taken the run and prepares it (the gates, the file list, the index); no
+    /// file has been worked on yet.
+    Starting,
     /// A worker drives it.
     Running,
     /// A stop was asked for; the worker stops at the next safe point.
@@ -31,12 +34,22 @@ impl RunStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Queued => "queued",
+            RunStatus::Starting => "starting",
             RunStatus::Running => "running",
             RunStatus::Stopping => "stopping",
             RunStatus::Stopped => "stopped",
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
         }
+    }
+
+    /// Whether a process should be driving the run (`starting`, `running`, `stopping`): when
+    /// no process holds the run's lock, that process died.
+    pub fn is_driven(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Starting | RunStatus::Running | RunStatus::Stopping
+        )
     }
 
     /// Whether no worker drives the run any more.

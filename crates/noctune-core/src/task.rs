@@ -63,6 +63,27 @@ pub enum TaskStage {
     Done,
 }
 
+impl TaskStage {
+    /// The stage as written in task states and shown in progress lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStage::Review => "review",
+            TaskStage::Draft => "draft",
+            TaskStage::Edit => "edit",
+            TaskStage::Gates => "gates",
+            TaskStage::Approve => "approve",
+            TaskStage::Apply => "apply",
+            TaskStage::Done => "done",
+        }
+    }
+}
+
+impl std::fmt::Display for TaskStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The state of one task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TaskState {

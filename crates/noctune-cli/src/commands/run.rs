@@ -4,11 +4,11 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Weak};
 
 use anyhow::{Context, bail};
 use noctune_core::pipeline::{Control, PassKind, PauseAction, Progress, drive};
+use noctune_core::run_origin::RunOrigin;
 use noctune_core::store::{RunSpec, RunStore};
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
 use owo_colors::OwoColorize;
@@ -16,6 +16,7 @@ use owo_colors::OwoColorize;
 use crate::args::{GlobalArgs, IndexArgs, LlmMode, OutputFormat, RunFlags};
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
+use crate::progress::ProgressLine;
 use crate::{compose, pack_scope};
 
 /// Which command.
@@ -113,14 +114,7 @@ async fn drive_run(
         Some(&transcript),
     )
     .await?;
-    // Files outside the pack's allowed_globs never reach the model.
-    let scoped = pack_scope::scope(
-        pipeline.pack.as_ref(),
-        root,
-        flags,
-        compose::select_files(root, settings, flags)?,
-    )?;
-    let files = scoped.files.clone();
+    let origin = RunOrigin::detect(root, settings).await;
     let mut run = if let Ok(record) = store.read(&run_id) {
         // A resume must do the same kind of work with the same pack: the run's artifacts and
         // decisions were made for them.
@@ -140,39 +134,70 @@ async fn drive_run(
                  new run"
             );
         }
-        store.open(&run_id)?
+        let mut run = store.open(&run_id)?;
+        run.update(|record| {
+            origin.fill(record);
+            record.status = RunStatus::Starting;
+            record.error = None;
+        })?;
+        run
     } else {
         store.create(RunSpec {
             run_id: Some(run_id),
             pack: Some(pipeline.pack.name().to_owned()),
             command: Some(mode.name().to_owned()),
+            profile: origin.profile,
+            branch: origin.branch,
+            head_sha: origin.head_sha,
+            starting: true,
             ..RunSpec::default()
         })?
     };
-    pack_scope::log(
-        &run,
-        pipeline.pack.as_ref(),
-        &scoped,
-        &pack_scope::skipped_tools(pipeline.pack.as_ref(), flags, mode.pass_kind()),
-    )?;
+    // The run is `starting` from here, before the file walk and the index.
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let control = Arc::new(if interactive {
-        Control::with_pause_handler(Arc::new(pause_prompt))
-    } else {
-        Control::default()
+    let progress = Arc::new(ProgressLine::new(
+        interactive && global.output_format == OutputFormat::Text,
+    ));
+    let control = Arc::new_cyclic(|this: &Weak<Control>| {
+        let control = if interactive {
+            Control::with_pause_handler(Arc::new(pause_prompt))
+        } else {
+            Control::default()
+        };
+        let (this, progress) = (this.clone(), progress.clone());
+        control.with_stage_observer(Arc::new(move |file, pass, stage| {
+            let tokens_per_second = this.upgrade().map_or(0.0, |c| c.tokens_per_second());
+            progress.stage(file, pass, stage, tokens_per_second);
+        }))
     });
     {
         let control = control.clone();
+        // The run's status says `stopping` from the moment a stop is asked for.
+        let marker = run.stop_marker();
+        let mark_stopping = move || {
+            if let Err(err) = marker.mark("interrupt") {
+                eprintln!("cannot mark the run `stopping`: {err}");
+            }
+        };
         tokio::spawn(async move {
             let mut presses = 0;
             while tokio::signal::ctrl_c().await.is_ok() {
                 presses += 1;
                 if presses == 1 {
+                    // Without a terminal to ask, a pause is a stop at the next safe point.
+                    let (what, again) = if interactive {
+                        ("pausing", "stop the run")
+                    } else {
+                        ("stopping", "stop now")
+                    };
                     eprintln!(
-                        "\n{} at the next safe point (Ctrl+C again to stop the run)",
-                        "pausing".yellow()
+                        "\n{} at the next safe point (Ctrl+C again to {again})",
+                        what.yellow()
                     );
                     control.request_pause();
+                    if !interactive {
+                        mark_stopping();
+                    }
                 } else if presses == 2 {
                     eprintln!(
                         "\n{} now (a model call in flight is abandoned); resume with --run-id; \
@@ -180,6 +205,7 @@ async fn drive_run(
                         "stopping".yellow()
                     );
                     control.request_stop();
+                    mark_stopping();
                 } else {
                     // Like a kill: every write is atomic, a resume continues from the artifacts.
                     std::process::exit(130);
@@ -188,46 +214,29 @@ async fn drive_run(
         });
     }
 
-    let started = Instant::now();
-    let total = files.len();
-    let bar = (interactive && global.output_format == OutputFormat::Text).then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files  {msg}  eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let progress_control = control.clone();
-    let on_progress = move |p: &Progress| {
-        let what = match &p.file {
-            Some(file) => format!("{file} {}", p.what),
-            None => p.what.clone(),
-        };
-        let line = format!("{what}  {:.1} tok/s", progress_control.tokens_per_second());
-        match &bar {
-            Some(bar) => {
-                bar.set_position(p.done as u64);
-                bar.set_message(line);
-            }
-            None => {
-                let eta = if p.done > 0 {
-                    let per = started.elapsed().as_secs_f64() / p.done as f64;
-                    format!("{:.0}s", per * (p.total - p.done) as f64)
-                } else {
-                    "?".to_owned()
-                };
-                eprintln!("[{}/{}] {line} eta {eta}", p.done, p.total);
-            }
+    // Files outside the pack's allowed_globs never reach the model.
+    let scoped = match compose::select_files(root, settings, flags)
+        .and_then(|files| pack_scope::scope(pipeline.pack.as_ref(), root, flags, files))
+    {
+        Ok(scoped) => scoped,
+        Err(err) => {
+            // Never leave `starting` behind.
+            run.set_status(RunStatus::Failed, Some(format!("{err:#}")))?;
+            return Err(err);
         }
     };
+    let files = scoped.files.clone();
+    pack_scope::log(
+        &run,
+        pipeline.pack.as_ref(),
+        &scoped,
+        &pack_scope::skipped_tools(pipeline.pack.as_ref(), flags, mode.pass_kind()),
+    )?;
+    let progress_control = control.clone();
+    let on_progress =
+        move |p: &Progress| progress.progress(p, progress_control.tokens_per_second());
+    // On any error `drive` leaves the run `failed` and says why (resumable).
     let result = drive(&pipeline, &mut run, &store, &files, &control, &on_progress).await;
-    if let Err(err) = &result
-        && !run.record().status.is_final()
-    {
-        // Never leave `running` behind: the run failed, and says why (resumable).
-        run.set_status(RunStatus::Failed, Some(err.to_string()))?;
-    }
     let run_id = run.id().clone();
     let status = run.record().status;
     drop(run);

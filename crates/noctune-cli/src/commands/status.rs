@@ -22,28 +22,20 @@ pub fn pick_run(store: &RunStore, run_id: Option<&str>) -> anyhow::Result<RunRec
     }
 }
 
-/// A run marked running whose lock is free: its worker died. Marks it `failed` (never a
-/// silent "done") and returns the updated record.
+/// A run marked starting, running or stopping whose lock is free: its worker died. Marks it
+/// `failed` (never a silent "done") and returns the updated record.
 pub fn settle_dead_worker(store: &RunStore, record: RunRecord) -> anyhow::Result<RunRecord> {
-    if !matches!(record.status, RunStatus::Running | RunStatus::Stopping) {
+    if !record.status.is_driven() {
         return Ok(record);
     }
     match store.open(&record.run_id) {
         // The worker may have finished between the read and the lock: trust what it wrote.
-        Ok(run)
-            if !matches!(
-                run.record().status,
-                RunStatus::Running | RunStatus::Stopping
-            ) =>
-        {
-            Ok(run.record().clone())
-        }
+        Ok(run) if !run.record().status.is_driven() => Ok(run.record()),
         Ok(mut run) => {
-            run.set_status(
-                RunStatus::Failed,
-                Some("the worker died (no process holds the run lock)".to_owned()),
-            )?;
-            Ok(run.record().clone())
+            let error = "the worker died (no process holds the run lock)";
+            run.set_status(RunStatus::Failed, Some(error.to_owned()))?;
+            run.settle_running_tasks(TaskStatus::Failed, Some(error))?;
+            Ok(run.record())
         }
         // A live worker holds the lock: the status is true.
         Err(noctune_core::Error::RunLocked { .. }) => Ok(record),
@@ -79,6 +71,9 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus>
                 record.started_at,
                 record.updated_at
             )?;
+            if let Some(origin) = origin_line(&record) {
+                writeln!(out, "  {origin}")?;
+            }
             if let Some(error) = &record.error {
                 writeln!(out, "  error: {error}")?;
             }
@@ -107,4 +102,24 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus>
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// `pack lint_fix, profile default, git main at 1a2b3c4d5e6f`: what the run works with, as far
+/// as `run.json` knows it.
+fn origin_line(record: &RunRecord) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(pack) = &record.pack {
+        parts.push(format!("pack {pack}"));
+    }
+    if let Some(profile) = &record.profile {
+        parts.push(format!("profile {profile}"));
+    }
+    let short = |sha: &str| sha.chars().take(12).collect::<String>();
+    match (&record.branch, &record.head_sha) {
+        (Some(branch), Some(sha)) => parts.push(format!("git {branch} at {}", short(sha))),
+        (None, Some(sha)) => parts.push(format!("git detached at {}", short(sha))),
+        (Some(branch), None) => parts.push(format!("git {branch} (no commit yet)")),
+        (None, None) => {}
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }

@@ -15,7 +15,9 @@ mod malformed_answers;
 mod mcp;
 mod morning;
 mod packs;
+mod report_passes;
 mod run;
+mod run_state;
 mod studio;
 mod webdriver;
 

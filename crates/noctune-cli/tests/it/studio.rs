@@ -417,6 +417,15 @@ async fn stop_stops_a_real_worker_at_a_safe_point() {
         .collect();
     assert!(types.contains(&"run_stopping"), "{types:?}");
     assert_eq!(types.last(), Some(&"stopped"), "{types:?}");
+    // The daemon asked; the worker, which holds the run, wrote `stopping` into run.json.
+    let stopping_by: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "run_stopping")
+        .map(|e| e["payload"]["by"].as_str().unwrap())
+        .collect();
+    assert_eq!(stopping_by, ["studio", "interrupt"]);
     assert_eq!(
         std::fs::read_to_string(root.join("a_greet.py")).unwrap(),
         GREET

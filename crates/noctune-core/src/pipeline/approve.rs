@@ -293,6 +293,7 @@ async fn judge_on_top_of_tools(
         record.applies = Applies::ToolsOnly;
         return Ok(record);
     }
+    let tools_only = (tools_change, tools_verdict.clone());
     // What a person sees is the whole change; what decides is the model's part, the tools'
     // part being proven.
     let (mut whole, _) = change_set(ctx, before, after)?;
@@ -303,6 +304,22 @@ async fn judge_on_top_of_tools(
     );
     let mut record = decide(ctx, whole, verdict, model_risk, after).await?;
     record.change.diff_lines = diff_lines(before, after);
+    // A run that applies does not let proven fixes wait on a human for the model's edits:
+    // they go alone, and a later pass may try the model's part again.
+    if ctx.pipeline.options.allow_apply
+        && let PolicyDecision::NeedsHuman { why } = &record.decision
+    {
+        let (tools_change, tools_verdict) = tools_only;
+        let mut alone = decide(ctx, tools_change, tools_verdict, 0.0, base).await?;
+        if matches!(alone.decision, PolicyDecision::AutoApprove { .. }) {
+            alone.verdict.reason = format!(
+                "{} (the model's edits need a human and were left out: {why})",
+                alone.verdict.reason
+            );
+            alone.applies = Applies::ToolsOnly;
+            return Ok(alone);
+        }
+    }
     Ok(record)
 }
 

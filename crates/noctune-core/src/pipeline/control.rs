@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::Budgets;
+use crate::task::TaskStage;
 
 /// What the human chose at a pause.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,10 @@ pub enum PauseAction {
 /// Asked at a safe point after a pause was requested; gets the current file.
 pub type PauseHandler = Arc<dyn Fn(&Path) -> PauseAction + Send + Sync>;
 
+/// Told each time a file enters a stage of a pass (review, draft, edit, gates, approve,
+/// apply): the file, the pass and the stage. For progress displays; it must return quickly.
+pub type StageObserver = Arc<dyn Fn(&Path, u32, TaskStage) + Send + Sync>;
+
 /// The run's switches and counters.
 pub struct Control {
     stop: AtomicBool,
@@ -31,6 +36,7 @@ pub struct Control {
     stop_reason: Mutex<Option<String>>,
     pause: AtomicBool,
     handler: Option<PauseHandler>,
+    stage_observer: Option<StageObserver>,
     completion_tokens: AtomicU64,
     llm_ms: AtomicU64,
     run_tokens: AtomicU64,
@@ -47,6 +53,7 @@ impl Default for Control {
             stop_reason: Mutex::new(None),
             pause: AtomicBool::new(false),
             handler: None,
+            stage_observer: None,
             completion_tokens: AtomicU64::new(0),
             llm_ms: AtomicU64::new(0),
             run_tokens: AtomicU64::new(0),
@@ -92,6 +99,21 @@ impl Control {
         Self {
             handler: Some(handler),
             ..Self::default()
+        }
+    }
+
+    /// The same switches, telling `observer` each stage a file enters.
+    pub fn with_stage_observer(mut self, observer: StageObserver) -> Self {
+        self.stage_observer = Some(observer);
+        self
+    }
+
+    /// Says that `file` enters `stage` of pass `pass` (to the stage observer, if any).
+    pub fn stage_entered(&self, file: &Path, pass: u32, stage: TaskStage) {
+        if let Some(observer) = &self.stage_observer
+            && stage != TaskStage::Done
+        {
+            observer(file, pass, stage);
         }
     }
 
@@ -287,6 +309,21 @@ mod tests {
             control.budget_exceeded(&budgets),
             Some(BudgetExceeded::Run(_))
         ));
+    }
+
+    #[test]
+    fn the_stage_observer_hears_every_stage_but_done() {
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let sink = heard.clone();
+        let control = Control::default().with_stage_observer(Arc::new(move |file, pass, stage| {
+            sink.lock()
+                .unwrap()
+                .push(format!("{} p{pass} {stage}", file.display()));
+        }));
+        for stage in [TaskStage::Review, TaskStage::Gates, TaskStage::Done] {
+            control.stage_entered(Path::new("a.py"), 2, stage);
+        }
+        assert_eq!(*heard.lock().unwrap(), ["a.py p2 review", "a.py p2 gates"]);
     }
 
     #[test]

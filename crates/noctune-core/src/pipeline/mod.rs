@@ -11,6 +11,7 @@ pub mod artifacts;
 pub mod check;
 pub mod control;
 pub mod draft;
+mod drive;
 mod edge_whitespace;
 pub mod edit;
 pub mod edit_answer;
@@ -29,10 +30,11 @@ mod transcript;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use control::{BudgetExceeded, Checkpoint, Control, PauseAction, PauseHandler};
+pub use control::{BudgetExceeded, Checkpoint, Control, PauseAction, PauseHandler, StageObserver};
+pub use drive::drive;
 pub use edge_whitespace::is_edge_whitespace_only;
 pub use fixer::{Finding, Fixer, ToolFix};
-pub use run_loop::{Progress, RunSummary, drive};
+pub use run_loop::{Progress, RunSummary};
 pub use services::{CheckOutcome, Checker, EvidenceReport, EvidenceSource};
 pub use task::{PassOutcome, run_pass};
 

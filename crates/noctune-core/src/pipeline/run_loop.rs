@@ -64,8 +64,9 @@ fn is_final(state: &TaskState, policy: ResumePolicy) -> bool {
 
 /// Drives `files` (repo-relative) through the pipeline, resuming each task from its state.
 /// Stops at the next safe point once a stop is requested on `control` (status `stopped`, resumable). A model
-/// server that stays unreachable fails the run (status `failed`, resumable).
-pub async fn drive(
+/// server that stays unreachable fails the run (status `failed`, resumable). [`super::drive`]
+/// wraps it and settles what an early end leaves behind.
+pub(super) async fn drive_files(
     pipeline: &Pipeline,
     run: &mut Run,
     store: &RunStore,

@@ -293,7 +293,12 @@ impl<'a> TaskCtx<'a> {
         self.state.status = status;
         self.state.stage = stage;
         self.state.updated_at = Timestamp::now();
-        self.run.write_task(&self.state)
+        self.run.write_task(&self.state)?;
+        if status == TaskStatus::Running {
+            self.control
+                .stage_entered(&self.rel, self.state.pass, stage);
+        }
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::pass_diffs::pass_diffs;
 use crate::approval::{Decision, DecisionKind};
 use crate::approver::RiskSignal;
 use crate::error::Result;
@@ -39,6 +40,10 @@ pub struct SymbolDiff {
     pub symbol: String,
     /// The unified diff of its code.
     pub diff: String,
+    /// The pass that made the change.
+    pub pass: u32,
+    /// Whether that pass's change reached the real file.
+    pub applied: bool,
 }
 
 /// One file of the run.
@@ -66,7 +71,7 @@ pub struct FileReport {
     pub gate_errors: Option<String>,
     /// The repair steps whose result was kept (`heuristics`, `ruff_fix`, `llm`).
     pub repaired_by: Vec<String>,
-    /// The latest change's symbol diffs.
+    /// The symbol diffs of every pass, pass 1 first.
     pub diffs: Vec<SymbolDiff>,
     /// Time and tokens per stage.
     pub stages: BTreeMap<String, StageStats>,
@@ -250,19 +255,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
                 .unwrap_or_default(),
             gate_errors,
             repaired_by,
-            diffs: record
-                .as_ref()
-                .map(|r| {
-                    r.change
-                        .changes
-                        .iter()
-                        .map(|c| SymbolDiff {
-                            symbol: c.symbol.clone(),
-                            diff: c.unified_diff(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            diffs: pass_diffs(store, run_id, &task)?,
             stages: per_task.remove(id.as_str()).unwrap_or_default(),
         });
     }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::gather::RunReport;
 use super::markdown::outcome;
+use super::pass_diffs::pass_heading;
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -129,7 +130,10 @@ pub fn render(report: &RunReport) -> String {
         if let Some(errors) = &file.gate_errors {
             let _ = write!(out, "<p>Gate errors:</p><pre>{}</pre>", escape(errors));
         }
-        for diff in &file.diffs {
+        for (index, diff) in file.diffs.iter().enumerate() {
+            if let Some(heading) = pass_heading(file, index) {
+                let _ = write!(out, "<p>{heading}:</p>");
+            }
             let _ = write!(out, "<pre>{}</pre>", diff_html(&diff.diff));
         }
     }

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::gather::{FileReport, RunReport, StageStats};
+use super::pass_diffs::pass_heading;
 use crate::task::TaskStatus;
 
 /// A short word for a file's outcome.
@@ -135,7 +136,10 @@ pub fn render(report: &RunReport) -> String {
         if let Some(errors) = &file.gate_errors {
             let _ = writeln!(out, "\nGate errors:\n\n```text\n{}\n```", errors.trim_end());
         }
-        for diff in &file.diffs {
+        for (index, diff) in file.diffs.iter().enumerate() {
+            if let Some(heading) = pass_heading(file, index) {
+                let _ = writeln!(out, "\n{heading}:");
+            }
             let _ = writeln!(out, "\n```diff\n{}```", diff.diff);
         }
         if !file.stages.is_empty() {

@@ -5,8 +5,10 @@
 mod gather;
 pub mod html;
 pub mod markdown;
+mod pass_diffs;
 
 pub use gather::{FileReport, RunReport, StageStats, SymbolDiff, gather};
+pub use pass_diffs::pass_heading;
 
 use std::path::PathBuf;
 

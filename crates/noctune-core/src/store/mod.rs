@@ -19,6 +19,8 @@ mod events;
 mod layout;
 mod lock;
 mod run_store;
+mod running_tasks;
+mod stop_marker;
 
 pub use approvals::ApprovalEntry;
 pub use atomic::{create_atomic, remove_stale_temps, write_atomic, write_atomic_with};
@@ -26,3 +28,4 @@ pub use events::{EventLog, read_events};
 pub use layout::{CACHE_DIR, CacheLayout, RunLayout};
 pub use lock::RunLock;
 pub use run_store::{Run, RunSpec, RunStore};
+pub use stop_marker::StopMarker;

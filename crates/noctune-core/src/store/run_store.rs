@@ -2,6 +2,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -11,6 +13,7 @@ use super::atomic::write_atomic;
 use super::events::{EventLog, read_events};
 use super::layout::{CacheLayout, RunLayout};
 use super::lock::RunLock;
+use super::stop_marker::StopMarker;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventType};
 use crate::ids::{RunId, TaskId};
@@ -41,6 +44,9 @@ pub struct RunSpec {
     pub resume_policy: ResumePolicy,
     /// The command that creates the run (`review`, `edit`, `repair`, `run`).
     pub command: Option<String>,
+    /// Whether the creating process drives the run at once: `run.json` is written `starting`
+    /// rather than `queued` (which waits for a worker).
+    pub starting: bool,
 }
 
 impl RunStore {
@@ -58,8 +64,8 @@ impl RunStore {
         &self.cache
     }
 
-    /// Creates a run, writes `run.json` (status `queued`) and a `run_created` event, and takes
-    /// its lock. Fails if a run with that id exists.
+    /// Creates a run, writes `run.json` (status `queued`, or `starting` when the spec says so)
+    /// and a `run_created` event, and takes its lock. Fails if a run with that id exists.
     pub fn create(&self, spec: RunSpec) -> Result<Run> {
         let run_id = spec.run_id.unwrap_or_else(RunId::generate);
         let layout = self.cache.run(&run_id);
@@ -76,7 +82,11 @@ impl RunStore {
         let now = Timestamp::now();
         let record = RunRecord {
             run_id: run_id.clone(),
-            status: RunStatus::Queued,
+            status: if spec.starting {
+                RunStatus::Starting
+            } else {
+                RunStatus::Queued
+            },
             started_at: now,
             updated_at: now,
             ended_at: None,
@@ -91,16 +101,12 @@ impl RunStore {
         };
         write_json(&layout.run_json(), &record)?;
         let events = EventLog::open(&layout.events())?;
-        let run = Run {
-            layout,
-            record,
-            events,
-            _lock: lock,
-        };
+        let repo_root = record.repo_root.clone();
+        let run = Run::new(layout, record, events, lock);
         run.event(
             EventType::RunCreated,
             None,
-            serde_json::json!({ "repo_root": run.record.repo_root }),
+            serde_json::json!({ "repo_root": repo_root }),
         )?;
         Ok(run)
     }
@@ -112,12 +118,7 @@ impl RunStore {
         let record = self.read(run_id)?;
         let lock = RunLock::acquire(&layout.lock(), run_id.as_str())?;
         let events = EventLog::open(&layout.events())?;
-        let run = Run {
-            layout,
-            record,
-            events,
-            _lock: lock,
-        };
+        let run = Run::new(layout, record, events, lock);
         if let Some(previous) = run._lock.recovered_from() {
             run.event(
                 EventType::LockRecovered,
@@ -218,21 +219,121 @@ impl RunStore {
 /// A run being driven by this process. Holds the run's lock until dropped.
 #[derive(Debug)]
 pub struct Run {
+    run_id: RunId,
     layout: RunLayout,
-    record: RunRecord,
-    events: EventLog,
+    shared: Arc<Shared>,
     _lock: RunLock,
 }
 
-impl Run {
-    /// The run's id.
-    pub fn id(&self) -> &RunId {
-        &self.record.run_id
+/// What the process driving a run shares between the run loop and its [`StopMarker`]:
+/// `run.json` is changed by one of them at a time.
+#[derive(Debug)]
+pub(super) struct Shared {
+    run_json: PathBuf,
+    record: Mutex<RunRecord>,
+    events: EventLog,
+    /// Set once a stop was marked in this process: a later `running` keeps `stopping`.
+    stop_marked: AtomicBool,
+}
+
+impl Shared {
+    /// `run.json` as last written.
+    pub(super) fn record(&self) -> RunRecord {
+        self.lock().clone()
     }
 
-    /// `run.json` as last written.
-    pub fn record(&self) -> &RunRecord {
-        &self.record
+    /// Changes `run.json` and writes it atomically (`updated_at` is set; `ended_at` too when
+    /// the status becomes final), all under the record's lock.
+    pub(super) fn update(&self, change: impl FnOnce(&mut RunRecord)) -> Result<()> {
+        self.update_if(|record| {
+            change(record);
+            true
+        })
+        .map(|_| ())
+    }
+
+    /// Like [`Shared::update`], when `change` says it changed something; returns that.
+    fn update_if(&self, change: impl FnOnce(&mut RunRecord) -> bool) -> Result<bool> {
+        let mut guard = self.lock();
+        let mut record = guard.clone();
+        if !change(&mut record) {
+            return Ok(false);
+        }
+        let now = Timestamp::now();
+        record.updated_at = now;
+        if record.status.is_final() && record.ended_at.is_none() {
+            record.ended_at = Some(now);
+        }
+        if !record.status.is_final() {
+            record.ended_at = None;
+        }
+        write_json(&self.run_json, &record)?;
+        *guard = record;
+        Ok(true)
+    }
+
+    /// Marks a stop in progress: `stopping` when the run is `starting` or `running`.
+    /// Returns whether the status changed.
+    pub(super) fn mark_stopping(&self) -> Result<bool> {
+        let changed = self.update_if(|record| {
+            let live = matches!(record.status, RunStatus::Starting | RunStatus::Running);
+            if live {
+                record.status = RunStatus::Stopping;
+            }
+            live
+        })?;
+        if changed {
+            self.stop_marked.store(true, Ordering::SeqCst);
+        }
+        Ok(changed)
+    }
+
+    /// Appends an event.
+    pub(super) fn event(
+        &self,
+        event_type: EventType,
+        task_id: Option<&TaskId>,
+        payload: serde_json::Value,
+    ) -> Result<Event> {
+        self.events.append(event_type, task_id, payload)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RunRecord> {
+        self.record
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Run {
+    fn new(layout: RunLayout, record: RunRecord, events: EventLog, lock: RunLock) -> Self {
+        Self {
+            run_id: record.run_id.clone(),
+            shared: Arc::new(Shared {
+                run_json: layout.run_json(),
+                record: Mutex::new(record),
+                events,
+                stop_marked: AtomicBool::new(false),
+            }),
+            layout,
+            _lock: lock,
+        }
+    }
+
+    /// The run's id.
+    pub fn id(&self) -> &RunId {
+        &self.run_id
+    }
+
+    /// `run.json` as last written (by the run loop or by the [`StopMarker`]).
+    pub fn record(&self) -> RunRecord {
+        self.shared.record()
+    }
+
+    /// A handle that marks the run `stopping` from outside the run loop (a signal handler),
+    /// while the loop goes on to its next safe point.
+    pub fn stop_marker(&self) -> StopMarker {
+        StopMarker::new(self.shared.clone())
     }
 
     /// The run's paths.
@@ -243,29 +344,22 @@ impl Run {
     /// Changes `run.json` and writes it atomically (`updated_at` is set; `ended_at` too when
     /// the status becomes final).
     pub fn update(&mut self, change: impl FnOnce(&mut RunRecord)) -> Result<()> {
-        let mut record = self.record.clone();
-        change(&mut record);
-        let now = Timestamp::now();
-        record.updated_at = now;
-        if record.status.is_final() && record.ended_at.is_none() {
-            record.ended_at = Some(now);
-        }
-        if !record.status.is_final() {
-            record.ended_at = None;
-        }
-        write_json(&self.layout.run_json(), &record)?;
-        self.record = record;
-        Ok(())
+        self.shared.update(change)
     }
 
-    /// Sets the status (and the error, for `failed`) and logs the matching event.
+    /// Sets the status (and the error, for `failed`) and logs the matching event. A stop
+    /// marked in this process is not undone: `running` then keeps `stopping`.
     pub fn set_status(&mut self, status: RunStatus, error: Option<String>) -> Result<()> {
+        let keep_stopping =
+            status == RunStatus::Running && self.shared.stop_marked.load(Ordering::SeqCst);
         self.update(|record| {
-            record.status = status;
+            if !(keep_stopping && record.status == RunStatus::Stopping) {
+                record.status = status;
+            }
             record.error = error.clone();
         })?;
         let event_type = match status {
-            RunStatus::Queued => return Ok(()),
+            RunStatus::Queued | RunStatus::Starting => return Ok(()),
             RunStatus::Running => EventType::RunStarted,
             RunStatus::Stopping => EventType::RunStopping,
             RunStatus::Stopped => EventType::Stopped,
@@ -287,7 +381,7 @@ impl Run {
         task_id: Option<&TaskId>,
         payload: serde_json::Value,
     ) -> Result<Event> {
-        self.events.append(event_type, task_id, payload)
+        self.shared.event(event_type, task_id, payload)
     }
 
     /// Writes a task's state.
@@ -407,7 +501,7 @@ mod tests {
         run.set_status(RunStatus::Failed, Some("worker died".into()))
             .unwrap();
         let read = store.read(run.id()).unwrap();
-        assert_eq!(&read, run.record());
+        assert_eq!(read, run.record());
         assert_eq!(read.status, RunStatus::Failed);
         assert_eq!(read.error.as_deref(), Some("worker died"));
         assert!(read.ended_at.is_some());

@@ -106,8 +106,8 @@ impl NoctuneMcp {
         }))
     }
 
-    /// A run's status (`queued`, `running`, `stopping`, `completed`, `failed`, `stopped`),
-    /// its record, task states, pending approvals and worker.
+    /// A run's status (`queued`, `starting`, `running`, `stopping`, `completed`, `failed`,
+    /// `stopped`), its record, task states, pending approvals and worker.
     #[tool(name = "get_status")]
     async fn get_status(
         &self,

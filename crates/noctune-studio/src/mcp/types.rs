@@ -71,8 +71,8 @@ pub struct EventsPage {
     pub events: Vec<noctune_core::Event>,
     /// The cursor to pass next time (the last event's `idx`; the given cursor when none).
     pub next_cursor: u64,
-    /// The run's status now (`queued`, `running`, `stopping`, `completed`, `failed`,
-    /// `stopped`, ...).
+    /// The run's status now (`queued`, `starting`, `running`, `stopping`, `completed`,
+    /// `failed`, `stopped`).
     pub status: String,
     /// Whether the run is over (a final status and no worker): no more events will come
     /// unless a decision resumes it.

@@ -403,7 +403,7 @@ impl Supervisor {
         &self.store
     }
 
-    /// Runs marked running or stopping that no worker of this daemon drives: settles those
+    /// Runs marked starting, running or stopping that no worker of this daemon drives: settles those
     /// whose process died (lock free), leaves those another process still drives.
     pub async fn settle_others(&self) {
         let live = self.live_runs();
@@ -411,9 +411,7 @@ impl Supervisor {
         let result = tokio::task::spawn_blocking(move || -> Result<Vec<RunId>> {
             let mut settled = Vec::new();
             for record in store.list()? {
-                if live.contains(&record.run_id)
-                    || !matches!(record.status, RunStatus::Running | RunStatus::Stopping)
-                {
+                if live.contains(&record.run_id) || !record.status.is_driven() {
                     continue;
                 }
                 if settle_external(&store, &record.run_id)? {

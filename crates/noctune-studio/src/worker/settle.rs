@@ -5,7 +5,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 
 use noctune_core::store::{RunSpec, RunStore};
-use noctune_core::{RunId, RunStatus};
+use noctune_core::{RunId, RunStatus, TaskStatus};
 
 use crate::error::Result;
 
@@ -96,38 +96,34 @@ pub fn settle_exit(store: &RunStore, run_id: &RunId, info: &ExitInfo) -> Result<
                 info.exit.replace("was killed", "was killed by the daemon")
             )),
         )?;
+        run.settle_running_tasks(TaskStatus::Pending, None)?;
     } else {
-        run.set_status(
-            RunStatus::Failed,
-            Some(format!(
-                "the worker {} (log: {}){}",
-                info.exit,
-                info.log.display(),
-                last_log_line(info)
-            )),
-        )?;
+        let error = format!(
+            "the worker {} (log: {}){}",
+            info.exit,
+            info.log.display(),
+            last_log_line(info)
+        );
+        run.set_status(RunStatus::Failed, Some(error.clone()))?;
+        run.settle_running_tasks(TaskStatus::Failed, Some(&error))?;
     }
     Ok(())
 }
 
-/// A run marked running or stopping that no worker of this daemon drives: when no process
-/// holds its lock, its worker died; marks it `failed`. Returns whether it did.
+/// A run marked starting, running or stopping that no worker of this daemon drives: when no
+/// process holds its lock, its worker died; marks it `failed`. Returns whether it did.
 pub fn settle_external(store: &RunStore, run_id: &RunId) -> Result<bool> {
     let mut run = match store.open(run_id) {
         Ok(run) => run,
         Err(noctune_core::Error::RunLocked { .. }) => return Ok(false),
         Err(err) => return Err(err.into()),
     };
-    if !matches!(
-        run.record().status,
-        RunStatus::Running | RunStatus::Stopping
-    ) {
+    if !run.record().status.is_driven() {
         return Ok(false);
     }
-    run.set_status(
-        RunStatus::Failed,
-        Some("the worker died (no process holds the run lock)".to_owned()),
-    )?;
+    let error = "the worker died (no process holds the run lock)";
+    run.set_status(RunStatus::Failed, Some(error.to_owned()))?;
+    run.settle_running_tasks(TaskStatus::Failed, Some(error))?;
     Ok(true)
 }
 
@@ -135,9 +131,7 @@ pub fn settle_external(store: &RunStore, run_id: &RunId) -> Result<bool> {
 pub fn reconcile(store: &RunStore) -> Result<Vec<RunId>> {
     let mut settled = Vec::new();
     for record in store.list()? {
-        if matches!(record.status, RunStatus::Running | RunStatus::Stopping)
-            && settle_external(store, &record.run_id)?
-        {
+        if record.status.is_driven() && settle_external(store, &record.run_id)? {
             settled.push(record.run_id);
         }
     }
