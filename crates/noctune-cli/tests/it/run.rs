@@ -554,3 +554,23 @@ fn a_run_without_a_model_stops_before_touching_anything() {
     );
     assert_eq!(read(dir.path(), "a.py"), A);
 }
+
+/// A path that does not exist names where Noctune looked: the root it is taken from and the
+/// current directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_path_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("noctune.toml"), pipeline_config(1)).unwrap();
+    let server = FakeServer::start(vec![]).await;
+    let output = noctune_async(root, &["edit", "nope/missing.py"], &server.url()).await;
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let looked = root.join("nope/missing.py");
+    assert!(
+        stderr.contains(&format!("looked for `{}`", looked.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("current directory"), "{stderr}");
+    assert_eq!(server.chat_requests().len(), 0);
+}
