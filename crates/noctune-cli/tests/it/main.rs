@@ -46,6 +46,20 @@ pub fn noctune_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outp
     command.output().unwrap()
 }
 
+/// Runs `noctune ARGS` in `dir` against the model at `url`, off the async runtime (so a fake
+/// server on it keeps serving).
+pub async fn noctune_async(dir: &Path, args: &[&str], url: &str) -> Output {
+    let dir = dir.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        noctune_with_env(&dir, &args, &[("NOCTUNE_BASE_URL", &url)])
+    })
+    .await
+    .unwrap()
+}
+
 /// Stdout and stderr as text.
 pub fn text(output: &Output) -> (String, String) {
     (

@@ -11,7 +11,7 @@ use pretty_assertions::assert_eq;
 use serde_json::Value;
 
 use crate::fake_model::{code, pipeline_config, plan_with, review, verdict_with};
-use crate::{noctune, noctune_with_env, text};
+use crate::{noctune, noctune_async, text};
 
 const A: &str = "def area(w, h):\n    return w * h\n";
 const B: &str = "def total(prices):\n    return sum(prices)\n";
@@ -52,19 +52,6 @@ fn read(root: &Path, name: &str) -> String {
 
 fn json_of(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}: {:?}", text(output)))
-}
-
-/// Runs the binary off the async runtime, so the fake server keeps serving.
-async fn noctune_async(root: &Path, args: &[&str], url: &str) -> std::process::Output {
-    let root = root.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let url = url.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        noctune_with_env(&root, &args, &[("NOCTUNE_BASE_URL", &url)])
-    })
-    .await
-    .unwrap()
 }
 
 /// The approval id of `file` in `noctune approvals list --output-format json`.

@@ -9,7 +9,7 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 
 use crate::fake_model::{code, pipeline_config, plan_with, review, verdict_with};
-use crate::{noctune_with_env, text};
+use crate::{noctune_async, noctune_with_env, text};
 
 const A: &str = "def area(w, h):\n    return w * h\n";
 const B: &str = "def total(prices):\n    return sum(prices)\n";
@@ -57,19 +57,6 @@ fn write_repo(root: &Path) {
 
 fn read(root: &Path, name: &str) -> String {
     std::fs::read_to_string(root.join(name)).unwrap()
-}
-
-/// Runs the binary off the async runtime, so the fake server keeps serving.
-async fn noctune_async(root: &Path, args: &[&str], url: &str) -> std::process::Output {
-    let root = root.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let url = url.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        noctune_with_env(&root, &args, &[("NOCTUNE_BASE_URL", &url)])
-    })
-    .await
-    .unwrap()
 }
 
 fn run_json(output: &std::process::Output) -> serde_json::Value {

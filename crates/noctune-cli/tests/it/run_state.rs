@@ -11,7 +11,7 @@ use pretty_assertions::assert_eq;
 use serde_json::Value;
 
 use crate::fake_model::{code, pipeline_config, plan, review, verdict};
-use crate::{noctune_with_env, text};
+use crate::{noctune_async, noctune_with_env, text};
 
 const AREA: &str = "def area(w, h):\n    return w * h\n";
 
@@ -53,19 +53,6 @@ fn tasks(root: &Path, run_id: &str) -> Vec<Value> {
         .collect();
     tasks.sort_by_key(|t| t["file"].as_str().unwrap().to_owned());
     tasks
-}
-
-/// Runs the binary off the async runtime, so the fake server keeps serving.
-async fn noctune_async(root: &Path, args: &[&str], url: &str) -> std::process::Output {
-    let root = root.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let url = url.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        noctune_with_env(&root, &args, &[("NOCTUNE_BASE_URL", &url)])
-    })
-    .await
-    .unwrap()
 }
 
 /// `noctune run --output-format json ARGS` as a child process, stdout and stderr piped.
