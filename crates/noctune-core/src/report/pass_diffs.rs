@@ -33,7 +33,7 @@ pub(super) fn pass_diffs(
             .exists();
         diffs.extend(record.change.changes.iter().map(|c| SymbolDiff {
             symbol: c.symbol.clone(),
-            diff: unified(&c.symbol, c.before.as_deref(), c.after.as_deref()),
+            diff: c.unified_diff(),
             pass,
             applied,
         }));
@@ -54,22 +54,4 @@ pub fn pass_heading(file: &FileReport, index: usize) -> Option<String> {
         };
         format!("pass {} ({applied})", diff.pass)
     })
-}
-
-fn unified(symbol: &str, before: Option<&str>, after: Option<&str>) -> String {
-    // Symbol texts end without their last newline; compare them as whole lines.
-    let line = |text: Option<&str>| {
-        let text = text.unwrap_or("");
-        if text.is_empty() || text.ends_with('\n') {
-            text.to_owned()
-        } else {
-            format!("{text}\n")
-        }
-    };
-    let (before, after) = (line(before), line(after));
-    similar::TextDiff::from_lines(&before, &after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("{symbol} (before)"), &format!("{symbol} (after)"))
-        .to_string()
 }
