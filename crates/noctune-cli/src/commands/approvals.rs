@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::bail;
 use noctune_core::store::{ApprovalEntry, RunStore};
-use noctune_core::task::TaskStatus;
+use noctune_core::task::{TaskState, TaskStatus};
 use noctune_core::{ApprovalId, DecisionKind, RunId, SymbolChange};
 use owo_colors::OwoColorize;
 
@@ -38,6 +38,8 @@ pub fn run(global: &GlobalArgs, args: &ApprovalsArgs) -> anyhow::Result<ExitStat
 fn list(global: &GlobalArgs, store: &RunStore, run_id: Option<&str>) -> anyhow::Result<ExitStatus> {
     let run = pick_run(store, run_id)?;
     let entries = store.approvals(&run.run_id)?;
+    let tasks = store.tasks(&run.run_id)?;
+    let state_word = |entry: &ApprovalEntry| state_word(entry, &tasks);
     match global.output_format {
         OutputFormat::Json => {
             let items: Vec<_> = entries
@@ -67,7 +69,7 @@ fn list(global: &GlobalArgs, store: &RunStore, run_id: Option<&str>) -> anyhow::
             for entry in &entries {
                 let a = &entry.approval;
                 let state = match &entry.decision {
-                    None => "queued".yellow().to_string(),
+                    None => state_word(entry).yellow().to_string(),
                     Some(d) => format!(
                         "{} by {}{}",
                         state_word(entry),
@@ -87,7 +89,9 @@ fn list(global: &GlobalArgs, store: &RunStore, run_id: Option<&str>) -> anyhow::
                     a.risk,
                 )?;
                 writeln!(out, "    {}", a.reason)?;
-                if let Some(why) = &a.auto_approve {
+                if let Some(why) = &a.auto_approve
+                    && state_word(entry) == "queued"
+                {
                     writeln!(
                         out,
                         "    the pack would auto-approve it ({why}): `noctune apply` applies it unless you reject it"
@@ -111,12 +115,24 @@ fn list(global: &GlobalArgs, store: &RunStore, run_id: Option<&str>) -> anyhow::
     Ok(ExitStatus::Success)
 }
 
-/// `queued`, `approved` or `rejected`.
-fn state_word(entry: &ApprovalEntry) -> &'static str {
+/// `queued` (a human decides), `approved`, `rejected`, or for an undecided change its task no
+/// longer waits on: `applied` (`noctune apply` applied it as the pack allowed), `restored`, or
+/// `closed` (a later pass superseded it).
+fn state_word(entry: &ApprovalEntry, tasks: &[TaskState]) -> &'static str {
     match entry.decision.as_ref().map(|d| d.decision) {
-        None => "queued",
         Some(DecisionKind::Approve) => "approved",
         Some(DecisionKind::Reject) => "rejected",
+        None => {
+            let task = tasks
+                .iter()
+                .find(|t| t.approval_id.as_ref() == Some(&entry.approval.approval_id));
+            match task.map(|t| t.status) {
+                Some(TaskStatus::Queued | TaskStatus::WaitingApproval) => "queued",
+                Some(TaskStatus::Done) => "applied",
+                Some(TaskStatus::Restored) => "restored",
+                _ => "closed",
+            }
+        }
     }
 }
 

@@ -50,11 +50,7 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus>
     let record = settle_dead_worker(&store, record)?;
     let tasks = store.tasks(&record.run_id)?;
     let count = |status: TaskStatus| tasks.iter().filter(|t| t.status == status).count();
-    let waiting = store
-        .approvals(&record.run_id)?
-        .iter()
-        .filter(|a| a.decision.is_none())
-        .count();
+    let waiting = store.waiting_approvals(&record.run_id)?.len();
     match global.output_format {
         OutputFormat::Json => print_json(&serde_json::json!({
             "run": record,

@@ -281,6 +281,12 @@ async fn a_change_the_pack_would_auto_approve_is_applied_without_a_decision() {
         "{report:#}"
     );
     assert_eq!(read(root, "a.py"), A_NEW);
+    // Applied: no longer waiting for anyone.
+    let shown = text(&noctune(root, &["approvals", "list", "--run-id", "n"])).0;
+    assert!(shown.contains("[applied]"), "{shown}");
+    assert!(!shown.contains("would auto-approve"), "{shown}");
+    let md = std::fs::read_to_string(root.join(".noctune_cache/runs/n/report.md")).unwrap();
+    assert!(!md.contains("## Waiting for you"), "{md}");
 }
 
 #[test]

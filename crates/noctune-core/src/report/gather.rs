@@ -87,6 +87,9 @@ pub struct RunReport {
     /// The approval queue.
     #[serde(skip)]
     pub approvals: Vec<ApprovalEntry>,
+    /// The approvals a human still has to decide.
+    #[serde(skip)]
+    pub waiting: Vec<ApprovalEntry>,
     /// Totals per stage.
     pub stages: BTreeMap<String, StageStats>,
 }
@@ -263,6 +266,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
         run,
         files,
         approvals,
+        waiting: store.waiting_approvals(run_id)?,
         stages: totals,
     })
 }

@@ -79,11 +79,7 @@ pub fn render(report: &RunReport) -> String {
         out.push('\n');
     }
 
-    let pending: Vec<_> = report
-        .approvals
-        .iter()
-        .filter(|a| a.decision.is_none())
-        .collect();
+    let pending: Vec<_> = report.waiting.iter().collect();
     if !pending.is_empty() {
         out.push_str("## Waiting for you\n\n");
         for entry in pending {

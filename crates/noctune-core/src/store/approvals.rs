@@ -80,6 +80,27 @@ impl RunStore {
         Ok(out)
     }
 
+    /// The approvals a human still has to decide: undecided, and their task still waits on
+    /// them (not applied by `noctune apply` as the pack allowed, not superseded by a later
+    /// pass).
+    pub fn waiting_approvals(&self, run_id: &RunId) -> Result<Vec<ApprovalEntry>> {
+        let tasks = self.tasks(run_id)?;
+        let waits = |entry: &ApprovalEntry| {
+            tasks.iter().any(|task| {
+                task.approval_id.as_ref() == Some(&entry.approval.approval_id)
+                    && matches!(
+                        task.status,
+                        crate::task::TaskStatus::Queued | crate::task::TaskStatus::WaitingApproval
+                    )
+            })
+        };
+        Ok(self
+            .approvals(run_id)?
+            .into_iter()
+            .filter(|e| e.decision.is_none() && waits(e))
+            .collect())
+    }
+
     /// One approval with its decision.
     pub fn approval(&self, run_id: &RunId, approval_id: &ApprovalId) -> Result<ApprovalEntry> {
         let path = self
