@@ -13,8 +13,8 @@ use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
 use noctune_gates::{
-    AstProver, FixRules, Gates, PolicyPacks, RepairConfig, RepairLadder, RuffCommands, RuffFix,
-    RuffFixer,
+    AstProver, EquivalentRewrite, FixRules, Gates, NONE_COMPARISON, PolicyPacks, RepairConfig,
+    RepairLadder, RuffCommands, RuffFix, RuffFixer,
 };
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
@@ -251,7 +251,9 @@ pub async fn pipeline(
     .await
     .context("cannot set up the gates")?;
     // Proofs need python3 (and ruff for the lint classes): the tools the gates found.
-    let prover = AstProver::from_gates(&gates).map(|p| Arc::new(p) as Arc<dyn Prover>);
+    let prover = AstProver::from_gates(&gates)
+        .map(|p| p.with_rewrites(equivalent_rewrites(pack.as_ref())))
+        .map(|p| Arc::new(p) as Arc<dyn Prover>);
     let fixer = fixer(&gates, pack.as_ref(), flags.ruff_fix);
     let ladder = RepairLadder::new(
         Arc::new(gates),
@@ -341,6 +343,15 @@ fn fixer(
         FixRules::Repo
     };
     RuffFixer::from_gates(gates, rules).map(|f| Arc::new(f) as Arc<dyn Fixer>)
+}
+
+/// The rewrites a pack lists as equivalent (proven by `pack_rewrite` when the model writes
+/// exactly ruff's fix): `== None` → `is None` for the packs that fix lint.
+fn equivalent_rewrites(pack: &dyn noctune_core::PolicyPack) -> &'static [EquivalentRewrite] {
+    match pack.name() {
+        "lint_fix" | "py_upgrade" => &[NONE_COMPARISON],
+        _ => &[],
+    }
 }
 
 /// Whether a flag value is `safe` or `off`.

@@ -9,7 +9,8 @@
 //! | [`docstrings`](DOCSTRINGS) | the ASTs are equal once docstrings are removed |
 //! | [`annotations`](ANNOTATIONS) | the ASTs are equal once annotations are stripped, and no changed annotation can be seen at run time |
 //! | [`unused_imports`](UNUSED_IMPORTS) | only imports went, each reported F401 by ruff, none a re-export or an import with side effects |
-//! | [`ruff_safe_fix`](RUFF_SAFE_FIX) | AFTER is exactly ruff's safe fixes of BEFORE for the rules it reports there |
+//! | [`pack_rewrite`](PACK_REWRITE) | AFTER is exactly ruff's fix (safe or not) of rules the pack lists as equivalent rewrites, and each rewrite's condition holds in the repository (E711: no class defines `__eq__`/`__ne__`) |
+//! | [`ruff_safe_fix`](RUFF_SAFE_FIX) | AFTER is exactly ruff's safe fixes of BEFORE for the rules it reports there (then, possibly, proven unused imports removed) |
 //!
 //! The first three come from one `python3` run (`prove.py`, which parses and never executes
 //! the code); `unused_imports` adds one `ruff check`, `ruff_safe_fix` a check and a fix. A
@@ -20,6 +21,7 @@ mod analysis;
 mod annotations;
 mod docstrings;
 mod formatting;
+mod pack_rewrite;
 mod ruff_safe_fix;
 mod unused_imports;
 
@@ -32,6 +34,7 @@ use noctune_core::{Proof, ProofInput, Prover};
 pub use annotations::ANNOTATIONS;
 pub use docstrings::DOCSTRINGS;
 pub use formatting::FORMATTING;
+pub use pack_rewrite::{EquivalentRewrite, NONE_COMPARISON, PACK_REWRITE};
 pub(crate) use ruff_safe_fix::has_safe_fix;
 pub use ruff_safe_fix::{FixRules, RUFF_SAFE_FIX, SafeFixes, safe_fixes};
 pub use unused_imports::{F401, UNUSED_IMPORTS};
@@ -53,6 +56,8 @@ pub struct AstProver {
     python: Python3,
     ruff: Option<Ruff>,
     config: Arc<ProjectConfig>,
+    rewrites: Vec<EquivalentRewrite>,
+    default_equality: Arc<std::sync::OnceLock<bool>>,
 }
 
 impl AstProver {
@@ -63,7 +68,22 @@ impl AstProver {
             python,
             ruff: None,
             config,
+            rewrites: Vec::new(),
+            default_equality: Arc::default(),
         }
+    }
+
+    /// Adds the rewrites a pack lists as equivalent (the `pack_rewrite` class; needs ruff).
+    pub fn with_rewrites(mut self, rewrites: &[EquivalentRewrite]) -> Self {
+        self.rewrites = rewrites.to_vec();
+        self
+    }
+
+    /// Whether no class in the repository defines `__eq__` or `__ne__` (looked up once).
+    fn default_equality(&self) -> bool {
+        *self
+            .default_equality
+            .get_or_init(|| !pack_rewrite::repository_defines_equality(self.config.root()))
     }
 
     /// Adds ruff, for the `unused_imports` and `ruff_safe_fix` classes.
@@ -118,6 +138,21 @@ impl AstProver {
             if let Some(proof) = unused_imports::prove(removed, &diagnostics) {
                 return Ok(Some(proof));
             }
+        }
+        if !self.rewrites.is_empty()
+            && let Some(proof) = pack_rewrite::prove(
+                ruff,
+                root,
+                path,
+                before,
+                after,
+                target,
+                &self.rewrites,
+                self.default_equality(),
+            )
+            .await?
+        {
+            return Ok(Some(proof));
         }
         // Ruff's safe fixes (the repository's rules, then with pyupgrade's too), possibly
         // followed by the removal of imports proven unused: each step keeps behaviour.

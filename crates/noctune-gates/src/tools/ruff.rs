@@ -230,6 +230,37 @@ impl Ruff {
         })
     }
 
+    /// Runs `ruff check --fix-only --unsafe-fixes` restricted to the rules in `select`, and
+    /// returns the fixed text. Only for rules a pack lists as equivalent rewrites, with the
+    /// argument why (see `proof::pack_rewrite`).
+    pub async fn fix_unsafe(
+        &self,
+        root: &Path,
+        path: &Path,
+        text: &str,
+        target: PythonVersion,
+        select: &[String],
+    ) -> Result<String> {
+        let output = self
+            .on_stdin(
+                root,
+                &["--fix-only", "--unsafe-fixes", "--exit-zero"],
+                select,
+                target,
+                path,
+                text,
+            )
+            .run()
+            .await?;
+        if !output.success() {
+            return Err(self.failure(&output));
+        }
+        String::from_utf8(output.stdout).map_err(|err| Error::Tool {
+            tool: self.version.clone(),
+            message: format!("`--fix-only` wrote invalid UTF-8: {err}"),
+        })
+    }
+
     fn failure(&self, output: &ProcessOutput) -> Error {
         Error::Tool {
             tool: self.version.clone(),

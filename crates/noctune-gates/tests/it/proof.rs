@@ -519,3 +519,45 @@ async fn a_python_that_cannot_run_the_helper_is_an_error_naming_it() {
         "gate `proof` could not run: `Python 3.11.0 (proof helper)` failed: exit code Some(3); stderr: broken"
     );
 }
+
+// ---- pack_rewrite ---------------------------------------------------------------------------
+
+const NONE_BEFORE: &str = "def is_missing(value):\n    return value == None\n";
+const NONE_AFTER: &str = "def is_missing(value):\n    return value is None\n";
+
+#[tokio::test]
+async fn a_listed_rewrite_is_proven_only_as_ruffs_own_fix_and_only_without_custom_equality() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311")
+        .await
+        .with_rewrites(&[noctune_gates::NONE_COMPARISON]);
+    let proof = prove(&prover, "helpers.py", NONE_BEFORE, NONE_AFTER)
+        .await
+        .expect("proven");
+    assert_eq!(proof.class, "pack_rewrite");
+    assert!(proof.argument.contains("E711"), "{}", proof.argument);
+    // Anything beside ruff's fix is not the rewrite.
+    let more = "def is_missing(value):\n    return value is None or value == 0\n";
+    assert_eq!(class(&prover, "helpers.py", NONE_BEFORE, more).await, None);
+    // A prover without the pack's list proves nothing here.
+    let plain = prover_in(dir.path(), "py311").await;
+    assert_eq!(
+        class(&plain, "helpers.py", NONE_BEFORE, NONE_AFTER).await,
+        None
+    );
+
+    // A class of the repository defining `__eq__` could answer True for None.
+    let other = tempfile::tempdir().unwrap();
+    write(
+        other.path(),
+        "money.py",
+        "class Money:\n    def __eq__(self, other):\n        return other is None or self is other\n",
+    );
+    let prover = prover_in(other.path(), "py311")
+        .await
+        .with_rewrites(&[noctune_gates::NONE_COMPARISON]);
+    assert_eq!(
+        class(&prover, "helpers.py", NONE_BEFORE, NONE_AFTER).await,
+        None
+    );
+}
