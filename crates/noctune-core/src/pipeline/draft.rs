@@ -316,11 +316,11 @@ pub async fn draft(
     }
     let from_findings = plan_from_findings(&outline, source, findings);
     if !from_findings.is_empty() {
-        let mut draft = Draft {
+        // A local fix needs no callers: a small model copies what it is shown.
+        let draft = Draft {
             targets: from_findings,
             dropped: Vec::new(),
         };
-        add_evidence(ctx, source, &outline, &mut draft)?;
         ctx.write_artifact(
             artifacts::DRAFT,
             &serde_json::to_vec_pretty(&draft).unwrap_or_default(),

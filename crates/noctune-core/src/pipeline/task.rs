@@ -481,8 +481,12 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
         }
         Some(model_edits(ctx, control, base, &review, &fixed.findings).await?)
     };
+    let mut targets_ops = Vec::new();
     let work = match work {
-        Some(ModelEdits::Work(work)) => work,
+        Some(ModelEdits::Work(edited)) => {
+            targets_ops = edited.ops;
+            edited.work
+        }
         Some(ModelEdits::Stop(outcome)) => return Ok(outcome),
         // The model changed nothing: the tools' fixes are the pass's change, if any.
         Some(ModelEdits::Nothing(why)) if base == source => {
@@ -504,6 +508,12 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     let started = Instant::now();
     let mut checked = check(ctx, Some(&source), &work).await?;
     finished(ctx, Stage::Repair, started)?;
+    if !checked.passed && targets_ops.iter().filter(|t| !t.ops.is_empty()).count() > 1 {
+        // One target's edit failing the gates does not sink the others.
+        if let Some(salvaged) = salvage(ctx, &source, base, &targets_ops).await? {
+            checked = salvaged;
+        }
+    }
     if !checked.passed && base != source && work != base {
         // The model's edits fail the gates; the tools' fixes alone may still go.
         let alone = ctx
@@ -576,10 +586,56 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     apply(ctx, store, &record, &text).await
 }
 
+/// The targets' edits added to `base` one at a time, each kept only when the gates pass with
+/// it: the checked text when at least one was kept.
+async fn salvage(
+    ctx: &TaskCtx<'_>,
+    source: &str,
+    base: &str,
+    targets: &[super::edit::TargetOps],
+) -> Result<Option<super::CheckOutcome>> {
+    let editor = ctx.pipeline.editor.as_ref();
+    let mut kept: Option<super::CheckOutcome> = None;
+    let mut dropped = Vec::new();
+    for target in targets.iter().filter(|t| !t.ops.is_empty()) {
+        let current = kept.as_ref().map_or(base, |k| k.text.as_str());
+        let outline = editor.outline(current)?;
+        let Ok(result) = editor.apply_outlined(current, &outline, &target.ops) else {
+            dropped.push(target.symbol.clone());
+            continue;
+        };
+        if result.text == current {
+            continue;
+        }
+        let checked = ctx
+            .pipeline
+            .checker
+            .check(&ctx.rel, Some(source), &result.text)
+            .await?;
+        if checked.passed {
+            kept = Some(checked);
+        } else {
+            dropped.push(target.symbol.clone());
+        }
+    }
+    if kept.is_some() {
+        ctx.event(
+            EventType::StageFinished,
+            serde_json::json!({
+                "stage": Stage::Repair,
+                "pass": ctx.state.pass,
+                "note": "the edits together fail the gates: kept the targets that pass",
+                "dropped": dropped,
+            }),
+        )?;
+    }
+    Ok(kept)
+}
+
 /// What the model's stages made of the base text.
 enum ModelEdits {
-    /// The edited work copy.
-    Work(String),
+    /// The edited work copy, with each target's ops.
+    Work(super::edit::EditOutcome),
     /// No usable change, and why.
     Nothing(String),
     /// The pass ends here (a stop, a skip, a budget).
@@ -627,7 +683,7 @@ async fn model_edits(
             why.join("; ")
         }));
     }
-    Ok(ModelEdits::Work(edited.work))
+    Ok(ModelEdits::Work(edited))
 }
 
 /// `noctune repair`: the file as it is through the gates and the repair ladder (every finding
