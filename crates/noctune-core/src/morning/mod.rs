@@ -1,6 +1,6 @@
-//! The morning workflow after a night run: [`apply`] turns a finished run's approved proposals
-//! into changes on disk with no model call, and [`restore`] puts files back from the run's
-//! backups. Both take the run's lock, so neither runs beside a worker driving the same run, and
+//! The morning workflow after a night run: [`apply_approved()`] turns a finished run's approved
+//! proposals into changes on disk with no model call, and [`restore()`] puts files back from the
+//! run's backups. Both take the run's lock, so neither runs beside a worker driving the same run, and
 //! both record what they did as events of the run and refresh its report.
 
 pub mod apply;
