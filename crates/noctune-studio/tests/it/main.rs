@@ -4,6 +4,7 @@
 mod api;
 mod attacks;
 mod audit_db;
+mod chat;
 mod common;
 mod mcp;
 mod socket;

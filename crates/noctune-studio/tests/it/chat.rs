@@ -1,0 +1,351 @@
+//! Chat: sessions, a streamed answer, tool calls (native, in the text, malformed), the loop
+//! cap, permissions and backups, against the scripted OpenAI server.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use noctune_llm::fake::{FakeOptions, FakeServer, Reply, chunk};
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::common::{TestApp, authed};
+
+/// A test app whose configuration points the chat at `server`.
+pub fn app_with_model(server: &FakeServer) -> TestApp {
+    let app = TestApp::new();
+    std::fs::write(
+        app.root().join("noctune.toml"),
+        format!(
+            "[llm]\nbase_url = \"{}\"\nmax_retries = 0\ntimeout_s = 20\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        app.root().join("calc.py"),
+        "def add(a, b):\n    return a + b\n",
+    )
+    .unwrap();
+    app
+}
+
+/// The events of an SSE body: (event name, data).
+pub fn sse_events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let mut name = None;
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("event: ") {
+                    name = Some(value.to_owned());
+                } else if let Some(value) = line.strip_prefix("data: ") {
+                    data.push_str(value);
+                }
+            }
+            Some((name?, serde_json::from_str(&data).unwrap_or(Value::Null)))
+        })
+        .collect()
+}
+
+pub async fn new_session(app: &TestApp) -> String {
+    let (status, body) = app.post("/api/chat/sessions", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// Sends a message and reads its whole stream.
+pub async fn say(app: &TestApp, session: &str, text: &str) -> Vec<(String, Value)> {
+    let response = app
+        .app
+        .clone()
+        .oneshot(
+            authed(Request::post(format!(
+                "/api/chat/sessions/{session}/messages"
+            )))
+            .header("content-type", "application/json")
+            .body(Body::from(json!({ "content": text }).to_string()))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    sse_events(&String::from_utf8_lossy(&bytes))
+}
+
+fn of<'a>(events: &'a [(String, Value)], name: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+fn tool_results(events: &[(String, Value)]) -> Vec<Value> {
+    of(events, "entry")
+        .into_iter()
+        .filter(|e| e["entry"]["role"] == "tool")
+        .map(|e| serde_json::from_str(e["entry"]["content"].as_str().unwrap()).unwrap())
+        .collect()
+}
+
+fn native_call(id: &str, name: &str, arguments: &Value) -> Reply {
+    Reply::sse([
+        chunk(json!({"role": "assistant", "content": null}), None),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "id": id, "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}),
+            None,
+        ),
+        chunk(json!({}), Some("tool_calls")),
+    ])
+}
+
+#[tokio::test]
+async fn an_answer_streams_token_by_token_and_the_session_survives_a_restart() {
+    let server =
+        FakeServer::start([Reply::answer("`add` returns the sum of its two arguments.")]).await;
+    let app = app_with_model(&server);
+    let id = new_session(&app).await;
+    let events = say(&app, &id, "What does add do?").await;
+    let tokens: Vec<&str> = of(&events, "token")
+        .iter()
+        .map(|t| t["text"].as_str().unwrap())
+        .collect();
+    assert!(tokens.len() > 1, "streamed in pieces: {tokens:?}");
+    assert_eq!(
+        tokens.concat(),
+        "`add` returns the sum of its two arguments."
+    );
+    assert_eq!(
+        events.last().unwrap(),
+        &("done".to_owned(), json!({"type": "done", "stopped": false}))
+    );
+    // The request carried the tools and the system prompt.
+    let request = &server.chat_requests()[0].body;
+    assert_eq!(request["stream"], json!(true));
+    assert_eq!(request["messages"][0]["role"], "system");
+    assert_eq!(request["messages"][1]["content"], "What does add do?");
+    let tools: Vec<&str> = request["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tools.contains(&"read_file") && tools.contains(&"decide_approval"),
+        "{tools:?}"
+    );
+
+    let (status, session) = app.get(&format!("/api/chat/sessions/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(session["title"], "What does add do?");
+    let roles: Vec<&str> = session["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant"]);
+    let (_, list) = app.get("/api/chat/sessions").await;
+    assert_eq!(list["sessions"][0]["id"], json!(id));
+    assert_eq!(list["sessions"][0]["messages"], json!(2));
+
+    // Export: the stored session as a JSON attachment.
+    let response = app
+        .app
+        .clone()
+        .oneshot(
+            authed(Request::get(format!("/api/chat/sessions/{id}/export")))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"noctune-chat-")
+    );
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let exported: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(exported["entries"], session["entries"]);
+
+    // A new daemon over the same root reads the session from disk.
+    let file = app
+        .root()
+        .join(format!(".noctune_cache/studio_chat/sessions/{id}.json"));
+    assert!(file.is_file());
+    let restarted = noctune_studio::chat::Chat::new(&app.root());
+    assert_eq!(
+        serde_json::to_value(restarted.sessions.get(&id).unwrap()).unwrap()["entries"],
+        session["entries"]
+    );
+}
+
+#[tokio::test]
+async fn a_native_tool_call_is_run_and_its_result_goes_back_as_a_tool_message() {
+    let server = FakeServer::start([
+        native_call("call_1", "read_file", &json!({"path": "calc.py"})),
+        Reply::answer("It adds."),
+    ])
+    .await;
+    let app = app_with_model(&server);
+    let id = new_session(&app).await;
+    let events = say(&app, &id, "Read calc.py").await;
+    let calls = of(&events, "tool_call");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["name"], "read_file");
+    let results = tool_results(&events);
+    assert_eq!(results[0]["path"], "calc.py");
+    assert_eq!(results[0]["total_lines"], 2);
+    assert!(
+        results[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("    1  def add(a, b):")
+    );
+    let second = &server.chat_requests()[1].body;
+    let messages = second["messages"].as_array().unwrap();
+    let assistant = &messages[messages.len() - 2];
+    assert_eq!(assistant["tool_calls"][0]["id"], "call_1");
+    let tool = &messages[messages.len() - 1];
+    assert_eq!(
+        (tool["role"].as_str(), tool["tool_call_id"].as_str()),
+        (Some("tool"), Some("call_1"))
+    );
+    let (_, session) = app.get(&format!("/api/chat/sessions/{id}")).await;
+    assert_eq!(session["entries"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn in_text_and_malformed_calls_get_results_the_model_can_correct() {
+    let server = FakeServer::start([
+        Reply::answer("<tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": }\n</tool_call>"),
+        Reply::answer("<tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"calc.py\", \"start\": 2}}\n</tool_call>"),
+        native_call("call_9", "read_file", &json!("not an object")),
+        native_call("call_10", "no_such_tool", &json!({})),
+        Reply::answer("Line 2 returns a + b."),
+    ])
+    .await;
+    let app = app_with_model(&server);
+    let id = new_session(&app).await;
+    let events = say(&app, &id, "What is on line 2 of calc.py?").await;
+    let results = tool_results(&events);
+    assert_eq!(results.len(), 4, "{results:?}");
+    assert_eq!(results[0]["error"], "malformed_tool_call");
+    assert!(
+        results[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the JSON object is not closed")
+    );
+    assert_eq!(results[1]["content"], "    2      return a + b\n");
+    assert_eq!(results[2]["error"], "bad_arguments");
+    assert_eq!(results[3]["error"], "unknown_tool");
+    // Calls written in the text get their results back as text, in <tool_response> blocks.
+    let second = &server.chat_requests()[1].body;
+    let last = second["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["role"], "user");
+    assert!(
+        last["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("<tool_response>\n{\"error\":\"malformed_tool_call\"")
+    );
+    assert_eq!(of(&events, "done").len(), 1);
+    assert!(of(&events, "error").is_empty());
+}
+
+#[tokio::test]
+async fn the_tool_loop_is_capped_per_message() {
+    let server = FakeServer::start_responder(FakeOptions::default(), |_| {
+        native_call("call_x", "list_files", &json!({"glob": "*.py"}))
+    })
+    .await;
+    let app = app_with_model(&server);
+    let id = new_session(&app).await;
+    let events = say(&app, &id, "loop forever").await;
+    assert_eq!(
+        server.chat_requests().len(),
+        noctune_studio::chat::turn::MAX_TOOL_ROUNDS
+    );
+    let errors = of(&events, "error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["code"], "tool_loop_cap");
+    assert_eq!(tool_results(&events)[0]["files"], json!(["calc.py"]));
+}
+
+#[tokio::test]
+async fn a_model_that_cannot_be_reached_is_an_error_event_not_a_crash() {
+    let server = FakeServer::start([Reply::error(400, "bad request")]).await;
+    let app = app_with_model(&server);
+    let id = new_session(&app).await;
+    let events = say(&app, &id, "hello").await;
+    let errors = of(&events, "error");
+    assert_eq!(errors[0]["code"], "model_error");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bad request")
+    );
+    // The session is free again.
+    let again = say(&app, &id, "hello again").await;
+    assert_eq!(of(&again, "done").len(), 1);
+}
+
+#[tokio::test]
+async fn session_routes_refuse_bad_ids_unknown_sessions_and_profiles() {
+    let server = FakeServer::start([]).await;
+    let app = app_with_model(&server);
+    let (status, body) = app.get("/api/chat/sessions/..%2F..%2Fetc").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_session_id"))
+    );
+    let (status, _) = app.get("/api/chat/sessions/20260101-000000-abcdef").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = app
+        .post("/api/chat/sessions", json!({"profile": "nope"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unknown_profile"))
+    );
+    let id = new_session(&app).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/chat/sessions/{id}/messages"),
+            json!({"content": "  "}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("empty_message"))
+    );
+    let (status, body) = app
+        .post(&format!("/api/chat/sessions/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_busy"))
+    );
+    assert!(server.chat_requests().is_empty());
+}
