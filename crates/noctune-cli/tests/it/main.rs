@@ -16,6 +16,7 @@ mod mcp;
 mod morning;
 mod run;
 mod studio;
+mod studio_chat;
 mod webdriver;
 
 use std::path::Path;

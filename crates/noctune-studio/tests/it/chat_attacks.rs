@@ -234,3 +234,35 @@ async fn a_browser_with_its_csrf_token_and_origin_may_chat() {
         ("browser", "chat_session")
     );
 }
+
+#[tokio::test]
+async fn the_chat_page_is_served_to_the_cookie_holder_only() {
+    let app = TestApp::new();
+    let anonymous = Request::get("/chat")
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = app.send(anonymous).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let page = body.as_str().unwrap();
+    assert!(!page.contains(app.state.csrf.as_str()) && !page.contains("chat.js"));
+    let signed_in = Request::get("/chat")
+        .header("host", HOST)
+        .header("cookie", format!("noctune_studio={TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = app.send(signed_in).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = body.as_str().unwrap();
+    assert!(
+        page.contains(app.state.csrf.as_str()),
+        "the page carries the CSRF token"
+    );
+    assert!(page.contains(&format!("/assets/{}/chat.js", app.state.asset_version)));
+    let foreign = Request::get("/chat")
+        .header("host", "evil.example:7331")
+        .header("cookie", format!("noctune_studio={TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(foreign).await.0, StatusCode::FORBIDDEN);
+}
