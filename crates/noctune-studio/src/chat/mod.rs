@@ -146,7 +146,9 @@ impl Chat {
             stop,
         };
         tokio::spawn(async move {
-            let _guard = guard;
+            // The stream ends when the last sender goes: keep one until the session is
+            // marked free, so a client that saw the end finds it free.
+            let keep_open = turn.events.clone();
             let mut shutdown = shutdown;
             let forward = tokio::spawn(async move {
                 crate::worker::until_true(&mut shutdown).await;
@@ -154,6 +156,8 @@ impl Chat {
             });
             turn.run(text).await;
             forward.abort();
+            drop(guard);
+            drop(keep_open);
         });
         Ok(receiver)
     }

@@ -349,3 +349,66 @@ async fn session_routes_refuse_bad_ids_unknown_sessions_and_profiles() {
     );
     assert!(server.chat_requests().is_empty());
 }
+
+#[tokio::test]
+async fn stop_ends_a_streaming_answer_and_keeps_what_was_said() {
+    use noctune_llm::fake::{Part, sse_event};
+    let parts = vec![
+        Part::Bytes(sse_event(
+            &chunk(json!({"role": "assistant", "content": "Partial ans"}), None).to_string(),
+        )),
+        Part::Pause(std::time::Duration::from_secs(30)),
+        Part::Bytes(sse_event(
+            &chunk(json!({"content": "wer"}), Some("stop")).to_string(),
+        )),
+        Part::Bytes(sse_event("[DONE]")),
+    ];
+    let server = FakeServer::start([Reply::stream(parts)]).await;
+    let app = std::sync::Arc::new(app_with_model(&server));
+    let id = new_session(&app).await;
+    let talking = {
+        let (app, id) = (app.clone(), id.clone());
+        tokio::spawn(async move { say(&app, &id, "explain").await })
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let (_, session) = app.get(&format!("/api/chat/sessions/{id}")).await;
+        if session["busy"] == json!(true) && server.chat_requests().len() == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the message never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (status, body) = app
+        .post(&format!("/api/chat/sessions/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let events = tokio::time::timeout(std::time::Duration::from_secs(10), talking)
+        .await
+        .expect("stop ends the stream at once")
+        .unwrap();
+    assert_eq!(
+        events.last().unwrap().1,
+        json!({"type": "done", "stopped": true})
+    );
+    let (_, session) = app.get(&format!("/api/chat/sessions/{id}")).await;
+    let last = session["entries"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            last["role"].as_str(),
+            last["content"].as_str(),
+            last["stopped"].as_bool()
+        ),
+        (Some("assistant"), Some("Partial ans"), Some(true))
+    );
+    assert_eq!(session["busy"], json!(false));
+}
