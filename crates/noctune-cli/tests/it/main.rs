@@ -6,6 +6,7 @@ mod budgets;
 mod check;
 mod config_errors;
 mod crash_resume;
+mod e2e_chat;
 mod e2e_model;
 mod eval;
 mod fake_model;

@@ -5,13 +5,15 @@
 //!
 //! - [`session`]: sessions saved under `.noctune_cache/studio_chat/sessions/`;
 //! - [`turn`]: one user message, streamed, with its tool-call rounds;
-//! - [`tool_call_parse`]: tool calls written in the answer's text;
+//! - [`tool_call_parse`]: tool calls written in the answer's text, and [`prefill`] to get
+//!   them from small models;
 //! - [`tools`]: the tools, behind the [sandbox](crate::sandbox) and [`permissions`];
 //! - [`backups`]: every edit's original bytes, restorable.
 
 pub mod backups;
 pub mod events;
 pub mod permissions;
+pub mod prefill;
 pub mod prompt;
 pub mod session;
 pub mod tool_call_parse;

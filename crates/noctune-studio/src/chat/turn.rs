@@ -2,19 +2,25 @@
 //! (native `tool_calls`, or written in its text), give it the results, and ask again, at most
 //! [`MAX_TOOL_ROUNDS`] times. Every step is saved to the session as it happens.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use noctune_core::config::LlmSettings;
-use noctune_core::{ChatMessage, ChatRequest, LlmClient, Role, ToolCall};
+use noctune_core::{ChatMessage, ChatRequest, LlmClient, LlmErrorKind, Role, ToolCall};
 use noctune_llm::{OpenAiClient, StreamEvent};
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 use super::events::ChatEvent;
+use super::prefill::{PREFILL, wants_tool};
 use super::prompt::system_prompt;
 use super::session::ChatEntry;
 use super::tool_call_parse::{self, TextCall};
 use super::tools::{TOOL_NAMES, ToolContext, specs};
+
+/// Said after a repeated call, with no tools offered: small models otherwise write the
+/// same call again as text.
+pub const ANSWER_NOW: &str = "Now answer my question in plain words from the tool results above, without JSON or tool calls.";
 
 /// The most model calls one user message may cause (each after a round of tool calls).
 pub const MAX_TOOL_ROUNDS: usize = 6;
@@ -56,13 +62,15 @@ impl Turn {
 
     /// Runs the turn for `text` and ends with a `done` event.
     pub async fn run(mut self, text: String) {
+        let prefill = wants_tool(&text, &self.ctx.sandbox);
         self.add(ChatEntry::new(Role::User, text));
-        let stopped = self.rounds().await;
+        let stopped = self.rounds(prefill).await;
         self.emit(ChatEvent::Done { stopped });
     }
 
-    /// The model/tool rounds; `true` when stopped.
-    async fn rounds(&mut self) -> bool {
+    /// The model/tool rounds; `true` when stopped. With `prefill`, the first answer starts
+    /// with [`PREFILL`].
+    async fn rounds(&mut self, mut prefill: bool) -> bool {
         let partial = Arc::new(Mutex::new(String::new()));
         let client = match self.client(partial.clone()) {
             Ok(client) => client,
@@ -74,8 +82,19 @@ impl Turn {
                 return false;
             }
         };
-        for round in 0..MAX_TOOL_ROUNDS {
-            let request = self.request();
+        let mut round = 0;
+        // Calls already answered in this message: a small model tends to repeat one; the
+        // repeat is not run again, and the next request offers no tools, so it answers.
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        let mut answer_now = false;
+        while round < MAX_TOOL_ROUNDS {
+            let mut request = self.request(std::mem::take(&mut answer_now));
+            if prefill {
+                request.messages.push(ChatMessage::assistant(PREFILL));
+                self.emit(ChatEvent::Token {
+                    text: PREFILL.to_owned(),
+                });
+            }
             if let Ok(mut text) = partial.lock() {
                 text.clear();
             }
@@ -90,8 +109,18 @@ impl Turn {
                     return true;
                 }
             };
-            let answer = match answer {
+            let mut answer = match answer {
                 Ok(answer) => answer,
+                Err(err) if prefill && matches!(err.kind, LlmErrorKind::Rejected { .. }) => {
+                    tracing::info!(
+                        "the model server refused the prefill; asking again without it: {err}"
+                    );
+                    prefill = false;
+                    self.emit(ChatEvent::Retry {
+                        message: err.to_string(),
+                    });
+                    continue;
+                }
                 Err(err) => {
                     self.emit(ChatEvent::Error {
                         code: "model_error".into(),
@@ -100,10 +129,16 @@ impl Turn {
                     return false;
                 }
             };
+            if std::mem::take(&mut prefill) && answer.tool_calls.is_empty() {
+                answer.content = format!("{PREFILL}{}", answer.content);
+            }
+            round += 1;
             let mut entry = ChatEntry::new(Role::Assistant, answer.content.clone());
-            let calls = if answer.tool_calls.is_empty() {
+            let calls = if request.tools.is_empty() {
+                Vec::new()
+            } else if answer.tool_calls.is_empty() {
                 entry.in_text = true;
-                text_calls(&answer.content, round)
+                text_calls(&answer.content, round - 1)
             } else {
                 answer
                     .tool_calls
@@ -128,7 +163,21 @@ impl Turn {
                 if *self.stop.borrow() {
                     return true;
                 }
-                let result = self.call(&call).await;
+                let key = (
+                    call.call.name.clone(),
+                    call.arguments
+                        .as_ref()
+                        .map_or_else(Clone::clone, ToString::to_string),
+                );
+                let result = if seen.insert(key) {
+                    self.call(&call).await
+                } else {
+                    answer_now = true;
+                    serde_json::json!({"error": "repeated_call", "message": format!(
+                        "`{}` was already called with these arguments in this message; its result is above. Answer the user's question now, without tools.",
+                        call.call.name
+                    )})
+                };
                 let mut entry = ChatEntry::new(Role::Tool, result.to_string());
                 entry.tool_call_id = Some(call.call.id.clone());
                 entry.tool_name = Some(call.call.name.clone());
@@ -200,7 +249,9 @@ impl Turn {
             .map_err(|err| err.to_string())
     }
 
-    fn request(&self) -> ChatRequest {
+    /// The next request: the system prompt, the session so far, and the tools; with
+    /// `answer_now`, no tools and [`ANSWER_NOW`] last.
+    fn request(&self, answer_now: bool) -> ChatRequest {
         let session = self.ctx.chat.sessions.get(&self.ctx.session_id);
         let entries = session.map(|s| s.entries).unwrap_or_default();
         let roots: Vec<String> = self
@@ -215,9 +266,12 @@ impl Turn {
             &roots,
         ))];
         messages.extend(wire_messages(&entries));
+        if answer_now {
+            messages.push(ChatMessage::user(ANSWER_NOW));
+        }
         ChatRequest {
             messages,
-            tools: specs(),
+            tools: if answer_now { Vec::new() } else { specs() },
             purpose: Some("chat".into()),
             ..ChatRequest::default()
         }
@@ -280,6 +334,7 @@ pub fn wire_messages(entries: &[ChatEntry]) -> Vec<ChatMessage> {
             message.tool_calls = entry.tool_calls.clone();
         }
         if entry.role == Role::Tool {
+            message.content = readable(&entry.content);
             message.tool_call_id = entry.tool_call_id.clone();
         }
         messages.push(message);
@@ -288,6 +343,27 @@ pub fn wire_messages(entries: &[ChatEntry]) -> Vec<ChatMessage> {
         messages.push(ChatMessage::user(responses));
     }
     messages
+}
+
+/// A tool result as the model reads it: a result with a `content` text (a file) gives its
+/// other fields as `key: value` lines and then the text itself, unescaped (small models
+/// read code badly inside a JSON string); anything else stays JSON.
+fn readable(result: &str) -> String {
+    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(result) else {
+        return result.to_owned();
+    };
+    let Some(Value::String(content)) = fields.remove("content") else {
+        return result.to_owned();
+    };
+    let mut text = String::new();
+    for (key, value) in &fields {
+        let value = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
+        text.push_str(&format!("{key}: {value}\n"));
+    }
+    text.push_str(&content);
+    text
 }
 
 fn title_of(text: &str) -> String {

@@ -275,8 +275,16 @@ async fn in_text_and_malformed_calls_get_results_the_model_can_correct() {
 
 #[tokio::test]
 async fn the_tool_loop_is_capped_per_message() {
-    let server = FakeServer::start_responder(FakeOptions::default(), |_| {
-        native_call("call_x", "list_files", &json!({"glob": "*.py"}))
+    // Each call differs (a repeated one would end the loop by itself).
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let server = FakeServer::start_responder(FakeOptions::default(), move |_| {
+        let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let glob = if i == 0 {
+            "*.py".to_owned()
+        } else {
+            format!("*{i}.py")
+        };
+        native_call("call_x", "list_files", &json!({ "glob": glob }))
     })
     .await;
     let app = app_with_model(&server);
@@ -411,4 +419,120 @@ async fn stop_ends_a_streaming_answer_and_keeps_what_was_said() {
         (Some("assistant"), Some("Partial ans"), Some(true))
     );
     assert_eq!(session["busy"], json!(false));
+}
+
+#[tokio::test]
+async fn a_repeated_call_is_not_run_again_and_the_model_is_asked_to_answer() {
+    let server = FakeServer::start([
+        native_call("call_1", "list_files", &json!({"glob": "*.py"})),
+        Reply::answer("{\"name\": \"list_files\", \"arguments\": {\"glob\": \"*.py\"}}"),
+        Reply::answer("There is one Python file."),
+    ])
+    .await;
+    let app = app_with_model(&server);
+    let id = new_session(&app).await;
+    let events = say(&app, &id, "How many Python files are there?").await;
+    let results = tool_results(&events);
+    assert_eq!(results[0]["files"], json!(["calc.py"]));
+    assert_eq!(results[1]["error"], "repeated_call");
+    assert_eq!(of(&events, "tool_call").len(), 1, "the repeat was not run");
+    let third = &server.chat_requests()[2].body;
+    assert!(third.get("tools").is_none(), "no tools offered: {third}");
+    let last = third["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["role"].as_str(), last["content"].as_str()),
+        (Some("user"), Some(noctune_studio::chat::turn::ANSWER_NOW))
+    );
+    let (_, session) = app.get(&format!("/api/chat/sessions/{id}")).await;
+    let final_answer = session["entries"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(final_answer["content"], "There is one Python file.");
+}
+
+#[tokio::test]
+async fn a_message_naming_a_file_prefills_the_first_answer_with_a_tool_call() {
+    use noctune_studio::chat::prefill::PREFILL;
+    let server = FakeServer::start([
+        // The model continues the prefill: the rest of the call, as text.
+        Reply::answer("read_file\", \"arguments\": {\"path\": \"calc.py\"}}\n</tool_call>"),
+        Reply::answer("`add` adds."),
+        // A server that refuses the prefill is asked again without it.
+        Reply::error(
+            400,
+            "Assistant response prefill is incompatible with this template",
+        ),
+        native_call("call_2", "read_file", &json!({"path": "calc.py"})),
+        Reply::answer("Still adds."),
+        Reply::answer("Hello!"),
+    ])
+    .await;
+    let app = app_with_model(&server);
+    let id = new_session(&app).await;
+    let events = say(&app, &id, "What does add in calc.py do?").await;
+    let requests = server.chat_requests();
+    let last = requests[0].body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["role"].as_str(), last["content"].as_str()),
+        (Some("assistant"), Some(PREFILL))
+    );
+    let results = tool_results(&events);
+    assert_eq!(results[0]["path"], "calc.py", "{results:?}");
+    let second_last = requests[1].body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_ne!(
+        second_last["role"], "assistant",
+        "only the first answer is prefilled"
+    );
+
+    let events = say(&app, &id, "And calc.py once more?").await;
+    assert_eq!(of(&events, "retry").len(), 1);
+    assert_eq!(tool_results(&events)[0]["path"], "calc.py");
+    let requests = server.chat_requests();
+    let refused = requests[2].body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(refused["content"].as_str(), Some(PREFILL));
+    let retried = requests[3].body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (retried["role"].as_str(), retried["content"].as_str()),
+        (Some("user"), Some("And calc.py once more?")),
+        "asked again without the prefill"
+    );
+
+    // A message that names no file and no tool is not prefilled.
+    say(&app, &id, "hello").await;
+    let requests = server.chat_requests();
+    let plain = requests.last().unwrap().body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(plain["role"], "user");
 }
