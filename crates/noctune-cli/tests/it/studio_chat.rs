@@ -220,6 +220,11 @@ async fn chat_permissions_in_a_real_browser() {
     wait_idle(&browser).await;
     browser.screenshot(&shots.join("chat-edit.png")).await;
 
+    // The edit is restorable from the page.
+    browser.click("#backups [data-restore]").await;
+    browser.wait_text("#toast", "Restored calc.py").await;
+    assert_eq!(std::fs::read_to_string(root.join("calc.py")).unwrap(), CALC);
+
     // Allow this session: the model starts a run and tails its events.
     say(
         &browser,

@@ -142,6 +142,7 @@ impl Chat {
                 control,
                 session_id: session.id,
                 sandbox,
+                rg: "rg".into(),
             },
             llm,
             events,

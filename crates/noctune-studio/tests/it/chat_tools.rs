@@ -12,6 +12,7 @@ use noctune_studio::chat::permissions::{self, Grant, Permission};
 use noctune_studio::chat::tools::ToolContext;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 use crate::chat::{app_with_model, new_session, say};
 use crate::common::TestApp;
@@ -24,6 +25,7 @@ fn context(app: &TestApp, session_id: &str) -> ToolContext {
         chat,
         control: app.state.control(),
         session_id: session_id.to_owned(),
+        rg: "rg".into(),
     }
 }
 
@@ -162,6 +164,15 @@ async fn every_traversal_is_refused_with_nothing_read_or_written() {
                 outcome.result
             );
         }
+    }
+    for query in ["pem", "outside secret", "KEY=1", "t0k3n"] {
+        let found = ctx.execute("search", json!({ "query": query })).await;
+        assert_eq!(
+            found.result["matches"],
+            json!([]),
+            "search {query}: {}",
+            found.result
+        );
     }
     let listed = ctx.execute("list_files", json!({"glob": "**/*"})).await;
     assert_eq!(
@@ -524,4 +535,122 @@ async fn run_tools_need_run_permission_and_use_the_run_control() {
         .map(|r| r.action.as_str())
         .collect();
     assert_eq!(actions, ["decide", "start_run"]);
+}
+
+#[tokio::test]
+async fn search_uses_ripgrep_and_the_index_without_it() {
+    let server = FakeServer::start([]).await;
+    let app = app_with_model(&server);
+    let root = app.root();
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    std::fs::write(
+        root.join("pkg/util.py"),
+        "def helper():\n    return add(1, 2)\n",
+    )
+    .unwrap();
+    let id = new_session(&app).await;
+    let ctx = context(&app, &id);
+    let found = ctx.execute("search", json!({"query": "add("})).await;
+    assert_eq!(found.result["engine"], "ripgrep", "{}", found.result);
+    let mut matches: Vec<String> = found.result["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_owned())
+        .collect();
+    matches.sort();
+    assert_eq!(
+        matches,
+        [
+            "calc.py:1:def add(a, b):",
+            "pkg/util.py:2:    return add(1, 2)"
+        ]
+    );
+    let globbed = ctx
+        .execute("search", json!({"query": "add(", "glob": "pkg/*.py"}))
+        .await;
+    assert_eq!(
+        globbed.result["matches"],
+        json!(["pkg/util.py:2:    return add(1, 2)"])
+    );
+    let empty = ctx.execute("search", json!({"query": "  "})).await;
+    assert_eq!(empty.result["error"], "bad_arguments");
+
+    // Without ripgrep: the symbol index's full-text search.
+    let without = ToolContext {
+        rg: app.dir.path().join("no-such-rg").into_os_string(),
+        ..ctx
+    };
+    let indexed = without.execute("search", json!({"query": "helper"})).await;
+    assert_eq!(indexed.result["engine"], "index", "{}", indexed.result);
+    assert_eq!(
+        indexed.result["matches"],
+        json!(["pkg/util.py:1: def helper():"])
+    );
+}
+
+#[tokio::test]
+async fn chat_streams_share_the_cap_on_live_streams_and_a_session_answers_one_at_a_time() {
+    use noctune_llm::fake::{Part, chunk, sse_event};
+    let stalled = || {
+        Reply::stream(vec![
+            Part::Bytes(sse_event(
+                &chunk(json!({"role": "assistant", "content": "slow"}), None).to_string(),
+            )),
+            Part::Pause(std::time::Duration::from_secs(30)),
+        ])
+    };
+    let server = FakeServer::start([stalled(), stalled()]).await;
+    let app = TestApp::with_worker("exit 0", 2);
+    std::fs::write(
+        app.root().join("noctune.toml"),
+        format!("[llm]\nbase_url = \"{}\"\nmax_retries = 0\n", server.url()),
+    )
+    .unwrap();
+    let sessions = [
+        new_session(&app).await,
+        new_session(&app).await,
+        new_session(&app).await,
+    ];
+    let open = |id: &str| {
+        app.app.clone().oneshot(
+            crate::common::authed(axum::http::Request::post(format!(
+                "/api/chat/sessions/{id}/messages"
+            )))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(json!({"content": "hi"}).to_string()))
+            .unwrap(),
+        )
+    };
+    let first = open(&sessions[0]).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let (status, body) = app
+        .post(
+            &format!("/api/chat/sessions/{}/messages", sessions[0]),
+            json!({"content": "again"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("busy"))
+    );
+    let second = open(&sessions[1]).await.unwrap();
+    assert_eq!(second.status(), StatusCode::OK);
+    let (status, body) = app
+        .post(
+            &format!("/api/chat/sessions/{}/messages", sessions[2]),
+            json!({"content": "hi"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable"))
+    );
+    for id in &sessions[..2] {
+        let (status, _) = app
+            .post(&format!("/api/chat/sessions/{id}/stop"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    drop((first, second));
 }

@@ -35,6 +35,9 @@ pub struct ToolContext {
     pub session_id: String,
     /// The allowed roots.
     pub sandbox: Sandbox,
+    /// The ripgrep program `search` runs (`rg`, looked up on `PATH`); when it cannot be
+    /// found, `search` uses the index.
+    pub rg: std::ffi::OsString,
 }
 
 impl std::fmt::Debug for ToolContext {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ToolContext, ToolOutcome, args};
+use crate::sandbox::Access;
 
 /// The most matches one call returns.
 const MAX_MATCHES: usize = 100;
@@ -29,7 +30,7 @@ pub(super) async fn run(ctx: &ToolContext, arguments: Value) -> Result<ToolOutco
     if args.query.trim().is_empty() {
         return Err(ToolOutcome::error("bad_arguments", "`query` is empty"));
     }
-    let mut rg = ProcessBuilder::new("rg")
+    let mut rg = ProcessBuilder::new(&ctx.rg)
         .args([
             "--line-number",
             "--no-heading",
@@ -50,12 +51,19 @@ pub(super) async fn run(ctx: &ToolContext, arguments: Value) -> Result<ToolOutco
     match rg.run().await {
         Ok(output) if output.success() || output.code == Some(1) => {
             let text = output.stdout_text();
+            // A file the sandbox would not let `read_file` open (a secret, a symlink out)
+            // is not searchable either.
             let mut matches: Vec<String> = text
                 .lines()
-                .map(|line| {
-                    let path_end = line.find(':').unwrap_or(0);
-                    let path = std::path::Path::new(&line[..path_end]);
-                    format!("{}{}", ctx.sandbox.shown(path), &line[path_end..])
+                .filter_map(|line| {
+                    let path_end = line.find(':')?;
+                    let path = &line[..path_end];
+                    ctx.sandbox.resolve(path, Access::Read).ok()?;
+                    Some(format!(
+                        "{}{}",
+                        ctx.sandbox.shown(std::path::Path::new(path)),
+                        &line[path_end..]
+                    ))
                 })
                 .collect();
             let truncated = matches.len() > MAX_MATCHES;
