@@ -6,10 +6,10 @@
 //! `%252e` too), or a `..` component; it is then taken relative to the repository root (or as
 //! given when absolute), canonicalised (every symlink resolved; for a new file, its deepest
 //! existing parent) and compared with the canonical allowed roots component by component.
-//! Writes are also refused into `.git/`, `.env` (and `.env.*`), `*.pem`, `id_rsa*` and the
-//! daemon's own files under `.noctune_cache/` (its token, the chat's sessions, backups and the
-//! permission file), even inside a root; reads of secrets and of the daemon's token are
-//! refused too.
+//! Writes are also refused into `.git/`, `.env` (and `.env.*`), `*.pem`, `id_rsa*` and what
+//! Noctune keeps under `.noctune_cache/` (the daemon's token, the chat's sessions, backups and
+//! permission file, the runs, prompt overrides, the index), even inside a root; reads of
+//! secrets and of those files are refused too.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -59,8 +59,22 @@ pub struct Sandbox {
     roots: Vec<PathBuf>,
 }
 
-/// Names under `.noctune_cache/` that belong to the daemon: never written by the chat.
-const DAEMON_FILES: &[&str] = &["studio", "studio_allow.json", "studio_chat", "studio_edits"];
+/// Names under `.noctune_cache/` that Noctune itself keeps: the daemon's files (its token, the
+/// chat's sessions, backups and permission file), the runs (state, approvals, decisions),
+/// prompt overrides and the index. Never written by the chat (writing elsewhere under
+/// `.noctune_cache/` needs no permission, so these must not be reachable), nor read.
+const DAEMON_FILES: &[&str] = &[
+    ".gitignore",
+    "index.db",
+    "index.db-shm",
+    "index.db-wal",
+    "overrides",
+    "runs",
+    "studio",
+    "studio_allow.json",
+    "studio_chat",
+    "studio_edits",
+];
 
 impl Sandbox {
     /// Canonicalises the repository root and the allowed roots; a root that does not exist
@@ -256,9 +270,7 @@ fn refused_name(rel: &Path, access: Access) -> Option<String> {
         && let Some(second) = names.get(1)
         && DAEMON_FILES.contains(&second.as_str())
     {
-        return Some(format!(
-            "`{CACHE_DIR}/{second}` belongs to the Studio daemon"
-        ));
+        return Some(format!("`{CACHE_DIR}/{second}` is kept by Noctune itself"));
     }
     let secret = names.iter().find(|name| {
         name.as_str() == ".env"
@@ -293,6 +305,12 @@ mod tests {
             (".noctune_cache/studio/token", Access::Read),
             (".noctune_cache/studio_allow.json", Access::Write),
             (".noctune_cache/studio_edits/backups/x", Access::Write),
+            (
+                ".noctune_cache/runs/r1/state/decisions/a.json",
+                Access::Write,
+            ),
+            (".noctune_cache/overrides/review.md", Access::Write),
+            (".noctune_cache/index.db", Access::Write),
             ("app/.env", Access::Read),
             ("app/.env.local", Access::Write),
             ("certs/server.pem", Access::Write),

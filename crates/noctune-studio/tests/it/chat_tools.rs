@@ -147,6 +147,8 @@ async fn every_traversal_is_refused_with_nothing_read_or_written() {
         ".noctune_cache/studio_allow.json",
         ".noctune_cache/studio/token",
         ".noctune_cache/studio_edits/backups/x/original",
+        ".noctune_cache/runs/night-1/state/decisions/ap-1.json",
+        ".noctune_cache/overrides/review.md",
         ".",
     ];
     for path in writes {
