@@ -72,6 +72,8 @@ function fillResult(panel, name, result) {
   panel.classList.remove("pending");
   panel.classList.add(error ? "error" : "ok");
   panel.dataset.result = error ? result.error : "ok";
+  // Refusals and edits are what the user needs to see; reads stay folded.
+  if (error || name === "write_file" || name === "replace_lines") panel.open = true;
   const kids = [];
   if (error) {
     kids.push(h("p", {}, h("b", {}, result.error), " — ", result.message || ""));
@@ -84,6 +86,12 @@ function fillResult(panel, name, result) {
   } else if (name === "write_file" || name === "replace_lines") {
     const restore = h("button", { type: "button", "data-restore": result.backup_id, onclick: () => restoreBackup(result.backup_id) }, "Restore the original");
     kids.push(h("p", {}, `Changed ${result.path}; backup ${result.backup_id}. `), restore);
+  } else if (name === "run_events") {
+    const lines = (result.events || []).map((e) => `#${e.idx}  ${e.type}${e.payload && e.payload.file ? "  " + e.payload.file : ""}`);
+    kids.push(h("p", { class: "sub" }, `run ${result.run_id}: ${result.status}; next cursor ${result.next_cursor}`), h("pre", {}, lines.join("\n") || "no events yet"));
+  } else if (name === "list_approvals") {
+    const rows = (result.approvals || []).map((a) => h("li", {}, h("b", {}, a.state), ` ${a.file} (${(a.symbols || []).join(", ")}), risk ${a.risk}: ${a.reason}`));
+    kids.push(rows.length ? h("ul", {}, rows) : h("p", { class: "sub" }, "no approvals"));
   } else if (result && typeof result === "object") {
     kids.push(keyValues(result));
   } else {

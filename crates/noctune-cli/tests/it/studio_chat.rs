@@ -242,6 +242,9 @@ async fn chat_permissions_in_a_real_browser() {
     assert_eq!(runs.len(), 1, "the chat started one run");
     assert_eq!(runs[0].pack.as_deref(), Some("lint_fix"));
     wait_idle(&browser).await;
+    browser
+        .eval("document.querySelectorAll('.tool').forEach((d) => { d.open = true; })")
+        .await;
     browser.screenshot(&shots.join("chat-run.png")).await;
 
     // A new chat has to ask again; "always allow" is written down.
