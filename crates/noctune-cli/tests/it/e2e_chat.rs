@@ -1,7 +1,7 @@
 //! Studio chat with the real local model (Qwen2.5-Coder 0.5B on llama.cpp, started by
-//! `scripts/test`): asked what a function of a small repository does, the model calls
-//! `read_file` (natively or in its text), the daemon runs it, and the answer streams back.
-//! What a small model says varies; that it read the file and answered does not.
+//! `scripts/test`): asked what a function of the demo repository (`examples/demo-repo`) does,
+//! the model calls `read_file` (natively or in its text), the daemon runs it, and the answer
+//! streams back. What a small model says varies; that it read the file and answered does not.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,7 +9,27 @@ use std::time::Duration;
 use noctune_studio::{ServeOptions, WorkerCommand};
 use serde_json::Value;
 
-const STATS: &str = "def mean(values):\n    \"\"\"The arithmetic mean of a non-empty list of numbers.\"\"\"\n    total = 0\n    for v in values:\n        total = total + v\n    return total / len(values)\n";
+/// Copies `examples/demo-repo` into `to`.
+fn copy_demo(to: &std::path::Path) {
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-repo");
+    for entry in std::fs::read_dir(&from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_demo_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn copy_demo_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
 
 fn model_url() -> String {
     std::env::var("NOCTUNE_TEST_LLM_URL").unwrap_or_else(|_| {
@@ -43,11 +63,11 @@ async fn the_real_model_reads_a_file_to_answer_in_the_chat() {
     std::fs::write(
         root.join("noctune.toml"),
         format!(
-            "[llm]\nbase_url = \"{url}\"\nmax_tokens = 160\ntemperature = 0.0\ntimeout_s = 300\n"
+            "[llm]\nbase_url = \"{url}\"\nmax_tokens = 160\ntemperature = 0.0\ntimeout_s = 300\nmax_retries = 1\n"
         ),
     )
     .unwrap();
-    std::fs::write(root.join("stats.py"), STATS).unwrap();
+    copy_demo(&root);
     let studio = noctune_studio::serve(ServeOptions {
         root: root.clone(),
         host: "127.0.0.1".parse().unwrap(),
@@ -83,7 +103,7 @@ async fn the_real_model_reads_a_file_to_answer_in_the_chat() {
         .post(format!("{base}/api/chat/sessions/{id}/messages"))
         .bearer_auth(&token)
         .json(&serde_json::json!({
-            "content": "Read the file stats.py with the read_file tool, then tell me in one sentence what the function mean does."
+            "content": "Read the file inventory/report.py with the read_file tool, then tell me in one sentence what the function parse_line does."
         }))
         .send()
         .await
@@ -102,7 +122,7 @@ async fn the_real_model_reads_a_file_to_answer_in_the_chat() {
         read.1["arguments"]["path"]
             .as_str()
             .unwrap_or("")
-            .ends_with("stats.py"),
+            .ends_with("inventory/report.py"),
         "{}",
         shown()
     );
@@ -110,9 +130,9 @@ async fn the_real_model_reads_a_file_to_answer_in_the_chat() {
         .iter()
         .filter(|(name, data)| name == "entry" && data["entry"]["role"] == "tool")
         .map(|(_, data)| data["entry"]["content"].as_str().unwrap().to_owned())
-        .find(|content| content.contains("def mean(values):"))
+        .find(|content| content.contains("def parse_line(line):"))
         .unwrap_or_else(|| panic!("no read_file result holds the file:\n{}", shown()));
-    assert!(result.contains("total / len(values)"), "{result}");
+    assert!(result.contains("raise ValueError"), "{result}");
 
     // Then it answered, streamed token by token.
     let tokens = events.iter().filter(|(name, _)| name == "token").count();
@@ -135,8 +155,8 @@ async fn the_real_model_reads_a_file_to_answer_in_the_chat() {
         "the last answer is a tool call, not an answer: {answer}"
     );
     assert!(
-        answer.to_lowercase().contains("mean"),
-        "the answer does not talk about `mean`: {answer}"
+        answer.to_lowercase().contains("line"),
+        "the answer does not talk about the line it parses: {answer}"
     );
     assert_eq!(
         events.last().map(|(name, _)| name.as_str()),

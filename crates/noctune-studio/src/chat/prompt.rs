@@ -1,6 +1,6 @@
 //! The chat's system prompt.
 
-use super::tools::TOOL_NAMES;
+use super::tools::TOOL_SIGNATURES;
 
 /// The instructions sent first in every request of a session.
 pub fn system_prompt(repo: &str, roots: &[String]) -> String {
@@ -13,9 +13,9 @@ write_file and replace_lines need the user's `write` permission; start_run, stop
 need `run`. When a tool answers `write_not_allowed` or `run_not_allowed`, do not retry: tell the user \
 what you want to do and ask them to allow it with the buttons on the page, then wait for their answer.\n\
 If you cannot call tools natively, write each call as \
-<tool_call>{{\"name\": \"read_file\", \"arguments\": {{\"path\": \"app.py\"}}}}</tool_call> and stop; \
+<tool_call>{{\"name\": TOOL, \"arguments\": {{ARGUMENT: VALUE}}}}</tool_call> and stop; \
 the result comes back in <tool_response>. Answer in Markdown, code in fenced blocks, briefly.",
         roots = roots.join(", "),
-        tools = TOOL_NAMES.join(", "),
+        tools = TOOL_SIGNATURES.join(", "),
     )
 }

@@ -22,6 +22,10 @@ use super::tools::{TOOL_NAMES, ToolContext, specs};
 /// same call again as text.
 pub const ANSWER_NOW: &str = "Now answer my question in plain words from the tool results above, without JSON or tool calls.";
 
+/// Follows the latest results of calls written in the text: a model that writes its calls
+/// as text (a small one) otherwise tends to write a call to the function it was asked about.
+pub const GO_ON: &str = "Now answer my question in plain words from the tool results above; write another <tool_call> only if they are not enough.";
+
 /// The most model calls one user message may cause (each after a round of tool calls).
 pub const MAX_TOOL_ROUNDS: usize = 6;
 
@@ -87,8 +91,13 @@ impl Turn {
         // repeat is not run again, and the next request offers no tools, so it answers.
         let mut seen: HashSet<(String, String)> = HashSet::new();
         let mut answer_now = false;
+        // Tools go in the request's `tools` until the server fails on them (llama.cpp answers
+        // 500 when the model writes a call its template parser cannot read, such as a call to
+        // a tool that does not exist); then the calls are read from the text alone.
+        let mut native = true;
         while round < MAX_TOOL_ROUNDS {
-            let mut request = self.request(std::mem::take(&mut answer_now));
+            let answering = std::mem::take(&mut answer_now);
+            let mut request = self.request(answering, native);
             if prefill {
                 request.messages.push(ChatMessage::assistant(PREFILL));
                 self.emit(ChatEvent::Token {
@@ -121,6 +130,21 @@ impl Turn {
                     });
                     continue;
                 }
+                Err(err)
+                    if native
+                        && !request.tools.is_empty()
+                        && matches!(err.kind, LlmErrorKind::Server { .. }) =>
+                {
+                    tracing::info!(
+                        "the model server failed with native tools; asking again with the calls in the text: {err}"
+                    );
+                    native = false;
+                    answer_now = answering;
+                    self.emit(ChatEvent::Retry {
+                        message: err.to_string(),
+                    });
+                    continue;
+                }
                 Err(err) => {
                     self.emit(ChatEvent::Error {
                         code: "model_error".into(),
@@ -134,7 +158,7 @@ impl Turn {
             }
             round += 1;
             let mut entry = ChatEntry::new(Role::Assistant, answer.content.clone());
-            let calls = if request.tools.is_empty() {
+            let calls = if answering {
                 Vec::new()
             } else if answer.tool_calls.is_empty() {
                 entry.in_text = true;
@@ -249,9 +273,10 @@ impl Turn {
             .map_err(|err| err.to_string())
     }
 
-    /// The next request: the system prompt, the session so far, and the tools; with
-    /// `answer_now`, no tools and [`ANSWER_NOW`] last.
-    fn request(&self, answer_now: bool) -> ChatRequest {
+    /// The next request: the system prompt, the session so far, and the tools (unless not
+    /// `native`: then the prompt alone describes them); with `answer_now`, no tools and
+    /// [`ANSWER_NOW`] last.
+    fn request(&self, answer_now: bool, native: bool) -> ChatRequest {
         let session = self.ctx.chat.sessions.get(&self.ctx.session_id);
         let entries = session.map(|s| s.entries).unwrap_or_default();
         let roots: Vec<String> = self
@@ -271,7 +296,11 @@ impl Turn {
         }
         ChatRequest {
             messages,
-            tools: if answer_now { Vec::new() } else { specs() },
+            tools: if answer_now || !native {
+                Vec::new()
+            } else {
+                specs()
+            },
             purpose: Some("chat".into()),
             ..ChatRequest::default()
         }
@@ -314,7 +343,8 @@ fn text_calls(content: &str, round: usize) -> Vec<Call> {
 
 /// The session's entries as the model reads them: native calls and their results as
 /// `tool_calls` and `tool` messages; calls written in the text stay text, and their results
-/// come back as one user message of `<tool_response>` blocks (the Qwen/Hermes convention).
+/// come back as one user message of `<tool_response>` blocks (the Qwen/Hermes convention),
+/// the latest followed by [`GO_ON`].
 pub fn wire_messages(entries: &[ChatEntry]) -> Vec<ChatMessage> {
     let mut messages: Vec<ChatMessage> = Vec::new();
     let mut responses = String::new();
@@ -340,6 +370,7 @@ pub fn wire_messages(entries: &[ChatEntry]) -> Vec<ChatMessage> {
         messages.push(message);
     }
     if !responses.is_empty() {
+        responses.push_str(GO_ON);
         messages.push(ChatMessage::user(responses));
     }
     messages

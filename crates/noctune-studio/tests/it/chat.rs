@@ -536,3 +536,49 @@ async fn a_message_naming_a_file_prefills_the_first_answer_with_a_tool_call() {
         .clone();
     assert_eq!(plain["role"], "user");
 }
+
+#[tokio::test]
+async fn a_server_failing_on_native_tools_is_asked_again_with_the_calls_in_the_text() {
+    let server = FakeServer::start([
+        Reply::error(
+            500,
+            "The model produced output that does not match the expected peg-native format",
+        ),
+        Reply::answer("<tool_call>\n{\"name\": \"list_files\", \"arguments\": {\"glob\": \"*.py\"}}\n</tool_call>"),
+        Reply::answer("One file: calc.py."),
+    ])
+    .await;
+    let app = app_with_model(&server);
+    let id = new_session(&app).await;
+    let events = say(&app, &id, "How many Python files are there?").await;
+    assert_eq!(of(&events, "retry").len(), 1);
+    assert_eq!(tool_results(&events)[0]["files"], json!(["calc.py"]));
+    let requests = server.chat_requests();
+    assert!(requests[0].body.get("tools").is_some());
+    assert!(
+        requests[1].body.get("tools").is_none(),
+        "asked again without native tools"
+    );
+    assert!(
+        requests[2].body.get("tools").is_none(),
+        "for the rest of the message"
+    );
+    // The prompt still lists the tools with their arguments.
+    let system = requests[1].body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(system.contains("read_file(path, start?, end?)"), "{system}");
+    // The results come back as text, followed by the request to answer.
+    let last = requests[2].body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let text = last["content"].as_str().unwrap();
+    assert!(text.starts_with("<tool_response>\n"), "{text}");
+    assert!(text.ends_with(noctune_studio::chat::turn::GO_ON), "{text}");
+    assert_eq!(of(&events, "done").len(), 1);
+    assert!(of(&events, "error").is_empty());
+}

@@ -87,6 +87,21 @@ impl ToolOutcome {
     }
 }
 
+/// Each tool with its arguments (`?` optional), for the system prompt: a model whose calls
+/// are read from its text sees no JSON Schemas.
+pub const TOOL_SIGNATURES: &[&str] = &[
+    "read_file(path, start?, end?)",
+    "search(query, glob?)",
+    "list_files(glob)",
+    "write_file(path, content)",
+    "replace_lines(path, start, end, text)",
+    "start_run(pack, files?)",
+    "stop_run(run_id)",
+    "run_events(run_id, cursor)",
+    "list_approvals(run_id)",
+    "decide_approval(run_id, approval_id, decision, reason)",
+];
+
 /// The tool names, in the order they are offered.
 pub const TOOL_NAMES: &[&str] = &[
     "read_file",
