@@ -313,8 +313,21 @@ struct Call {
     arguments: Result<Value, String>,
 }
 
+/// The calls written in an answer; a call written several times over (small models do) is
+/// taken once.
 fn text_calls(content: &str, round: usize) -> Vec<Call> {
-    tool_call_parse::parse(content, TOOL_NAMES)
+    let mut parsed = tool_call_parse::parse(content, TOOL_NAMES);
+    let mut seen = Vec::new();
+    parsed.retain(|call| match call {
+        Ok(call) => {
+            let key = (call.name.clone(), call.arguments.clone());
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        }
+        Err(_) => true,
+    });
+    parsed
         .into_iter()
         .enumerate()
         .map(|(i, parsed)| {

@@ -425,7 +425,8 @@ async fn stop_ends_a_streaming_answer_and_keeps_what_was_said() {
 async fn a_repeated_call_is_not_run_again_and_the_model_is_asked_to_answer() {
     let server = FakeServer::start([
         native_call("call_1", "list_files", &json!({"glob": "*.py"})),
-        Reply::answer("{\"name\": \"list_files\", \"arguments\": {\"glob\": \"*.py\"}}"),
+        // The same call written twice in one answer is taken once, then refused as a repeat.
+        Reply::answer("{\"name\": \"list_files\", \"arguments\": {\"glob\": \"*.py\"}}\n{\"name\": \"list_files\", \"arguments\": {\"glob\": \"*.py\"}}"),
         Reply::answer("There is one Python file."),
     ])
     .await;
@@ -435,6 +436,11 @@ async fn a_repeated_call_is_not_run_again_and_the_model_is_asked_to_answer() {
     let results = tool_results(&events);
     assert_eq!(results[0]["files"], json!(["calc.py"]));
     assert_eq!(results[1]["error"], "repeated_call");
+    assert_eq!(
+        results.len(),
+        2,
+        "the copy in the same answer is not another call: {results:?}"
+    );
     assert_eq!(of(&events, "tool_call").len(), 1, "the repeat was not run");
     let third = &server.chat_requests()[2].body;
     assert!(third.get("tools").is_none(), "no tools offered: {third}");

@@ -12,7 +12,6 @@ const MAX_FILES: usize = 500;
 
 /// Arguments of `list_files`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Args {
     /// A glob over repository-relative paths, such as `**/*.py` or `src/*` (default `**/*`).
     #[serde(default)]

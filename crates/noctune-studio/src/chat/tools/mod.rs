@@ -175,7 +175,9 @@ pub fn specs() -> Vec<ToolSpec> {
     ]
 }
 
-/// Parses a tool's arguments, or the error the model reads.
+/// Parses a tool's arguments, or the error the model reads. Unknown keys are ignored (small
+/// models copy schema words such as `required` into their arguments); missing or mistyped
+/// ones are errors.
 fn args<T: DeserializeOwned>(tool: &str, arguments: Value) -> Result<T, ToolOutcome> {
     serde_json::from_value(arguments).map_err(|err| {
         ToolOutcome::error(

@@ -13,7 +13,6 @@ use crate::sandbox::Access;
 
 /// Arguments of `replace_lines`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Args {
     /// The file, relative to the repository root.
     pub path: String,

@@ -17,7 +17,6 @@ use crate::error::ApiError;
 
 /// Arguments of `start_run`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct StartArgs {
     /// The policy pack: `lint_fix`, `typing_pass`, `py_upgrade`, `deps_bump` or one the
     /// configuration defines.
@@ -29,7 +28,6 @@ pub struct StartArgs {
 
 /// Arguments naming a run.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct RunArgs {
     /// The run's id.
     pub run_id: String,
@@ -37,7 +35,6 @@ pub struct RunArgs {
 
 /// Arguments of `run_events`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct EventsArgs {
     /// The run's id.
     pub run_id: String,
@@ -48,7 +45,6 @@ pub struct EventsArgs {
 
 /// Arguments of `decide_approval`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct DecideArgs {
     /// The run's id.
     pub run_id: String,

@@ -16,7 +16,6 @@ const MAX_MATCHES: usize = 100;
 
 /// Arguments of `search`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Args {
     /// The text to find (literal, case-sensitive).
     pub query: String,

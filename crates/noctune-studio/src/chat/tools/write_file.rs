@@ -14,7 +14,6 @@ const MAX_BYTES: usize = 512 * 1024;
 
 /// Arguments of `write_file`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Args {
     /// The file, relative to the repository root.
     pub path: String,
