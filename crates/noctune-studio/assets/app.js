@@ -32,29 +32,6 @@ function riskView(risk) {
 }
 
 // ---------- Python highlighting ----------
-const KW = new Set(("False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case").split(" "));
-const BI = new Set(("print len range str int float list dict set tuple bool open isinstance super self cls Exception ValueError TypeError KeyError enumerate zip map filter sorted min max sum any all").split(" "));
-const TOKEN = /(#[^\n]*)|("""[\s\S]*?"""|'''[\s\S]*?'''|[rbfuRBFU]{0,2}"(?:\\.|[^"\\\n])*"|[rbfuRBFU]{0,2}'(?:\\.|[^'\\\n])*')|(@[\w.]+)|\b(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?j?|0[xob][\da-fA-F_]+)\b|([A-Za-z_]\w*)/g;
-function highlight(line) {
-  let out = "", last = 0, m, prev = "";
-  TOKEN.lastIndex = 0;
-  while ((m = TOKEN.exec(line))) {
-    out += esc(line.slice(last, m.index));
-    const [text, com, str, dec, num, word] = m;
-    if (com) out += `<span class="tok-com">${esc(text)}</span>`;
-    else if (str) out += `<span class="tok-str">${esc(text)}</span>`;
-    else if (dec) out += `<span class="tok-dec">${esc(text)}</span>`;
-    else if (num) out += `<span class="tok-num">${esc(text)}</span>`;
-    else if (word && KW.has(word)) out += `<span class="tok-kw">${esc(text)}</span>`;
-    else if (word && (prev === "def" || prev === "class")) out += `<span class="tok-fn">${esc(text)}</span>`;
-    else if (word && BI.has(word)) out += `<span class="tok-bi">${esc(text)}</span>`;
-    else out += esc(text);
-    if (word) prev = word;
-    last = m.index + text.length;
-  }
-  return out + esc(line.slice(last));
-}
-
 // ---------- side-by-side diff ----------
 function lineDiff(a, b) {
   const n = a.length, m = b.length;

@@ -78,7 +78,10 @@ function fillResult(panel, name, result) {
   if (error) {
     kids.push(h("p", {}, h("b", {}, result.error), " — ", result.message || ""));
   } else if (name === "read_file") {
-    kids.push(h("p", { class: "sub" }, `${result.path}, lines ${result.start}–${result.end} of ${result.total_lines}`), h("pre", {}, result.content));
+    const code = h("pre", { class: "code" });
+    if (/\.pyi?$/.test(result.path)) code.innerHTML = result.content.split("\n").map(highlight).join("\n"); // highlight() escapes
+    else code.textContent = result.content;
+    kids.push(h("p", { class: "sub" }, `${result.path}, lines ${result.start}–${result.end} of ${result.total_lines}`), code);
   } else if (name === "list_files") {
     kids.push(h("pre", {}, (result.files || []).join("\n") + (result.truncated ? "\n…" : "")));
   } else if (name === "search") {

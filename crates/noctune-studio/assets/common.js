@@ -59,11 +59,35 @@ function when(ts) {
   if (secs < 86400) return `${Math.floor(secs / 3600)} h ago`;
   return d.toLocaleString();
 }
+// Python highlighting of one line: every piece is escaped, spans are ours.
+const KW = new Set(("False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case").split(" "));
+const BI = new Set(("print len range str int float list dict set tuple bool open isinstance super self cls Exception ValueError TypeError KeyError enumerate zip map filter sorted min max sum any all").split(" "));
+const TOKEN = /(#[^\n]*)|("""[\s\S]*?"""|'''[\s\S]*?'''|[rbfuRBFU]{0,2}"(?:\\.|[^"\\\n])*"|[rbfuRBFU]{0,2}'(?:\\.|[^'\\\n])*')|(@[\w.]+)|\b(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?j?|0[xob][\da-fA-F_]+)\b|([A-Za-z_]\w*)/g;
+function highlight(line) {
+  let out = "", last = 0, m, prev = "";
+  TOKEN.lastIndex = 0;
+  while ((m = TOKEN.exec(line))) {
+    out += esc(line.slice(last, m.index));
+    const [text, com, str, dec, num, word] = m;
+    if (com) out += `<span class="tok-com">${esc(text)}</span>`;
+    else if (str) out += `<span class="tok-str">${esc(text)}</span>`;
+    else if (dec) out += `<span class="tok-dec">${esc(text)}</span>`;
+    else if (num) out += `<span class="tok-num">${esc(text)}</span>`;
+    else if (word && KW.has(word)) out += `<span class="tok-kw">${esc(text)}</span>`;
+    else if (word && (prev === "def" || prev === "class")) out += `<span class="tok-fn">${esc(text)}</span>`;
+    else if (word && BI.has(word)) out += `<span class="tok-bi">${esc(text)}</span>`;
+    else out += esc(text);
+    if (word) prev = word;
+    last = m.index + text.length;
+  }
+  return out + esc(line.slice(last));
+}
+
 // Markdown to HTML: every piece of text is escaped first, so model or report text never
 // becomes markup; only the tags built here appear.
 function markdown(md) {
   const lines = md.split("\n");
-  let html = "", inCode = false, inList = false, table = [];
+  let html = "", inCode = false, python = false, inList = false, table = [];
   const inline = (s) => esc(s).replace(/`([^`]+)`/g, "<code>$1</code>").replace(/\*\*([^*]+)\*\*/g, "<b>$1</b>");
   const flushTable = () => {
     if (!table.length) return;
@@ -72,8 +96,8 @@ function markdown(md) {
     table = [];
   };
   for (const line of lines) {
-    if (line.startsWith("```")) { flushTable(); html += inCode ? "</pre>" : "<pre>"; inCode = !inCode; continue; }
-    if (inCode) { html += esc(line) + "\n"; continue; }
+    if (line.startsWith("```")) { flushTable(); html += inCode ? "</pre>" : "<pre>"; python = !inCode && /^```\s*(python|py)\s*$/.test(line); inCode = !inCode; continue; }
+    if (inCode) { html += (python ? highlight(line) : esc(line)) + "\n"; continue; }
     if (line.startsWith("|")) { table.push(line); continue; }
     flushTable();
     if (/^\s*[-*] /.test(line)) { if (!inList) { html += "<ul>"; inList = true; } html += `<li>${inline(line.replace(/^\s*[-*] /, ""))}</li>`; continue; }

@@ -67,7 +67,9 @@ fn responder(count: &AtomicUsize, request: &RecordedRequest) -> Reply {
         0 | 2 | 4 => write(SWAPPED),
         1 => Reply::answer("I need the **write** permission to change `calc.py`."),
         3 => Reply::answer("Please allow writes."),
-        5 => Reply::answer("Done: `add` now returns `b + a`."),
+        5 => Reply::answer(
+            "Done: `add` now returns `b + a`:\n```python\ndef add(a, b):\n    return b + a\n```",
+        ),
         6 | 8 => native_call(
             "start_run",
             &json!({"pack": "lint_fix", "files": ["calc.py"]}),
@@ -200,6 +202,8 @@ async fn chat_permissions_in_a_real_browser() {
         .await;
     wait_panels(&browser, "write_file", "ok", 1).await;
     browser.wait_text("#messages", "now returns b + a").await;
+    // Code in an answer is rendered as a highlighted block, never as markup.
+    browser.find(".msg.assistant pre .tok-kw").await;
     assert_eq!(
         std::fs::read_to_string(root.join("calc.py")).unwrap(),
         SWAPPED
