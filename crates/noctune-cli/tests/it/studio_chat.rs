@@ -311,6 +311,10 @@ async fn chat_permissions_in_a_real_browser() {
     );
     wait_idle(&browser).await;
     browser.screenshot(&shots.join("chat-always.png")).await;
+    browser.click("#theme").await;
+    browser
+        .screenshot(&shots.join("chat-theme-toggled.png"))
+        .await;
     browser.resize(420, 860).await;
     browser.screenshot(&shots.join("chat-phone.png")).await;
     browser.close().await;
