@@ -1,6 +1,7 @@
 //! Noctune Studio: the local daemon. An axum HTTP API and an embedded web UI over the run
-//! store, run workers supervised as child processes, and an audit database
-//! (`.noctune_cache/studio/audit.db`). See `docs/studio.md` for the routes and
+//! store, run workers supervised as child processes, an audit database
+//! (`.noctune_cache/studio/audit.db`), and a chat with the configured model whose tools read,
+//! edit and run under permissions. See `docs/studio.md` for the routes and
 //! `docs/security.md` for the security model.
 //!
 //! ```no_run
@@ -12,6 +13,7 @@
 //! ```
 
 pub mod audit;
+pub mod chat;
 mod client;
 pub mod control;
 pub mod daemon_file;
@@ -19,6 +21,7 @@ pub mod error;
 mod ingest_loop;
 pub mod mcp;
 pub mod routes;
+pub mod sandbox;
 pub mod security;
 mod server;
 pub mod state;

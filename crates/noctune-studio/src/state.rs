@@ -62,6 +62,8 @@ pub struct AppState {
     pub shutdown: Arc<watch::Sender<bool>>,
     /// The content version of the embedded assets (their URL prefix).
     pub asset_version: Arc<String>,
+    /// The chat: its sessions and messages in flight.
+    pub chat: Arc<crate::chat::Chat>,
 }
 
 /// `.noctune_cache/studio` under a root.
@@ -100,6 +102,7 @@ impl AppState {
             tails: Arc::new(Semaphore::new(options.max_tails)),
             shutdown: Arc::new(shutdown),
             asset_version: Arc::new(crate::routes::assets::version()),
+            chat: Arc::new(crate::chat::Chat::new(&options.root)),
         })
     }
 

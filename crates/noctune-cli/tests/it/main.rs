@@ -6,6 +6,7 @@ mod budgets;
 mod check;
 mod config_errors;
 mod crash_resume;
+mod e2e_chat;
 mod e2e_model;
 mod eval;
 mod fake_model;
@@ -19,6 +20,7 @@ mod report_passes;
 mod run;
 mod run_state;
 mod studio;
+mod studio_chat;
 mod webdriver;
 
 use std::path::Path;

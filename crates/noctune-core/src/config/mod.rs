@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 pub use env::EnvOverrides;
 pub use options::Options;
-pub use settings::{Budgets, DEFAULT_BASE_URL, DEFAULT_PACK, IndexSettings, LlmSettings, Settings};
+pub use settings::{
+    Budgets, DEFAULT_BASE_URL, DEFAULT_PACK, IndexSettings, LlmSettings, Settings, StudioSettings,
+};
 
 /// The file name of Noctune's own config file.
 pub const CONFIG_FILE: &str = "noctune.toml";

@@ -37,6 +37,17 @@ pub struct Options {
     pub budgets: Option<BudgetOptions>,
     /// `[tool.noctune.approve]`.
     pub approve: Option<ApproveOptions>,
+    /// `[tool.noctune.studio]`.
+    pub studio: Option<StudioOptions>,
+}
+
+/// `[tool.noctune.studio]`: what the Studio daemon's chat may touch.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudioOptions {
+    /// Directories the chat's file tools may read and write, relative to the repository root
+    /// (or absolute); default the repository root alone.
+    pub allowed_roots: Option<Vec<String>>,
 }
 
 /// `[tool.noctune.approve]`: who judges a change before the policy pack decides.

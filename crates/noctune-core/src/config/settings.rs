@@ -131,6 +131,16 @@ pub struct Settings {
     pub budgets: Budgets,
     /// `[approve] mode`: which approver judges changes.
     pub approve_mode: crate::approvers::ApproveMode,
+    /// `[studio]`: the Studio daemon's settings.
+    pub studio: StudioSettings,
+}
+
+/// `[studio]`: what the Studio daemon's chat may touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudioSettings {
+    /// Directories the chat's file tools may use (absolute, not yet canonicalised: the chat
+    /// resolves them when it uses them). The repository root by default.
+    pub allowed_roots: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -314,6 +324,8 @@ impl Settings {
                 .map_err(|message| err("approve.mode", message))?,
         };
 
+        let studio = resolve_studio(&root, options.studio.unwrap_or_default(), &err)?;
+
         Ok(Self {
             root,
             source,
@@ -331,8 +343,50 @@ impl Settings {
             index,
             budgets,
             approve_mode,
+            studio,
         })
     }
+}
+
+/// `[studio]`: `allowed_roots` non-empty, each entry a non-empty path without NUL, made
+/// absolute against the root.
+fn resolve_studio(
+    root: &std::path::Path,
+    options: super::options::StudioOptions,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<StudioSettings, ConfigError> {
+    let Some(given) = options.allowed_roots else {
+        return Ok(StudioSettings {
+            allowed_roots: vec![root.to_path_buf()],
+        });
+    };
+    if given.is_empty() {
+        return Err(err(
+            "studio.allowed_roots",
+            "expected at least one directory (leave the key out for the repository root)"
+                .to_owned(),
+        ));
+    }
+    let mut allowed_roots = Vec::new();
+    for (i, entry) in given.iter().enumerate() {
+        let text = entry.trim();
+        if text.is_empty() || text.contains('\0') {
+            return Err(err(
+                &format!("studio.allowed_roots[{i}]"),
+                format!(
+                    "expected a directory path, found `{}`",
+                    entry.escape_debug()
+                ),
+            ));
+        }
+        let path = std::path::Path::new(text);
+        allowed_roots.push(if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            root.join(path)
+        });
+    }
+    Ok(StudioSettings { allowed_roots })
 }
 
 fn profile_of(options: &LlmOptions) -> LlmProfileOptions {

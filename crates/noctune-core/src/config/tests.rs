@@ -40,9 +40,15 @@ fn template_resolves_to_the_defaults() {
         source: from_template.source.clone(),
         ..load(tempfile::tempdir().unwrap().path(), &no_env()).unwrap()
     };
+    // The default allowed root is each repository's own root.
+    assert_eq!(
+        from_template.studio.allowed_roots,
+        vec![from_template.root.clone()]
+    );
     assert_eq!(
         Settings {
             root: defaults.root.clone(),
+            studio: defaults.studio.clone(),
             ..from_template
         },
         defaults
@@ -284,4 +290,43 @@ fn mixed_top_level_and_tool_form_is_rejected() {
         &no_env(),
     );
     assert_eq!(err.key.as_deref(), Some("allow_apply"));
+}
+
+#[test]
+fn studio_allowed_roots_default_to_the_root_and_resolve_against_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(settings.studio.allowed_roots, vec![settings.root.clone()]);
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "[studio]\nallowed_roots = [\"src\", \"/srv/shared\"]\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(
+        settings.studio.allowed_roots,
+        vec![
+            settings.root.join("src"),
+            std::path::PathBuf::from("/srv/shared")
+        ]
+    );
+}
+
+#[test]
+fn studio_allowed_roots_errors_name_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), CONFIG_FILE, "[studio]\nallowed_roots = []\n");
+    let err = load(dir.path(), &no_env()).unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("studio.allowed_roots"));
+    assert!(err.source_name.ends_with(CONFIG_FILE), "{err}");
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "[studio]\nallowed_roots = [\"\"]\n",
+    );
+    let err = load(dir.path(), &no_env()).unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("studio.allowed_roots[0]"));
+    write(dir.path(), CONFIG_FILE, "[studio]\nroots = [\"src\"]\n");
+    let err = load(dir.path(), &no_env()).unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("studio.roots"));
 }

@@ -9,7 +9,6 @@
 //! through the run lock's pid.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-mod sandbox;
 mod summary;
 mod tools;
 pub mod types;
@@ -24,7 +23,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResponse, ContentBlock};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool_handler};
 
-pub use sandbox::resolve_repo_root;
+pub use crate::sandbox::resolve_repo_root;
 
 use crate::control::Control;
 use crate::error::{Error, Result};

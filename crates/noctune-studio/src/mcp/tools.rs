@@ -8,7 +8,6 @@ use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 
 use super::NoctuneMcp;
-use super::sandbox::resolve_repo_root;
 use super::types::{
     ApprovalList, DecideApprovalArgs, DecisionMade, EnqueueRunArgs, EnqueuedRun, EventsPage,
     Report, RunArgs, RunList, StopRequested, TailEventsArgs,
@@ -16,6 +15,7 @@ use super::types::{
 use crate::audit::AuditRow;
 use crate::control::{Control, RunView, StartRequest};
 use crate::error::ApiError;
+use crate::sandbox::resolve_repo_root;
 
 /// A tool error's text: the argument it is about, when it is about one, and the message.
 fn failed(err: ApiError) -> String {

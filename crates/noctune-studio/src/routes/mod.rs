@@ -3,6 +3,7 @@
 
 pub mod approvals;
 pub mod assets;
+pub mod chat;
 pub mod events;
 pub mod page;
 pub mod report;
@@ -28,6 +29,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(approvals::routes())
         .merge(report::routes())
         .merge(shutdown::routes())
+        .merge(chat::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), require_auth));

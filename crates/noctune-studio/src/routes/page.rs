@@ -1,6 +1,7 @@
-//! `GET /`: the web UI's page. `/?token=T` with the right token sets the session cookie
-//! (HttpOnly, SameSite=Strict) and redirects to `/` without the token; `/` with the cookie
-//! serves the page; anything else gets a page saying how to open the UI.
+//! `GET /` and `GET /chat`: the web UI's pages. `/?token=T` with the right token sets the
+//! session cookie (HttpOnly, SameSite=Strict) and redirects to `/` without the token; `/` and
+//! `/chat` with the cookie serve their page; anything else gets a page saying how to open the
+//! UI.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -16,7 +17,9 @@ use crate::state::AppState;
 
 /// The routes of this group.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/", get(page))
+    Router::new()
+        .route("/", get(page))
+        .route("/chat", get(chat_page))
 }
 
 /// The query of `GET /`.
@@ -58,7 +61,17 @@ async fn page(
             .insert(LOCATION, HeaderValue::from_static("/"));
         return response;
     }
-    let signed_in = crate::security::auth_cookie_valid(&state, &headers);
+    serve_page(&state, &headers, "index.html")
+}
+
+async fn chat_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    serve_page(&state, &headers, "chat.html")
+}
+
+/// A page template with the asset version and the CSRF token filled in, for the holder of
+/// the session cookie.
+fn serve_page(state: &AppState, headers: &HeaderMap, template: &str) -> Response {
+    let signed_in = crate::security::auth_cookie_valid(state, headers);
     if !signed_in {
         let mut response = (StatusCode::UNAUTHORIZED, SIGN_IN).into_response();
         response.headers_mut().insert(
@@ -67,7 +80,7 @@ async fn page(
         );
         return response;
     }
-    let template = crate::routes::assets::file("index.html")
+    let template = crate::routes::assets::file(template)
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default();
     let html = template

@@ -4,6 +4,9 @@
 mod api;
 mod attacks;
 mod audit_db;
+mod chat;
+mod chat_attacks;
+mod chat_tools;
 mod common;
 mod mcp;
 mod socket;

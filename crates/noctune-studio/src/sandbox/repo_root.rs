@@ -1,4 +1,4 @@
-//! Where `repo_root` may point: a directory inside the served root. The argument is taken
+//! Where the MCP server's `repo_root` may point: a directory inside the served root. The argument is taken
 //! relative to the served root (or absolute), `..` is refused outright, and the path is
 //! canonicalised (symlinks resolved) and compared with the canonical served root component by
 //! component, so a symlink out of the root is refused like an absolute path outside it.

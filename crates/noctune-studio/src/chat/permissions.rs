@@ -1,0 +1,154 @@
+//! Permissions of the chat's tools. Read tools are free; `write_file` and `replace_lines`
+//! need `write`, `start_run`, `stop_run` and `decide_approval` need `run`. The user allows a
+//! permission once (the next gated call), for the session, or always: "always" is kept in
+//! `.noctune_cache/studio_allow.json` (written atomically) and survives a restart of the
+//! daemon and of the browser. Writes under `.noctune_cache/` need no permission.
+
+use std::path::{Path, PathBuf};
+
+use noctune_core::store::{CACHE_DIR, write_atomic};
+use serde::{Deserialize, Serialize};
+
+use super::session::SessionStore;
+use crate::error::{ApiError, Error};
+
+/// What a gated tool needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Change files (`write_file`, `replace_lines`).
+    Write,
+    /// Start and stop runs, decide approvals.
+    Run,
+}
+
+impl Permission {
+    /// The error code of a refused call: `write_not_allowed` or `run_not_allowed`.
+    pub fn refusal_code(self) -> &'static str {
+        match self {
+            Permission::Write => "write_not_allowed",
+            Permission::Run => "run_not_allowed",
+        }
+    }
+
+    /// The name users see.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Write => "write",
+            Permission::Run => "run",
+        }
+    }
+}
+
+/// How long a permission is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    /// For the next gated call of this session.
+    Once,
+    /// For the rest of this session.
+    Session,
+    /// For every session, from now on (persisted).
+    Always,
+}
+
+/// What is always allowed: the contents of `studio_allow.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AlwaysAllowed {
+    /// Writes are always allowed.
+    #[serde(default)]
+    pub write: bool,
+    /// Runs are always allowed.
+    #[serde(default)]
+    pub run: bool,
+}
+
+impl AlwaysAllowed {
+    /// Whether `permission` is always allowed.
+    pub fn has(self, permission: Permission) -> bool {
+        match permission {
+            Permission::Write => self.write,
+            Permission::Run => self.run,
+        }
+    }
+}
+
+/// `.noctune_cache/studio_allow.json` under a root.
+pub fn allow_file(root: &Path) -> PathBuf {
+    root.join(CACHE_DIR).join("studio_allow.json")
+}
+
+/// Reads the "always" file; a missing file allows nothing, an unreadable one too (with a
+/// warning: it fails closed).
+pub fn always_allowed(root: &Path) -> AlwaysAllowed {
+    let path = allow_file(root);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
+            tracing::warn!(file = %path.display(), "unreadable permission file, nothing is always allowed: {err}");
+            AlwaysAllowed::default()
+        }),
+        Err(_) => AlwaysAllowed::default(),
+    }
+}
+
+/// Records a grant: in the session (once, session) or in the "always" file.
+pub fn grant(
+    root: &Path,
+    sessions: &SessionStore,
+    session_id: &str,
+    permission: Permission,
+    grant: Grant,
+) -> Result<(), ApiError> {
+    // The session must exist whatever the grant, so a stray id is a 404.
+    sessions.get(session_id)?;
+    match grant {
+        Grant::Once => sessions.update(session_id, |s| {
+            if !s.allowed_once.contains(&permission) {
+                s.allowed_once.push(permission);
+            }
+        }),
+        Grant::Session => sessions.update(session_id, |s| {
+            if !s.allowed.contains(&permission) {
+                s.allowed.push(permission);
+            }
+        }),
+        Grant::Always => {
+            let mut always = always_allowed(root);
+            match permission {
+                Permission::Write => always.write = true,
+                Permission::Run => always.run = true,
+            }
+            let path = allow_file(root);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|err| Error::io("create directory", dir, err))?;
+            }
+            let bytes = serde_json::to_vec_pretty(&always)
+                .map_err(|err| Error::Refused(format!("cannot encode permissions: {err}")))?;
+            write_atomic(&path, &bytes).map_err(Error::Store)?;
+            Ok(())
+        }
+    }
+}
+
+/// Whether a gated call may go ahead now; a "once" grant is used up by it.
+pub fn take(
+    root: &Path,
+    sessions: &SessionStore,
+    session_id: &str,
+    permission: Permission,
+) -> Result<bool, ApiError> {
+    if always_allowed(root).has(permission) {
+        return Ok(true);
+    }
+    sessions.update(session_id, |s| {
+        if s.allowed.contains(&permission) {
+            return true;
+        }
+        if let Some(i) = s.allowed_once.iter().position(|p| *p == permission) {
+            s.allowed_once.remove(i);
+            return true;
+        }
+        false
+    })
+}
