@@ -159,6 +159,13 @@ fn eval_on_three_cases_with_the_real_model() {
     for case in report["cases"].as_array().unwrap() {
         assert_eq!(case["run_status"], "completed", "{case}");
         assert!(case["run"]["answers"].as_u64().unwrap() >= 3, "{case}");
+        // Deterministic first: ruff's safe fixes are proven and applied whatever the model
+        // says, so no case ends with more findings than `ruff check --fix` alone leaves.
+        assert!(case["run"]["applied"].as_u64().unwrap() >= 1, "{case}");
+        assert!(
+            case["findings_after"].as_u64().unwrap() <= case["findings_ruff_fix"].as_u64().unwrap(),
+            "{case}"
+        );
     }
     let usable = totals["run"]["usable"].as_u64().unwrap();
     assert!(usable >= 8, "only {usable} usable answers: {report}");
