@@ -13,8 +13,8 @@ use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
 use noctune_gates::{
-    AstProver, EquivalentRewrite, FixRules, Gates, NONE_COMPARISON, PolicyPacks, RepairConfig,
-    RepairLadder, RuffCommands, RuffFix, RuffFixer,
+    AstProver, EquivalentRewrite, FixRules, Gates, NONE_COMPARISON, PolicyPacks, RETURN_CONDITION,
+    RepairConfig, RepairLadder, RuffCommands, RuffFix, RuffFixer,
 };
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
@@ -346,10 +346,11 @@ fn fixer(
 }
 
 /// The rewrites a pack lists as equivalent (proven by `pack_rewrite` when the model writes
-/// exactly ruff's fix): `== None` → `is None` for the packs that fix lint.
+/// exactly ruff's fixes): `== None` → `is None` and `if c: return True / return False` →
+/// `return c` for the packs that fix lint.
 fn equivalent_rewrites(pack: &dyn noctune_core::PolicyPack) -> &'static [EquivalentRewrite] {
     match pack.name() {
-        "lint_fix" | "py_upgrade" => &[NONE_COMPARISON],
+        "lint_fix" | "py_upgrade" => &[NONE_COMPARISON, RETURN_CONDITION],
         _ => &[],
     }
 }

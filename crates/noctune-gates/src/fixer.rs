@@ -15,7 +15,7 @@ use crate::error::gate_error;
 use crate::gates::Gates;
 use crate::proof::has_safe_fix;
 use crate::proof::{AstProver, F401, FixRules, safe_fixes};
-use crate::tools::{Ruff, RuffDiagnostic, RuffMode};
+use crate::tools::{Ruff, RuffMode, apply_fixes};
 
 /// The name errors of the fixer carry.
 pub const FIXER: &str = "fix";
@@ -70,7 +70,7 @@ impl RuffFixer {
             else {
                 break;
             };
-            let proven = match apply_fix(&fixed, next) {
+            let proven = match apply_fixes(&fixed, &[next]) {
                 Some(candidate) if candidate != fixed => self
                     .prover
                     .unused_imports_only(path, &fixed, &candidate)
@@ -142,39 +142,4 @@ impl Fixer for RuffFixer {
             .await
             .map_err(|err| gate_error(FIXER, err))
     }
-}
-
-/// `text` with the edits of the diagnostic's fix applied (ruff's rows and columns are 1-based,
-/// columns in characters); `None` when the fix has no readable edits.
-fn apply_fix(text: &str, diagnostic: &RuffDiagnostic) -> Option<String> {
-    let edits = diagnostic.fix.as_ref()?.get("edits")?.as_array()?;
-    let offset = |at: &serde_json::Value| -> Option<usize> {
-        let row = usize::try_from(at.get("row")?.as_u64()?).ok()?;
-        let column = usize::try_from(at.get("column")?.as_u64()?).ok()?;
-        let mut start = 0;
-        for _ in 1..row {
-            start += text[start..].find('\n')? + 1;
-        }
-        let line = &text[start..];
-        let within: usize = line
-            .chars()
-            .take(column.checked_sub(1)?)
-            .map(char::len_utf8)
-            .sum();
-        Some(start + within)
-    };
-    let mut spans = Vec::new();
-    for edit in edits {
-        let from = offset(edit.get("location")?)?;
-        let to = offset(edit.get("end_location")?)?;
-        let content = edit.get("content")?.as_str().unwrap_or("");
-        (from <= to && to <= text.len()).then_some(())?;
-        spans.push((from, to, content));
-    }
-    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
-    let mut out = text.to_owned();
-    for (from, to, content) in spans {
-        out.replace_range(from..to, content);
-    }
-    Some(out)
 }

@@ -34,7 +34,7 @@ use noctune_core::{Proof, ProofInput, Prover};
 pub use annotations::ANNOTATIONS;
 pub use docstrings::DOCSTRINGS;
 pub use formatting::FORMATTING;
-pub use pack_rewrite::{EquivalentRewrite, NONE_COMPARISON, PACK_REWRITE};
+pub use pack_rewrite::{EquivalentRewrite, NONE_COMPARISON, PACK_REWRITE, RETURN_CONDITION};
 pub(crate) use ruff_safe_fix::has_safe_fix;
 pub use ruff_safe_fix::{FixRules, RUFF_SAFE_FIX, SafeFixes, safe_fixes};
 pub use unused_imports::{F401, UNUSED_IMPORTS};
@@ -57,7 +57,7 @@ pub struct AstProver {
     ruff: Option<Ruff>,
     config: Arc<ProjectConfig>,
     rewrites: Vec<EquivalentRewrite>,
-    default_equality: Arc<std::sync::OnceLock<bool>>,
+    plain_comparisons: Arc<tokio::sync::OnceCell<bool>>,
 }
 
 impl AstProver {
@@ -69,7 +69,7 @@ impl AstProver {
             ruff: None,
             config,
             rewrites: Vec::new(),
-            default_equality: Arc::default(),
+            plain_comparisons: Arc::default(),
         }
     }
 
@@ -79,11 +79,25 @@ impl AstProver {
         self
     }
 
-    /// Whether no class in the repository defines `__eq__` or `__ne__` (looked up once).
-    fn default_equality(&self) -> bool {
+    /// Whether comparisons in the repository are plain (`pack_rewrite`'s condition), looked
+    /// up once; `false` when python3 cannot list its standard library.
+    async fn plain_comparisons(&self) -> bool {
         *self
-            .default_equality
-            .get_or_init(|| !pack_rewrite::repository_defines_equality(self.config.root()))
+            .plain_comparisons
+            .get_or_init(|| async {
+                let stdlib = match self.python.stdlib_modules().await {
+                    Ok(names) => names,
+                    Err(err) => {
+                        tracing::debug!("pack_rewrite: no standard library list: {err}");
+                        return false;
+                    }
+                };
+                let root = self.config.root().to_path_buf();
+                tokio::task::spawn_blocking(move || pack_rewrite::plain_comparisons(&root, &stdlib))
+                    .await
+                    .unwrap_or(false)
+            })
+            .await
     }
 
     /// Adds ruff, for the `unused_imports` and `ruff_safe_fix` classes.
@@ -148,7 +162,7 @@ impl AstProver {
                 after,
                 target,
                 &self.rewrites,
-                self.default_equality(),
+                self.plain_comparisons().await,
             )
             .await?
         {

@@ -3,16 +3,17 @@
 //!
 //! Ruff marks some fixes unsafe because they keep behaviour only under a condition it cannot
 //! see. Where the condition can be checked in the repository, the rewrite is proven: the
-//! change must be ruff's own fix (byte for byte, so the model wrote nothing else), and the
-//! condition must hold.
+//! change must be ruff's own fixes at the sites it touches (byte for byte, so the model wrote
+//! nothing else; a model may fix some sites and leave others), and the condition must hold.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use noctune_core::Proof;
 
 use crate::error::Result;
 use crate::target::PythonVersion;
-use crate::tools::Ruff;
+use crate::tools::{Ruff, RuffDiagnostic, apply_fixes};
 
 /// The class name.
 pub const PACK_REWRITE: &str = "pack_rewrite";
@@ -24,25 +25,36 @@ pub struct EquivalentRewrite {
     pub rule: &'static str,
     /// Why the rewrite keeps behaviour, given the condition.
     pub argument: &'static str,
-    /// The condition: no class in the repository defines `__eq__` or `__ne__`.
-    pub needs_default_equality: bool,
+    /// The condition: comparisons in the repository are plain (see [`plain_comparisons`]).
+    pub needs_plain_comparisons: bool,
 }
 
-/// `x == None` → `x is None`, `x != None` → `x is not None` (E711). `None` is a singleton that
-/// equals only itself under the default `__eq__` and every builtin type's: the two spellings
-/// differ only for an object whose class defines its own `__eq__`/`__ne__` answering `True`
-/// for `None`. None of the repository's classes defines either.
+/// `x == None` → `x is None`, `x != None` → `x is not None` (E711). `None` equals only itself
+/// under the default `__eq__` and every builtin type's: the spellings differ only for objects
+/// whose class answers `==` its own way (numpy arrays, SQLAlchemy columns, `mock.ANY`), which
+/// the condition rules out.
 pub const NONE_COMPARISON: EquivalentRewrite = EquivalentRewrite {
     rule: "E711",
-    argument: "`== None`/`!= None` became `is None`/`is not None`: None equals only itself under \
-               the default and the builtin types' `__eq__`, and no class in the repository \
-               defines `__eq__` or `__ne__`",
-    needs_default_equality: true,
+    argument: "`== None`/`!= None` became `is None`/`is not None`, which None's identity makes \
+               the same for objects with the default or a builtin type's `__eq__`",
+    needs_plain_comparisons: true,
 };
 
-/// Proves the change when it is exactly ruff's fix of the listed rules that BEFORE breaks, and
-/// each rewrite's condition holds (`default_equality`: no class in the repository defines
-/// `__eq__` or `__ne__`).
+/// `if c: return True / return False` → `return c` (SIM103). Ruff returns the condition itself
+/// only when it is a comparison, `in`, `is` or `not`, and wraps any other in `bool(...)`;
+/// `not`, `in` and `is` always give a bool, and a comparison does for builtin types, which the
+/// condition ensures. Its fix is unsafe for ruff only because it drops comments.
+pub const RETURN_CONDITION: EquivalentRewrite = EquivalentRewrite {
+    rule: "SIM103",
+    argument: "`if c: return True` / `return False` became `return c` (`bool(c)` unless `c` is a \
+               comparison, `in`, `is` or `not`), the same value for builtin comparisons",
+    needs_plain_comparisons: true,
+};
+
+/// Proves the change when AFTER is BEFORE with ruff's fixes (safe or not) of some of the
+/// sites where BEFORE breaks a listed rule: every changed line is covered by such a fix, and
+/// the fixes of the sites touching changed lines give AFTER byte for byte. Rewrites whose
+/// condition does not hold (`plain`: see [`plain_comparisons`]) are not used.
 #[allow(clippy::too_many_arguments)]
 pub async fn prove(
     ruff: &Ruff,
@@ -52,11 +64,11 @@ pub async fn prove(
     after: &str,
     target: PythonVersion,
     rewrites: &[EquivalentRewrite],
-    default_equality: bool,
+    plain: bool,
 ) -> Result<Option<Proof>> {
     let usable: Vec<&EquivalentRewrite> = rewrites
         .iter()
-        .filter(|r| default_equality || !r.needs_default_equality)
+        .filter(|r| plain || !r.needs_plain_comparisons)
         .collect();
     if usable.is_empty() || before == after {
         return Ok(None);
@@ -68,64 +80,154 @@ pub async fn prove(
     if found.iter().any(|d| d.is_syntax_error()) {
         return Ok(None);
     }
-    let mut broken: Vec<String> = found.iter().filter_map(|d| d.code.clone()).collect();
-    broken.sort();
-    broken.dedup();
-    if broken.is_empty() {
+    let changed = changed_lines(before, after);
+    let touching: Vec<&RuffDiagnostic> = found
+        .iter()
+        .filter(|d| {
+            let (Some(from), Some(to)) = (d.location, d.end_location) else {
+                return false;
+            };
+            changed.iter().any(|&(a, b)| from.row <= b && a <= to.row)
+        })
+        .collect();
+    // Which of those sites the change fixed: the subset whose fixes give AFTER exactly (a
+    // site's rules can overlap, E711 inside a SIM103, and the change may fix one of them).
+    if touching.is_empty() || touching.len() > MAX_SITES {
         return Ok(None);
     }
-    let fixed = ruff.fix_unsafe(root, path, before, target, &broken).await?;
-    if fixed != after {
+    let Some(touching) = (1..1u32 << touching.len()).find_map(|mask| {
+        let subset: Vec<&RuffDiagnostic> = touching
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, d)| *d)
+            .collect();
+        (apply_fixes(before, &subset).as_deref() == Some(after)).then_some(subset)
+    }) else {
         return Ok(None);
-    }
+    };
+    let mut applied: Vec<&str> = touching.iter().filter_map(|d| d.code.as_deref()).collect();
+    applied.sort_unstable();
+    applied.dedup();
     let arguments: Vec<&str> = usable
         .iter()
-        .filter(|r| broken.iter().any(|b| b == r.rule))
+        .filter(|r| applied.contains(&r.rule))
         .map(|r| r.argument)
         .collect();
     Ok(Some(Proof {
         class: PACK_REWRITE.to_owned(),
         argument: format!(
-            "AFTER is exactly `{} check --fix-only --unsafe-fixes --select {}` of BEFORE; {}",
+            "AFTER is BEFORE with `{}`'s own fixes of {} at the {} site(s) it changed, and \
+             nothing else; {}; no class in the repository defines a comparison method and it \
+             imports only the standard library (not `unittest.mock`) and its own modules",
             ruff.version(),
-            broken.join(","),
+            applied.join(", "),
+            touching.len(),
             arguments.join("; ")
         ),
     }))
 }
 
-/// Whether a class in the Python files under `root` defines `__eq__` or `__ne__` (hidden
-/// directories, virtual environments and Noctune's cache are not looked at).
-pub fn repository_defines_equality(root: &Path) -> bool {
+/// The 1-based line ranges of BEFORE that differ from AFTER (an insertion counts as the line it
+/// comes before).
+fn changed_lines(before: &str, after: &str) -> Vec<(usize, usize)> {
+    similar::TextDiff::from_lines(before, after)
+        .ops()
+        .iter()
+        .filter(|op| op.tag() != similar::DiffTag::Equal)
+        .map(|op| {
+            let range = op.old_range();
+            (range.start + 1, range.end.max(range.start + 1))
+        })
+        .collect()
+}
+
+/// The most sites one change may fix for the subset search (2^12 tries of a string edit).
+const MAX_SITES: usize = 12;
+
+/// The comparison methods whose definition rules the rewrites out.
+const COMPARISON_METHODS: [&str; 6] = [
+    "def __eq__",
+    "def __ne__",
+    "def __lt__",
+    "def __le__",
+    "def __gt__",
+    "def __ge__",
+];
+
+/// Whether comparisons in the repository under `root` are plain: no class in its Python files
+/// defines a comparison method, and they import nothing but the standard library (`stdlib`,
+/// `sys.stdlib_module_names`) and the repository's own modules, and never `unittest.mock` or
+/// `mock` (whose `ANY` equals everything). Hidden directories, virtual environments and
+/// Noctune's cache are not looked at.
+pub fn plain_comparisons(root: &Path, stdlib: &BTreeSet<String>) -> bool {
+    let mut files = Vec::new();
+    let mut local: BTreeSet<String> = BTreeSet::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
+            let name = entry.file_name().to_string_lossy().into_owned();
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
             if kind.is_dir() {
                 let skip = name.starts_with('.')
                     || matches!(
-                        name.as_ref(),
+                        name.as_str(),
                         "venv" | "env" | "node_modules" | "__pycache__" | "target"
                     );
                 if !skip {
-                    stack.push(path);
+                    local.insert(name);
+                    stack.push(entry.path());
                 }
             } else if kind.is_file()
-                && name.ends_with(".py")
-                && std::fs::read_to_string(&path)
-                    .is_ok_and(|text| text.contains("def __eq__") || text.contains("def __ne__"))
+                && let Some(module) = name.strip_suffix(".py")
             {
-                return true;
+                local.insert(module.to_owned());
+                files.push(entry.path());
             }
         }
     }
-    false
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            return false;
+        };
+        if COMPARISON_METHODS.iter().any(|m| text.contains(m))
+            || text.contains("unittest.mock")
+            || text.contains("from unittest import mock")
+        {
+            return false;
+        }
+        for module in imported_modules(&text) {
+            if module == "mock" || !(stdlib.contains(&module) || local.contains(&module)) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The top-level modules a file imports (`import a.b, c` → `a`, `c`; `from a.b import x` →
+/// `a`); relative imports are the repository's own.
+fn imported_modules(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("from ") {
+            let module = rest.split_whitespace().next().unwrap_or("");
+            if !module.starts_with('.') {
+                out.extend(module.split('.').next().map(str::to_owned));
+            }
+        } else if let Some(rest) = line.strip_prefix("import ") {
+            for part in rest.split('#').next().unwrap_or("").split(',') {
+                let module = part.split_whitespace().next().unwrap_or("");
+                out.extend(module.split('.').next().map(str::to_owned));
+            }
+        }
+    }
+    out.retain(|m| !m.is_empty() && m.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    out
 }

@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 pub use python::{Python3, PythonSyntaxError};
-pub use ruff::{Ruff, RuffDiagnostic, RuffLocation, RuffMode};
+pub use ruff::{Ruff, RuffDiagnostic, RuffLocation, RuffMode, apply_fixes};
 
 use crate::error::{Error, Result};
 

@@ -110,4 +110,32 @@ impl Python3 {
             message: format!("unreadable answer ({err}): {}", output.stdout_text()),
         })
     }
+
+    /// The standard library's top-level module names (`sys.stdlib_module_names`).
+    pub async fn stdlib_modules(&self) -> Result<std::collections::BTreeSet<String>> {
+        let output = ProcessBuilder::new(&self.program)
+            .args([
+                "-I",
+                "-c",
+                "import sys; print(chr(10).join(sorted(sys.stdlib_module_names)))",
+            ])
+            .run()
+            .await?;
+        if !output.success() {
+            return Err(Error::Tool {
+                tool: self.banner.clone(),
+                message: format!(
+                    "exit code {:?}; stderr: {}",
+                    output.code,
+                    output.stderr_text()
+                ),
+            });
+        }
+        Ok(output
+            .stdout_text()
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect())
+    }
 }

@@ -272,3 +272,42 @@ impl Ruff {
         }
     }
 }
+
+/// `text` with the edits of the diagnostics' fixes applied, safe or not (ruff's rows and
+/// columns are 1-based, columns in characters); `None` when a fix has no readable edits or two
+/// edits overlap.
+pub fn apply_fixes(text: &str, diagnostics: &[&RuffDiagnostic]) -> Option<String> {
+    let offset = |at: &serde_json::Value| -> Option<usize> {
+        let row = usize::try_from(at.get("row")?.as_u64()?).ok()?;
+        let column = usize::try_from(at.get("column")?.as_u64()?).ok()?;
+        let mut start = 0;
+        for _ in 1..row {
+            start += text[start..].find('\n')? + 1;
+        }
+        let within: usize = text[start..]
+            .chars()
+            .take(column.checked_sub(1)?)
+            .map(char::len_utf8)
+            .sum();
+        Some(start + within)
+    };
+    let mut spans = Vec::new();
+    for diagnostic in diagnostics {
+        for edit in diagnostic.fix.as_ref()?.get("edits")?.as_array()? {
+            let from = offset(edit.get("location")?)?;
+            let to = offset(edit.get("end_location")?)?;
+            let content = edit.get("content")?.as_str().unwrap_or("");
+            (from <= to && to <= text.len()).then_some(())?;
+            spans.push((from, to, content));
+        }
+    }
+    spans.sort_by_key(|s| (s.0, s.1));
+    if spans.windows(2).any(|w| w[0].1 > w[1].0) {
+        return None;
+    }
+    let mut out = text.to_owned();
+    for (from, to, content) in spans.into_iter().rev() {
+        out.replace_range(from..to, content);
+    }
+    Some(out)
+}

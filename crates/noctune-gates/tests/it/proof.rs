@@ -522,42 +522,114 @@ async fn a_python_that_cannot_run_the_helper_is_an_error_naming_it() {
 
 // ---- pack_rewrite ---------------------------------------------------------------------------
 
-const NONE_BEFORE: &str = "def is_missing(value):\n    return value == None\n";
-const NONE_AFTER: &str = "def is_missing(value):\n    return value is None\n";
+const HELPERS_BEFORE: &str = "\
+def is_missing(value):
+    return value == None
+
+
+def is_present(value):
+    if value != None:
+        return True
+    return False
+
+
+def is_yes(answer):
+    if answer.lower() in (\"y\", \"yes\"):
+        return True
+    return False
+";
+
+/// What the 0.5B wrote in the eval: both E711 sites and one of the two SIM103 sites fixed.
+const HELPERS_AFTER: &str = "\
+def is_missing(value):
+    return value is None
+
+
+def is_present(value):
+    if value is not None:
+        return True
+    return False
+
+
+def is_yes(answer):
+    return answer.lower() in (\"y\", \"yes\")
+";
+
+async fn rewriting_prover(dir: &Path) -> AstProver {
+    write(
+        dir,
+        "ruff.toml",
+        "target-version = \"py311\"\n[lint]\nselect = [\"F\", \"E711\", \"SIM103\"]\n",
+    );
+    AstProver::from_gates(&gates(dir).await)
+        .unwrap()
+        .with_rewrites(&[
+            noctune_gates::NONE_COMPARISON,
+            noctune_gates::RETURN_CONDITION,
+        ])
+}
 
 #[tokio::test]
-async fn a_listed_rewrite_is_proven_only_as_ruffs_own_fix_and_only_without_custom_equality() {
+async fn listed_rewrites_are_proven_site_by_site_as_ruffs_own_fixes() {
     let dir = tempfile::tempdir().unwrap();
-    let prover = prover_in(dir.path(), "py311")
-        .await
-        .with_rewrites(&[noctune_gates::NONE_COMPARISON]);
-    let proof = prove(&prover, "helpers.py", NONE_BEFORE, NONE_AFTER)
+    write(dir.path(), "helpers.py", HELPERS_BEFORE);
+    write(
+        dir.path(),
+        "app.py",
+        "import json\nimport helpers\nfrom . import util\n",
+    );
+    let prover = rewriting_prover(dir.path()).await;
+    let proof = prove(&prover, "helpers.py", HELPERS_BEFORE, HELPERS_AFTER)
         .await
         .expect("proven");
     assert_eq!(proof.class, "pack_rewrite");
-    assert!(proof.argument.contains("E711"), "{}", proof.argument);
-    // Anything beside ruff's fix is not the rewrite.
-    let more = "def is_missing(value):\n    return value is None or value == 0\n";
-    assert_eq!(class(&prover, "helpers.py", NONE_BEFORE, more).await, None);
+    assert!(
+        proof.argument.contains("E711, SIM103"),
+        "{}",
+        proof.argument
+    );
+    // Anything beside ruff's fixes is not a rewrite.
+    let more = HELPERS_AFTER.replace("value is None", "value is None or value == 0");
+    assert_eq!(
+        class(&prover, "helpers.py", HELPERS_BEFORE, &more).await,
+        None
+    );
+    // A fix that is not ruff's (`bool(...)` around a comparison is ruff's only for others).
+    let other = HELPERS_AFTER.replace(
+        "return answer.lower() in (\"y\", \"yes\")",
+        "return answer.lower() in (\"y\", \"yes\") or False",
+    );
+    assert_eq!(
+        class(&prover, "helpers.py", HELPERS_BEFORE, &other).await,
+        None
+    );
     // A prover without the pack's list proves nothing here.
     let plain = prover_in(dir.path(), "py311").await;
     assert_eq!(
-        class(&plain, "helpers.py", NONE_BEFORE, NONE_AFTER).await,
+        class(&plain, "helpers.py", HELPERS_BEFORE, HELPERS_AFTER).await,
         None
     );
+}
 
-    // A class of the repository defining `__eq__` could answer True for None.
-    let other = tempfile::tempdir().unwrap();
-    write(
-        other.path(),
-        "money.py",
-        "class Money:\n    def __eq__(self, other):\n        return other is None or self is other\n",
-    );
-    let prover = prover_in(other.path(), "py311")
-        .await
-        .with_rewrites(&[noctune_gates::NONE_COMPARISON]);
-    assert_eq!(
-        class(&prover, "helpers.py", NONE_BEFORE, NONE_AFTER).await,
-        None
-    );
+#[tokio::test]
+async fn rewrites_are_refused_where_comparisons_may_not_be_plain() {
+    for (file, text) in [
+        (
+            "money.py",
+            "class Money:\n    def __eq__(self, other):\n        return other is None\n",
+        ),
+        ("arrays.py", "import numpy as np\n"),
+        ("orm.py", "from sqlalchemy import Column\n"),
+        ("tests/test_a.py", "from unittest import mock\n"),
+        ("tests/test_b.py", "import unittest.mock\n"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), file, text);
+        let prover = rewriting_prover(dir.path()).await;
+        assert_eq!(
+            class(&prover, "helpers.py", HELPERS_BEFORE, HELPERS_AFTER).await,
+            None,
+            "{file}"
+        );
+    }
 }
