@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
-use noctune_core::pipeline::approve::ApprovalRecord;
+use noctune_core::pipeline::CheckOutcome;
+use noctune_core::pipeline::approve::{Applies, ApprovalRecord};
 use noctune_core::pipeline::edit::TargetOps;
+use noctune_core::pipeline::fix::FixRecord;
 use noctune_core::policy::PolicyDecision;
 use noctune_core::store::{CacheLayout, RunStore};
 use noctune_core::{EventType, RunId, Verdict};
@@ -30,7 +32,8 @@ pub struct RunCounts {
     pub rejected: usize,
     /// Changes applied to the files.
     pub applied: usize,
-    /// Applied changes the model wrote (not proven by a deterministic proof only).
+    /// Applied changes with edits the model wrote (beyond the tools' fixes), whoever approved
+    /// them (a proof of a listed rewrite, or the model).
     pub model_written_applied: usize,
     /// Prompt tokens.
     pub prompt_tokens: u64,
@@ -90,7 +93,7 @@ pub fn counts(root: &Path, run_id: &RunId) -> anyhow::Result<RunCounts> {
                     counts.rejected += 1;
                 }
                 PolicyDecision::AutoApprove { .. } => {
-                    if !judged.starts_with("proof:") {
+                    if model_wrote(&dir, pass, &record) {
                         counts.model_written_applied += 1;
                     }
                 }
@@ -101,6 +104,26 @@ pub fn counts(root: &Path, run_id: &RunId) -> anyhow::Result<RunCounts> {
     // A change auto-approved but not applied (a conflict) is not counted as written-and-applied.
     counts.model_written_applied = counts.model_written_applied.min(counts.applied);
     Ok(counts)
+}
+
+/// Whether the change a pass decided on holds edits the model wrote: the whole change (not the
+/// tools' fixes alone) and a checked text other than the fix step's.
+fn model_wrote(dir: &Path, pass: u32, record: &ApprovalRecord) -> bool {
+    if record.applies == Applies::ToolsOnly {
+        return false;
+    }
+    let fixed = read::<FixRecord>(&dir.join(format!("fix_p{pass}.json"))).map(|f| f.text);
+    // A failed gates outcome was not what was applied (the tools' fixes went alone, or the
+    // targets that passed): counted as not the model's, a conservative count.
+    let checked = read::<CheckOutcome>(&dir.join(format!("gates_p{pass}.json")))
+        .filter(|c| c.passed)
+        .map(|c| c.text);
+    match (fixed, checked) {
+        (Some(fixed), Some(checked)) => fixed != checked,
+        // No fix step: every change is the model's.
+        (None, Some(_)) => true,
+        _ => false,
+    }
 }
 
 fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
