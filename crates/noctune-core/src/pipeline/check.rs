@@ -51,7 +51,7 @@ pub async fn check(ctx: &TaskCtx<'_>, before: Option<&str>, work: &str) -> Resul
 /// `after` without the blank lines at its start that `before` did not have (a removed import
 /// leaves its separating blank line behind). Removing blank lines before the first statement
 /// changes neither parsing nor behaviour.
-fn keep_leading_blank_lines(before: &str, after: &str) -> String {
+pub(super) fn keep_leading_blank_lines(before: &str, after: &str) -> String {
     let blank_head = |text: &str| {
         text.split_inclusive('\n')
             .take_while(|line| line.trim().is_empty())

@@ -39,6 +39,8 @@ pub async fn fix(ctx: &TaskCtx<'_>, source: &str) -> Result<FixRecord> {
         return Ok(record);
     }
     let mut fixed = fixer.fix(&ctx.rel, source).await?;
+    // A removed first import leaves its blank lines behind; the gates stage drops them too.
+    fixed.text = super::check::keep_leading_blank_lines(source, &fixed.text);
     let editor = ctx.pipeline.editor.as_ref();
     let outline = match editor.outline(&fixed.text) {
         Ok(outline) if !outline.has_syntax_errors => outline,
