@@ -25,7 +25,8 @@ pub struct EquivalentRewrite {
     pub rule: &'static str,
     /// Why the rewrite keeps behaviour, given the condition.
     pub argument: &'static str,
-    /// The condition: comparisons in the repository are plain (see [`plain_comparisons`]).
+    /// The condition: comparisons in the repository are plain (no comparison method defined, only
+    /// the standard library and its own modules imported, no `unittest.mock`).
     pub needs_plain_comparisons: bool,
 }
 
@@ -54,7 +55,7 @@ pub const RETURN_CONDITION: EquivalentRewrite = EquivalentRewrite {
 /// Proves the change when AFTER is BEFORE with ruff's fixes (safe or not) of some of the
 /// sites where BEFORE breaks a listed rule: every changed line is covered by such a fix, and
 /// the fixes of the sites touching changed lines give AFTER byte for byte. Rewrites whose
-/// condition does not hold (`plain`: see [`plain_comparisons`]) are not used.
+/// condition does not hold (`plain`: see `plain_comparisons`) are not used.
 #[allow(clippy::too_many_arguments)]
 pub async fn prove(
     ruff: &Ruff,
