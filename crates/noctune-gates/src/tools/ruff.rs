@@ -210,24 +210,8 @@ impl Ruff {
         target: PythonVersion,
         select: &[String],
     ) -> Result<String> {
-        let output = self
-            .on_stdin(
-                root,
-                &["--fix-only", "--no-unsafe-fixes", "--exit-zero"],
-                select,
-                target,
-                path,
-                text,
-            )
-            .run()
-            .await?;
-        if !output.success() {
-            return Err(self.failure(&output));
-        }
-        String::from_utf8(output.stdout).map_err(|err| Error::Tool {
-            tool: self.version.clone(),
-            message: format!("`--fix-only` wrote invalid UTF-8: {err}"),
-        })
+        self.fix_only(root, path, text, target, select, "--no-unsafe-fixes")
+            .await
     }
 
     /// Runs `ruff check --fix-only --unsafe-fixes` restricted to the rules in `select`, and
@@ -241,10 +225,24 @@ impl Ruff {
         target: PythonVersion,
         select: &[String],
     ) -> Result<String> {
+        self.fix_only(root, path, text, target, select, "--unsafe-fixes")
+            .await
+    }
+
+    /// `ruff check --fix-only <unsafe> --exit-zero --select <select>` on `text`: the fixed text.
+    async fn fix_only(
+        &self,
+        root: &Path,
+        path: &Path,
+        text: &str,
+        target: PythonVersion,
+        select: &[String],
+        unsafe_flag: &str,
+    ) -> Result<String> {
         let output = self
             .on_stdin(
                 root,
-                &["--fix-only", "--unsafe-fixes", "--exit-zero"],
+                &["--fix-only", unsafe_flag, "--exit-zero"],
                 select,
                 target,
                 path,
