@@ -87,6 +87,65 @@ pub enum Command {
     Eval(EvalArgs),
     /// Noctune Studio: the local daemon with the HTTP API and the web UI.
     Studio(crate::commands::studio::StudioArgs),
+    /// Work from a request: plan, tests first, code on a throw-away copy, verify (gates, tests,
+    /// the suite, the probe), fix and retry, then approve and apply, or revert with the failing
+    /// verifier named.
+    Task(TaskArgs),
+    /// The lesson cards kept from the changes requests applied (few-shot examples for later
+    /// requests).
+    Lessons(LessonsArgs),
+}
+
+/// `noctune task`.
+#[derive(Debug, Args)]
+pub struct TaskArgs {
+    /// What to do, in your words ("add a function fib(n) with a test").
+    #[arg(value_name = "REQUEST")]
+    pub request: String,
+    /// Files or directories the plan should work in; the whole repository by default.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// Write each step's tests before its code, even when the plan names none.
+    #[arg(long)]
+    pub tests_first: bool,
+    /// Fixes the model may make per step after a verifier failed (default: `[task]
+    /// max_retries`, 3).
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
+    /// Accept the plan without asking, and apply without asking when `allow_apply = true`.
+    #[arg(long)]
+    pub yes: bool,
+    /// Resume the task with this id, or name a new one.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// The policy pack (default: `[task] pack`, `feature`).
+    #[arg(long, value_name = "NAME")]
+    pub pack: Option<String>,
+}
+
+/// `noctune lessons`.
+#[derive(Debug, Args)]
+pub struct LessonsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: LessonsAction,
+}
+
+/// `noctune lessons list|show|forget`.
+#[derive(Debug, Subcommand)]
+pub enum LessonsAction {
+    /// Every card: id, kind, symbol, file, request.
+    List,
+    /// One card whole (an id or a unique prefix).
+    Show {
+        /// The card's id.
+        id: String,
+    },
+    /// Remove one card.
+    Forget {
+        /// The card's id.
+        id: String,
+    },
 }
 
 /// How the pipeline talks to a model.

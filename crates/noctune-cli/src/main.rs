@@ -43,6 +43,8 @@ fn main() -> ExitCode {
         Command::Restore(args) => commands::restore::run(&cli.global, &args),
         Command::Eval(args) => commands::eval::run(&cli.global, &args),
         Command::Studio(args) => commands::studio::run(&cli.global, &args),
+        Command::Task(args) => commands::task::run(&cli.global, &args),
+        Command::Lessons(args) => commands::lessons::run(&cli.global, &args),
     };
     match result {
         Ok(status) => status.into(),

@@ -97,14 +97,20 @@ mod tests {
     fn creates_then_keeps_edits_unless_forced() {
         let dir = tempfile::tempdir().unwrap();
         let first = init(dir.path(), false).unwrap();
-        assert_eq!(actions(&first), vec![InitAction::Created; 6]);
+        assert_eq!(
+            actions(&first),
+            vec![InitAction::Created; 1 + Stage::ALL.len()]
+        );
         assert_eq!(
             fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap(),
             TEMPLATE
         );
 
         let again = init(dir.path(), false).unwrap();
-        assert_eq!(actions(&again), vec![InitAction::Unchanged; 6]);
+        assert_eq!(
+            actions(&again),
+            vec![InitAction::Unchanged; 1 + Stage::ALL.len()]
+        );
 
         let review = dir.path().join(".noctune_cache/overrides/review.md");
         fs::write(&review, "my review prompt {{path}}").unwrap();

@@ -37,6 +37,7 @@ pub mod process;
 pub mod prompts;
 pub mod prover;
 pub mod report;
+pub mod request;
 pub mod run;
 pub mod run_origin;
 pub mod stage;

@@ -140,6 +140,13 @@ pub trait PolicyPack: Send + Sync {
         None
     }
 
+    /// The pack's test command whether or not it requires tests: what `noctune task` runs to
+    /// verify a request's change (where `pytest` is allowed). Defaults to
+    /// [`PolicyPack::required_tests`], else `python -m pytest -x -q`.
+    fn test_command(&self) -> TestCommand {
+        self.required_tests().unwrap_or_default()
+    }
+
     /// Decides what happens to an approved-or-rejected change.
     fn decide(&self, input: &PolicyInput<'_>) -> PolicyDecision;
 }

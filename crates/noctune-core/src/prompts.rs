@@ -18,6 +18,9 @@ pub fn default_prompt(stage: Stage) -> &'static str {
         Stage::Edit => include_str!("../prompts/edit.md"),
         Stage::Repair => include_str!("../prompts/repair.md"),
         Stage::Approve => include_str!("../prompts/approve.md"),
+        Stage::Plan => include_str!("../prompts/plan.md"),
+        Stage::Tests => include_str!("../prompts/tests.md"),
+        Stage::Implement => include_str!("../prompts/implement.md"),
     }
 }
 

@@ -23,16 +23,26 @@ pub enum Stage {
     Repair,
     /// Compare BEFORE and AFTER of each changed symbol and approve or reject.
     Approve,
+    /// `noctune task`: turn a user's request into steps (targets, acceptance criteria, tests).
+    Plan,
+    /// `noctune task`: write pytest tests from a step's acceptance criteria.
+    Tests,
+    /// `noctune task`: write the code of one target of a step (new or changed), and fix it when
+    /// a verifier fails.
+    Implement,
 }
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 5] = [
+    pub const ALL: [Stage; 8] = [
         Stage::Review,
         Stage::Draft,
         Stage::Edit,
         Stage::Repair,
         Stage::Approve,
+        Stage::Plan,
+        Stage::Tests,
+        Stage::Implement,
     ];
 
     /// The stage's name as users see it (`review`, `draft`, ...).
@@ -43,6 +53,9 @@ impl Stage {
             Stage::Edit => "edit",
             Stage::Repair => "repair",
             Stage::Approve => "approve",
+            Stage::Plan => "plan",
+            Stage::Tests => "tests",
+            Stage::Implement => "implement",
         }
     }
 }
@@ -61,7 +74,8 @@ impl FromStr for Stage {
             .into_iter()
             .find(|stage| stage.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown stage `{s}`; expected one of review, draft, edit, repair, approve")
+                let known: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+                format!("unknown stage `{s}`; expected one of {}", known.join(", "))
             })
     }
 }

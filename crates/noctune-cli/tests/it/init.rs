@@ -28,7 +28,10 @@ fn init_writes_config_and_prompts_then_keeps_edits() {
          created .noctune_cache/overrides/draft.md\n\
          created .noctune_cache/overrides/edit.md\n\
          created .noctune_cache/overrides/repair.md\n\
-         created .noctune_cache/overrides/approve.md\n"
+         created .noctune_cache/overrides/approve.md\n\
+         created .noctune_cache/overrides/plan.md\n\
+         created .noctune_cache/overrides/tests.md\n\
+         created .noctune_cache/overrides/implement.md\n"
     );
     let edit = dir.path().join(".noctune_cache/overrides/edit.md");
     std::fs::write(&edit, "my own edit prompt").unwrap();
@@ -49,6 +52,9 @@ fn init_writes_config_and_prompts_then_keeps_edits() {
             "unchanged",
             "unchanged",
             "kept_edited",
+            "unchanged",
+            "unchanged",
+            "unchanged",
             "unchanged",
             "unchanged"
         ]

@@ -21,6 +21,7 @@ mod run;
 mod run_state;
 mod studio;
 mod studio_chat;
+mod task;
 mod webdriver;
 
 use std::path::Path;

@@ -17,6 +17,7 @@ pub use env::EnvOverrides;
 pub use options::Options;
 pub use settings::{
     Budgets, DEFAULT_BASE_URL, DEFAULT_PACK, IndexSettings, LlmSettings, Settings, StudioSettings,
+    TaskSettings,
 };
 
 /// The file name of Noctune's own config file.

@@ -39,6 +39,23 @@ pub struct Options {
     pub approve: Option<ApproveOptions>,
     /// `[tool.noctune.studio]`.
     pub studio: Option<StudioOptions>,
+    /// `[tool.noctune.task]`.
+    pub task: Option<TaskOptions>,
+}
+
+/// `[tool.noctune.task]`: how `noctune task` works from a request.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskOptions {
+    /// The policy pack a request's changes go through (default `feature`).
+    pub pack: Option<String>,
+    /// Fixes the model may make per step after a verifier failed (default 3).
+    pub max_retries: Option<u32>,
+    /// A runtime probe run in the work copy after the tests (`["python", "-m", "pkg",
+    /// "--help"]`; no shell); none by default.
+    pub probe: Option<Vec<String>>,
+    /// Seconds the probe may run (default 60).
+    pub probe_timeout_s: Option<u64>,
 }
 
 /// `[tool.noctune.studio]`: what the Studio daemon's chat may touch.
@@ -151,6 +168,12 @@ pub struct StageOptions {
     pub repair: Option<String>,
     /// Profile for the approve stage.
     pub approve: Option<String>,
+    /// Profile for a request's plan (`noctune task`).
+    pub plan: Option<String>,
+    /// Profile for a request's tests.
+    pub tests: Option<String>,
+    /// Profile for a request's code.
+    pub implement: Option<String>,
 }
 
 /// `[tool.noctune.index]`: what the symbol index reads.

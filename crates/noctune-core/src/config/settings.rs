@@ -133,6 +133,32 @@ pub struct Settings {
     pub approve_mode: crate::approvers::ApproveMode,
     /// `[studio]`: the Studio daemon's settings.
     pub studio: StudioSettings,
+    /// `[task]`: how `noctune task` works.
+    pub task: TaskSettings,
+}
+
+/// `[task]`: how `noctune task` works from a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskSettings {
+    /// The policy pack a request's changes go through.
+    pub pack: String,
+    /// Fixes the model may make per step after a verifier failed.
+    pub max_retries: u32,
+    /// The runtime probe (empty: none).
+    pub probe: Vec<String>,
+    /// How long the probe may run.
+    pub probe_timeout: Duration,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        Self {
+            pack: "feature".to_owned(),
+            max_retries: 3,
+            probe: Vec::new(),
+            probe_timeout: Duration::from_secs(60),
+        }
+    }
 }
 
 /// `[studio]`: what the Studio daemon's chat may touch.
@@ -225,6 +251,9 @@ impl Settings {
             (Stage::Edit, stage_options.edit),
             (Stage::Repair, stage_options.repair),
             (Stage::Approve, stage_options.approve),
+            (Stage::Plan, stage_options.plan),
+            (Stage::Tests, stage_options.tests),
+            (Stage::Implement, stage_options.implement),
         ] {
             let Some(profile) = profile else { continue };
             if !profiles.contains_key(&profile) {
@@ -325,6 +354,28 @@ impl Settings {
         };
 
         let studio = resolve_studio(&root, options.studio.unwrap_or_default(), &err)?;
+        let task_options = options.task.unwrap_or_default();
+        let defaults = TaskSettings::default();
+        if task_options.probe.as_ref().is_some_and(|p| p.is_empty()) {
+            return Err(err(
+                "task.probe",
+                "expected a program and its arguments, found an empty list".to_owned(),
+            ));
+        }
+        if task_options.probe_timeout_s == Some(0) {
+            return Err(err(
+                "task.probe_timeout_s",
+                "expected a number of seconds above 0".to_owned(),
+            ));
+        }
+        let task = TaskSettings {
+            pack: task_options.pack.unwrap_or(defaults.pack),
+            max_retries: task_options.max_retries.unwrap_or(defaults.max_retries),
+            probe: task_options.probe.unwrap_or_default(),
+            probe_timeout: task_options
+                .probe_timeout_s
+                .map_or(defaults.probe_timeout, Duration::from_secs),
+        };
 
         Ok(Self {
             root,
@@ -344,6 +395,7 @@ impl Settings {
             budgets,
             approve_mode,
             studio,
+            task,
         })
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::event::EventType;
 use crate::gate::GateOutcome;
 use crate::ids::{RunId, content_hash};
-use crate::pipeline::apply::{ApplyOutcome, Change, apply_change, resolve_in_root};
+use crate::pipeline::apply::{ABSENT, ApplyOutcome, Change, apply_change, resolve_in_root};
 use crate::pipeline::permit::ApplyPermit;
 use crate::pipeline::{CheckOutcome, Checker, artifacts};
 use crate::policy::PolicyDecision;
@@ -196,12 +196,22 @@ async fn one(
             approval.approval_id
         ));
     };
-    let path = match resolve_in_root(root, &approval.file) {
-        Ok(path) => path,
-        Err(err) => return refused(err.to_string()),
+    // A change that creates its file (a request's new module or tests) finds no file today.
+    let creates = base == ABSENT && !root.join(&approval.file).exists();
+    let current = if creates {
+        Vec::new()
+    } else {
+        let path = match resolve_in_root(root, &approval.file) {
+            Ok(path) => path,
+            Err(err) => return refused(err.to_string()),
+        };
+        std::fs::read(&path).map_err(|err| Error::io("read", &path, err))?
     };
-    let current = std::fs::read(&path).map_err(|err| Error::io("read", &path, err))?;
-    let current_hash = content_hash(&current);
+    let current_hash = if creates {
+        ABSENT.to_owned()
+    } else {
+        content_hash(&current)
+    };
     let new_hash = content_hash(text.as_bytes());
     if current_hash == new_hash {
         return Ok((Some(route), ApplyVerdict::AlreadyApplied));
@@ -229,7 +239,9 @@ async fn one(
     }
     // The gates again, on today's file: a tool or a config that changed since the night counts.
     let today = String::from_utf8_lossy(&current);
-    let checked = checker.check(&approval.file, Some(&today), &text).await?;
+    let checked = checker
+        .check(&approval.file, (!creates).then_some(&*today), &text)
+        .await?;
     if !checked.passed || checked.text != text {
         return Ok((
             Some(route),

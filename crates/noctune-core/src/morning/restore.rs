@@ -142,15 +142,22 @@ pub fn restore(
 
 fn one(run: &Run, root: &Path, item: &Changed, options: &RestoreOptions) -> Result<RestoreVerdict> {
     let rel = &item.state.file;
-    let original = std::fs::read(&item.original)
-        .map_err(|err| Error::io("read the backup", &item.original, err))?;
+    // `None`: the run created the file; putting back what was there means removing it.
+    let original = if item.original.extension().is_some_and(|e| e == "absent") {
+        None
+    } else {
+        Some(
+            std::fs::read(&item.original)
+                .map_err(|err| Error::io("read the backup", &item.original, err))?,
+        )
+    };
     let path = root.join(rel);
     let current = match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
         Err(err) => return Err(Error::io("read", &path, err)),
     };
-    if current.as_deref() == Some(original.as_slice()) {
+    if current.as_deref() == original.as_deref() {
         return Ok(RestoreVerdict::AlreadyOriginal);
     }
     let found = current
@@ -196,13 +203,22 @@ fn one(run: &Run, root: &Path, item: &Changed, options: &RestoreOptions) -> Resu
         }
         _ => None,
     };
-    write_atomic(&path, &original)?;
+    let hash = match &original {
+        Some(original) => {
+            write_atomic(&path, original)?;
+            content_hash(original)
+        }
+        None => {
+            std::fs::remove_file(&path).map_err(|err| Error::io("remove", &path, err))?;
+            "absent".to_owned()
+        }
+    };
     run.event(
         EventType::Restored,
         Some(&item.state.task_id),
         serde_json::json!({
             "from": item.original,
-            "hash": content_hash(&original),
+            "hash": hash,
             "forced": edited_since,
             "saved": saved,
         }),
@@ -251,7 +267,8 @@ fn changed_files(store: &RunStore, run: &Run) -> Result<BTreeMap<PathBuf, Change
     Ok(out)
 }
 
-/// `backups/<task>/p<N>/<name>` with the lowest N.
+/// `backups/<task>/p<N>/<name>` (or `<name>.absent`, for a file the run created) with the
+/// lowest N.
 fn oldest_backup(dir: &Path, file: &Path) -> Option<PathBuf> {
     let name = file.file_name()?;
     let mut passes: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
@@ -265,7 +282,14 @@ fn oldest_backup(dir: &Path, file: &Path) -> Option<PathBuf> {
                 .parse()
                 .ok()?;
             let path = entry.path().join(name);
-            path.is_file().then_some((pass, path))
+            if path.is_file() {
+                return Some((pass, path));
+            }
+            // A file the run created: restoring it removes it.
+            let mut marker = name.to_os_string();
+            marker.push(".absent");
+            let marker = entry.path().join(marker);
+            marker.is_file().then_some((pass, marker))
         })
         .collect();
     passes.sort();

@@ -7,7 +7,11 @@ use std::path::{Component, Path, PathBuf};
 use super::permit::ApplyPermit;
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, content_hash};
-use crate::store::{Run, remove_stale_temps, write_atomic};
+use crate::store::{Run, create_atomic, remove_stale_temps, write_atomic};
+
+/// The read hash of a file that did not exist when the run read the repository: applying such a
+/// change creates the file, and only if it still does not exist.
+pub const ABSENT: &str = "absent";
 
 /// What happened to the real file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +81,7 @@ pub struct Change<'a> {
     pub root: &'a Path,
     /// The file, repo-relative.
     pub rel: &'a Path,
-    /// SHA-256 of the content the run read.
+    /// SHA-256 of the content the run read ([`ABSENT`] for a file the change creates).
     pub read_hash: &'a str,
     /// The approved new content.
     pub new_text: &'a str,
@@ -103,6 +107,9 @@ pub fn apply_change(run: &Run, change: Change<'_>, permit: ApplyPermit) -> Resul
             rel.display()
         )));
     }
+    if read_hash == ABSENT {
+        return create_file(run, change, permit);
+    }
     let path = resolve_in_root(root, rel)?;
     let current = fs::read(&path).map_err(|err| Error::io("read", &path, err))?;
     let current_hash = content_hash(&current);
@@ -123,5 +130,68 @@ pub fn apply_change(run: &Run, change: Change<'_>, permit: ApplyPermit) -> Resul
     }
     write_atomic(&path, new_text.as_bytes())?;
     tracing::info!(file = %rel.display(), route = ?permit.route(), "applied");
+    Ok(ApplyOutcome::Applied { backup })
+}
+
+/// A change that creates `change.rel`: its directories are made inside the root, the file is
+/// created only if it still does not exist (otherwise a conflict, or already applied when it
+/// holds the very text), and a marker backup records that there was no file, so `noctune
+/// restore` removes it.
+fn create_file(run: &Run, change: Change<'_>, permit: ApplyPermit) -> Result<ApplyOutcome> {
+    let Change {
+        task_id,
+        pass,
+        root,
+        rel,
+        new_text,
+        ..
+    } = change;
+    let escapes = rel.components().any(|c| !matches!(c, Component::Normal(_)));
+    if escapes || rel.as_os_str().is_empty() {
+        return Err(Error::Refused(format!(
+            "`{}` is not a plain path inside the repository",
+            rel.display()
+        )));
+    }
+    let path = root.join(rel);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|err| Error::io("create directory", parent, err))?;
+        let canonical_root = root
+            .canonicalize()
+            .map_err(|err| Error::io("resolve", root, err))?;
+        let canonical = parent
+            .canonicalize()
+            .map_err(|err| Error::io("resolve", parent, err))?;
+        if !canonical.starts_with(&canonical_root) {
+            return Err(Error::Refused(format!(
+                "`{}` resolves outside the repository",
+                rel.display()
+            )));
+        }
+    }
+    match fs::symlink_metadata(&path) {
+        Ok(_) => {
+            let current = fs::read(&path).map_err(|err| Error::io("read", &path, err))?;
+            let found = content_hash(&current);
+            return Ok(if found == content_hash(new_text.as_bytes()) {
+                ApplyOutcome::AlreadyApplied
+            } else {
+                ApplyOutcome::Conflict {
+                    expected: ABSENT.to_owned(),
+                    found,
+                }
+            });
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(Error::io("read", &path, err)),
+    }
+    let backup = run.backup_absent(task_id, pass, rel)?;
+    if !create_atomic(&path, new_text.as_bytes())? {
+        return Ok(ApplyOutcome::Conflict {
+            expected: ABSENT.to_owned(),
+            found: "created meanwhile".to_owned(),
+        });
+    }
+    tracing::info!(file = %rel.display(), route = ?permit.route(), "created");
     Ok(ApplyOutcome::Applied { backup })
 }

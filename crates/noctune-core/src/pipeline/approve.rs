@@ -222,6 +222,31 @@ pub async fn approve(
     Ok(record)
 }
 
+/// A change a request made and its verifiers passed, decided by the pack with `verdict` (the
+/// verifiers' word) in place of the approver's: the approvers judge whether behaviour is kept,
+/// and a request changes behaviour on purpose. The pack's rules (paths, size, auto-approve) and
+/// the high-risk rule apply as to any change; the record is `approval_p<N>.json`.
+pub(crate) async fn decide_verified(
+    ctx: &TaskCtx<'_>,
+    before: &str,
+    after: &str,
+    verdict: ApproverVerdict,
+) -> Result<ApprovalRecord> {
+    let (change, signal_risk) = change_set(ctx, before, after)?;
+    let record = decide(ctx, change, verdict, signal_risk, after).await?;
+    if let PolicyDecision::Violation(violation) = &record.decision {
+        ctx.event(
+            EventType::PolicyViolation,
+            serde_json::to_value(violation).unwrap_or_default(),
+        )?;
+    }
+    ctx.write_artifact(
+        &artifacts::approval(ctx.state.pass),
+        &serde_json::to_vec_pretty(&record).unwrap_or_default(),
+    )?;
+    Ok(record)
+}
+
 /// The whole change judged by the approver, then decided by the pack.
 async fn judge(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<ApprovalRecord> {
     let (change, signal_risk) = change_set(ctx, before, after)?;

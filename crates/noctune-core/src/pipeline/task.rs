@@ -289,7 +289,8 @@ impl<'a> TaskCtx<'a> {
         })
     }
 
-    fn save_state(&mut self, status: TaskStatus, stage: TaskStage) -> Result<()> {
+    /// Writes the task's state with a new status and stage.
+    pub(crate) fn save_state(&mut self, status: TaskStatus, stage: TaskStage) -> Result<()> {
         self.state.status = status;
         self.state.stage = stage;
         self.state.updated_at = Timestamp::now();
@@ -779,7 +780,9 @@ fn approval_for(ctx: &TaskCtx<'_>, record: &ApprovalRecord, text: &str, why: &st
     }
 }
 
-async fn apply(
+/// The pack's decision on `text` carried out: rejected, queued for a human, or applied to the
+/// real file with a permit.
+pub(crate) async fn apply(
     ctx: &mut TaskCtx<'_>,
     store: &RunStore,
     record: &ApprovalRecord,

@@ -17,7 +17,7 @@ use crate::test_command::{TestCommand, TestsRecord};
 use crate::tool;
 
 /// Directories never copied: version control, caches, virtual environments, build output.
-const SKIPPED_DIRS: [&str; 14] = [
+pub(crate) const SKIPPED_DIRS: [&str; 14] = [
     ".git",
     ".hg",
     ".svn",
@@ -147,12 +147,17 @@ pub async fn run_on_copy(
             format!("cannot write the change into the copy: {err}"),
         );
     }
+    run_in(copy.path(), command).await
+}
+
+/// Runs `command` in `dir` (no shell, its timeout) and records what it said.
+pub(crate) async fn run_in(dir: &Path, command: &TestCommand) -> TestsRecord {
     let Some((program, args)) = command.argv.split_first() else {
         return TestsRecord::not_run(command, "the test command is empty");
     };
     let output = ProcessBuilder::new(program)
         .args(args)
-        .current_dir(copy.path())
+        .current_dir(dir)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .timeout(command.timeout)
         .run()
@@ -183,7 +188,7 @@ pub async fn run_on_copy(
 
 /// Copies the regular files under `from` to `to`, skipping [`SKIPPED_DIRS`], virtual
 /// environments (a directory holding `pyvenv.cfg`) and symbolic links.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

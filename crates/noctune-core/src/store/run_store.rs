@@ -450,6 +450,22 @@ impl Run {
         Ok(path)
     }
 
+    /// Records, in place of a backup, that `file` did not exist before pass `pass` created it:
+    /// an empty `backups/<task>/p<N>/<name>.absent`, which `noctune restore` reads as "remove
+    /// the file".
+    pub fn backup_absent(&self, task_id: &TaskId, pass: u32, file: &Path) -> Result<PathBuf> {
+        let name = file.file_name().ok_or_else(|| {
+            Error::Refused(format!("cannot back up `{}`: no file name", file.display()))
+        })?;
+        let dir = self.layout.backups(task_id).join(format!("p{pass}"));
+        fs::create_dir_all(&dir).map_err(|err| Error::io("create directory", &dir, err))?;
+        let mut marker = name.to_os_string();
+        marker.push(".absent");
+        let path = dir.join(marker);
+        write_atomic(&path, b"")?;
+        Ok(path)
+    }
+
     fn artifact_path(&self, task_id: &TaskId, name: &str) -> Result<PathBuf> {
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
             return Err(Error::Refused(format!("invalid artifact name `{name}`")));

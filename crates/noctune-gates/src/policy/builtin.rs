@@ -1,4 +1,4 @@
-//! The four built-in packs and their defaults.
+//! The five built-in packs and their defaults.
 
 use std::collections::BTreeMap;
 
@@ -8,12 +8,19 @@ use noctune_core::test_command::{DEFAULT_TEST_COMMAND, DEFAULT_TEST_TIMEOUT_S};
 use super::pack::{AutoApprove, PackSettings};
 
 /// The built-in packs' names.
-pub const BUILTIN_PACKS: [&str; 4] = ["lint_fix", "typing_pass", "py_upgrade", "deps_bump"];
+pub const BUILTIN_PACKS: [&str; 5] = [
+    "lint_fix",
+    "typing_pass",
+    "py_upgrade",
+    "deps_bump",
+    "feature",
+];
 
 /// The defaults of a built-in pack, or of a pack defined in the config file (`None` for a name
 /// that is not built in gives the cautious custom-pack defaults: every `.py` file, 80 lines, no
 /// tools, no auto-approve, no guidance). Every pack's test command is `python -m pytest -x -q`
-/// with a 300 s timeout; `deps_bump` requires tests and allows `pytest` to run them.
+/// with a 300 s timeout; `deps_bump` requires tests and allows `pytest` to run them; `feature` is
+/// the pack of `noctune task`, whose own verifiers run the tests on the whole change.
 pub fn builtin_settings(name: &str) -> PackSettings {
     let all_python = vec!["**/*.py".to_owned()];
     let ruff = vec!["ruff".to_owned()];
@@ -129,6 +136,40 @@ pub fn builtin_settings(name: &str) -> PackSettings {
                 "Pack deps_bump: these changes alter which library code runs; approve only a \
                  like-for-like replacement and give a risk that reflects what you cannot see.",
             ),
+        },
+        // A request's change is verified before the pack sees it: the gates, its new tests and
+        // the whole suite passed on a copy with every file of the change in place. The pack's
+        // own `require_tests` would test each file alone (a new test without its code fails),
+        // so it is off; the size and risk limits still send a large change to a human.
+        "feature" => PackSettings {
+            name: name.to_owned(),
+            allowed_globs: all_python,
+            max_diff_lines: 200,
+            tools_allowed: vec!["ruff".to_owned(), "pytest".to_owned()],
+            test_command: test_command(),
+            test_timeout_s: DEFAULT_TEST_TIMEOUT_S,
+            auto_approve: AutoApprove {
+                enabled: true,
+                max_risk: 0.5,
+                max_lines: 120,
+                require_tests: false,
+            },
+            guidance: {
+                let mut guidance = guidance(
+                    "Pack feature: look for what the request needs changed; leave the rest.",
+                    "Pack feature: each target is one function or class the request needs \
+                     written or changed.",
+                    "Pack feature: the change adds behaviour on purpose; reject it only when it \
+                     breaks what existed or goes beyond the request.",
+                );
+                guidance.insert(
+                    Stage::Plan,
+                    "Pack feature: keep the plan small: the fewest steps and targets that meet \
+                     the request, each step with a test that fails before it and passes after."
+                        .to_owned(),
+                );
+                guidance
+            },
         },
         _ => PackSettings {
             name: name.to_owned(),

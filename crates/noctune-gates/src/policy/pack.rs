@@ -212,10 +212,14 @@ impl PolicyPack for ConfiguredPack {
         self.settings
             .auto_approve
             .require_tests
-            .then(|| TestCommand {
-                argv: self.settings.test_command.clone(),
-                timeout: Duration::from_secs(self.settings.test_timeout_s),
-            })
+            .then(|| self.test_command())
+    }
+
+    fn test_command(&self) -> TestCommand {
+        TestCommand {
+            argv: self.settings.test_command.clone(),
+            timeout: Duration::from_secs(self.settings.test_timeout_s),
+        }
     }
 
     fn decide(&self, input: &PolicyInput<'_>) -> PolicyDecision {

@@ -318,7 +318,13 @@ fn builtin_packs_defaults_guidance_and_registry_errors() {
     let packs = PolicyPacks::new(dir.path(), &BTreeMap::new(), "lint_fix").unwrap();
     assert_eq!(
         packs.names(),
-        vec!["deps_bump", "lint_fix", "py_upgrade", "typing_pass"]
+        vec![
+            "deps_bump",
+            "feature",
+            "lint_fix",
+            "py_upgrade",
+            "typing_pass"
+        ]
     );
     for name in packs.names() {
         let pack = packs.get(&name).unwrap();
@@ -343,7 +349,7 @@ fn builtin_packs_defaults_guidance_and_registry_errors() {
     };
     assert_eq!(
         err,
-        "unknown policy pack `lint-fix`; known packs: deps_bump, lint_fix, py_upgrade, typing_pass"
+        "unknown policy pack `lint-fix`; known packs: deps_bump, feature, lint_fix, py_upgrade, typing_pass"
     );
     let bad = BTreeMap::from([(
         "lint_fix".to_owned(),
