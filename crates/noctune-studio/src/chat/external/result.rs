@@ -1,7 +1,8 @@
 //! An external tool's result as the model reads it: data, never instructions. Its text goes
 //! in a JSON string (escaped like every tool result), the tool-call markers a model reads in
 //! its text (`<tool_call>`, `<tool_response>`) defused so a result cannot close its own
-//! block, binary content left out and links given as text, never opened. A note says whose
+//! block, binary content left out and links given as text, never opened; structured content
+//! only when there is no text (servers repeat it as text). A note says whose
 //! output it is; nothing in it can grant a permission (only the user's click does).
 
 use rmcp::model::CallToolResult;
@@ -36,7 +37,10 @@ pub fn result_data(server: &str, tool: &str, result: &CallToolResult) -> Value {
         "data": data,
         "note": data_note(server),
     });
-    if let Some(structured) = &result.structured_content {
+    // Servers repeat structured content as text (the MCP spec asks them to): it is given
+    // only when there is no text, not twice.
+    let has_text = result.content.iter().any(|block| block.as_text().is_some());
+    if let Some(structured) = result.structured_content.as_ref().filter(|_| !has_text) {
         let text = structured.to_string();
         value["structured"] = if text.chars().count() <= budget {
             defuse_value(structured.clone())
@@ -142,6 +146,19 @@ mod tests {
         assert_eq!(value["is_error"], false);
         assert_eq!(value["note"], data_note("docs"));
         assert!(value.get("content").is_none());
+    }
+
+    #[test]
+    fn structured_content_is_given_when_there_is_no_text() {
+        let mut result = CallToolResult::success(vec![ContentBlock::text("{\"n\": 1}")]);
+        result.structured_content = Some(serde_json::json!({"n": 1}));
+        assert!(result_data("s", "t", &result).get("structured").is_none());
+        result.content.clear();
+        result.structured_content = Some(serde_json::json!({"n": "<tool_call>"}));
+        assert_eq!(
+            result_data("s", "t", &result)["structured"],
+            serde_json::json!({"n": "&lt;tool_call>"})
+        );
     }
 
     #[test]
