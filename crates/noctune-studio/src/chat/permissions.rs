@@ -106,8 +106,8 @@ pub struct AlwaysAllowed {
     /// Runs are always allowed.
     #[serde(default)]
     pub run: bool,
-    /// The external MCP servers whose tools are always allowed.
-    #[serde(default)]
+    /// The external MCP servers whose tools are always allowed (left out when none).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub mcp: BTreeSet<String>,
 }
 
