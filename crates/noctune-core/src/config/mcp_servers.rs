@@ -10,7 +10,8 @@ use std::time::Duration;
 use super::ConfigError;
 use super::options::McpServerOptions;
 
-/// The default of `timeout_s`: how long a server may take to start or to answer a call.
+/// The default of `timeout_s` (how long a call may take) and of `start_timeout_s` (how long
+/// the handshake and the tool list may take).
 pub const DEFAULT_MCP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The longest server name.
@@ -26,8 +27,10 @@ pub struct McpServerSettings {
     pub args: Vec<String>,
     /// Environment variables set for it.
     pub env: BTreeMap<String, String>,
-    /// How long a start or one tool call may take.
+    /// How long one tool call may take.
     pub timeout: Duration,
+    /// How long the start (handshake and tool list) may take.
+    pub start_timeout: Duration,
 }
 
 /// Whether `name` can name an MCP server: 1 to [`MAX_MCP_SERVER_NAME`] ASCII letters,
@@ -105,16 +108,16 @@ pub(super) fn resolve_mcp_servers(
                 ));
             }
         }
-        let timeout = match options.timeout_s {
-            None => DEFAULT_MCP_TIMEOUT,
-            Some(seconds @ 1..=3600) => Duration::from_secs(seconds),
-            Some(seconds) => {
-                return Err(err(
-                    &format!("{key}.timeout_s"),
-                    format!("expected a number of seconds from 1 to 3600, found {seconds}"),
-                ));
-            }
+        let seconds = |field: &str, given: Option<u64>| match given {
+            None => Ok(DEFAULT_MCP_TIMEOUT),
+            Some(seconds @ 1..=3600) => Ok(Duration::from_secs(seconds)),
+            Some(seconds) => Err(err(
+                &format!("{key}.{field}"),
+                format!("expected a number of seconds from 1 to 3600, found {seconds}"),
+            )),
         };
+        let timeout = seconds("timeout_s", options.timeout_s)?;
+        let start_timeout = seconds("start_timeout_s", options.start_timeout_s)?;
         servers.insert(
             name,
             McpServerSettings {
@@ -122,6 +125,7 @@ pub(super) fn resolve_mcp_servers(
                 args,
                 env,
                 timeout,
+                start_timeout,
             },
         );
     }

@@ -66,8 +66,10 @@ pub struct McpServerOptions {
     /// Environment variables set for it, on top of the few it inherits (`PATH`, `HOME`,
     /// locale, `TMPDIR`).
     pub env: Option<BTreeMap<String, String>>,
-    /// Seconds a start or a tool call may take before it is given up (default 60).
+    /// Seconds one tool call may take before it is given up (default 60).
     pub timeout_s: Option<u64>,
+    /// Seconds the start (the MCP handshake and the tool list) may take (default 60).
+    pub start_timeout_s: Option<u64>,
 }
 
 /// `[tool.noctune.approve]`: who judges a change before the policy pack decides.

@@ -341,7 +341,7 @@ fn studio_mcp_servers_resolve_with_defaults_and_paths_against_the_root() {
         CONFIG_FILE,
         "[studio.mcp_servers.docs]\ncommand = \"npx\"\nargs = [\"-y\", \"docs-server\"]\n\
          env = { TOKEN = \"t\" }\n\
-         [studio.mcp_servers.local-tools]\ncommand = \"./bin/server\"\ntimeout_s = 5\n",
+         [studio.mcp_servers.local-tools]\ncommand = \"./bin/server\"\ntimeout_s = 5\nstart_timeout_s = 120\n",
     );
     let settings = load(dir.path(), &no_env()).unwrap();
     let servers = &settings.studio.mcp_servers;
@@ -352,6 +352,7 @@ fn studio_mcp_servers_resolve_with_defaults_and_paths_against_the_root() {
             args: vec!["-y".into(), "docs-server".into()],
             env: [("TOKEN".to_owned(), "t".to_owned())].into(),
             timeout: DEFAULT_MCP_TIMEOUT,
+            start_timeout: DEFAULT_MCP_TIMEOUT,
         }
     );
     assert_eq!(
@@ -361,6 +362,7 @@ fn studio_mcp_servers_resolve_with_defaults_and_paths_against_the_root() {
             args: Vec::new(),
             env: BTreeMap::new(),
             timeout: std::time::Duration::from_secs(5),
+            start_timeout: std::time::Duration::from_secs(120),
         }
     );
 }
@@ -388,6 +390,10 @@ fn studio_mcp_server_errors_name_the_file_and_key() {
         (
             "[studio.mcp_servers.docs]\ncommand = \"x\"\ntimeout_s = 0\n",
             "studio.mcp_servers.docs.timeout_s",
+        ),
+        (
+            "[studio.mcp_servers.docs]\ncommand = \"x\"\nstart_timeout_s = 3601\n",
+            "studio.mcp_servers.docs.start_timeout_s",
         ),
         (
             "[studio.mcp_servers.docs]\ncommand = \"x\"\nenv = { \"A=B\" = \"c\" }\n",

@@ -51,9 +51,36 @@ fn starts_file(app: &TestApp) -> PathBuf {
 }
 
 fn starts(app: &TestApp) -> usize {
+    start_pids(app).len()
+}
+
+/// Each start of the fixture: its pid and its helper process's pid.
+fn start_pids(app: &TestApp) -> Vec<Vec<u32>> {
     std::fs::read_to_string(starts_file(app))
-        .map(|text| text.lines().count())
-        .unwrap_or(0)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| line.split(' ').map(|pid| pid.parse().unwrap()).collect())
+        .collect()
+}
+
+/// Waits until process `pid` is gone (or a zombie waiting to be reaped).
+async fn wait_gone(pid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(") ")
+            .next()
+            .and_then(|rest| rest.chars().next());
+        if stat.is_empty() || state == Some('Z') {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process {pid} still runs: {stat}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 async fn allow(app: &TestApp, id: &str, permission: &str, grant: &str) {
@@ -318,6 +345,10 @@ async fn a_server_crashing_mid_call_or_timing_out_is_a_tool_error_and_starts_aga
         vec![&json!({"type": "done", "stopped": false})]
     );
     assert_eq!(starts(&app), 1);
+    // The helper it had started (which kept its stdout open) was stopped with it.
+    for pid in &start_pids(&app)[0] {
+        wait_gone(*pid).await;
+    }
 
     // The daemon is up; the next call starts the server again.
     let events = say(&app, &id, "try again").await;
@@ -337,6 +368,10 @@ async fn a_server_crashing_mid_call_or_timing_out_is_a_tool_error_and_starts_aga
         "{result}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // The stopped server is gone, with the process it had started.
+    for pid in &start_pids(&app)[1] {
+        wait_gone(*pid).await;
+    }
     let events = say(&app, &id, "and now?").await;
     assert_eq!(tool_results(&events)[0]["tool"], "lookup", "{events:?}");
     assert_eq!(starts(&app), 3);

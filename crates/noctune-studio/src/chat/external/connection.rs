@@ -1,18 +1,23 @@
 //! One running external MCP server: a child process speaking MCP over its stdin and stdout
 //! (no shell), with rmcp's client on our side. Its stderr is logged and its last lines kept
-//! for error messages. The child is killed when the connection is dropped.
+//! for error messages; its exit is watched, so a call fails as soon as the server dies (even
+//! when a process it started still holds its stdout open). It runs in a process group of its
+//! own, killed (with whatever the server started, such as the `node` under `npx`) when the
+//! connection is dropped.
 
 use std::collections::VecDeque;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use noctune_core::config::McpServerSettings;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, Tool};
 use rmcp::service::{Peer, RunningService};
 use rmcp::{RoleClient, ServiceExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, ChildStderr, Command};
+use tokio::process::{ChildStderr, Command};
+use tokio::sync::watch;
 
 /// The variables a server inherits from the daemon; everything else it gets from its `env`
 /// (so the model's API key and the daemon's token do not leak to another program).
@@ -24,6 +29,9 @@ pub const INHERITED_ENV: &[&str] = &[
 const STDERR_LINES: usize = 20;
 /// The longest stderr line kept, in characters.
 const STDERR_LINE_CHARS: usize = 400;
+/// How long a dying server gets to be reaped and have its last stderr lines read, so an
+/// error can say how it ended.
+const SETTLE: Duration = Duration::from_millis(200);
 
 /// A started server and the tools it listed.
 pub struct Connection {
@@ -32,8 +40,7 @@ pub struct Connection {
     /// Its tools, as listed once after the handshake.
     pub tools: Vec<Tool>,
     service: RunningService<RoleClient, ClientConfig>,
-    child: Mutex<Child>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    process: ServerProcess,
 }
 
 impl std::fmt::Debug for Connection {
@@ -47,7 +54,8 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     /// Starts server `name` in `root`, does the MCP handshake and lists its tools, all
-    /// within the server's timeout; the error says why (with the end of its stderr).
+    /// within the server's `start_timeout`; the error says why (with how it ended and the end of its
+    /// stderr).
     pub async fn start(
         name: &str,
         root: &Path,
@@ -61,6 +69,7 @@ impl Connection {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0)
             .kill_on_drop(true);
         for var in INHERITED_ENV {
             if let Some(value) = std::env::var_os(var) {
@@ -80,7 +89,9 @@ impl Connection {
         if let Some(pipe) = child.stderr.take() {
             tokio::spawn(keep_stderr(name.to_owned(), pipe, stderr.clone()));
         }
-        let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
+        let pipes = (child.stdout.take(), child.stdin.take());
+        let process = ServerProcess::watch(child, stderr);
+        let (Some(stdout), Some(stdin)) = pipes else {
             return Err(format!("cannot open the pipes of `{program}`"));
         };
         let info = ClientConfig::new(
@@ -99,36 +110,30 @@ impl Connection {
                 .map_err(|err| format!("listing its tools failed: {err}"))?;
             Ok::<_, String>((service, tools))
         };
-        let outcome = tokio::time::timeout(settings.timeout, handshake).await;
-        let failed = |message: String, child: &mut Child| {
-            let exited = child
-                .try_wait()
-                .ok()
-                .flatten()
-                .map(|status| format!(" ({})", describe_exit(status)))
-                .unwrap_or_default();
-            format!("{message}{exited}{}", tail_text(&stderr))
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout(settings.start_timeout, handshake) => outcome,
+            status = process.exited() => {
+                // Its last stderr lines may still be in the pipe.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return Err(format!(
+                    "it {} before the MCP handshake{}",
+                    describe_exit(status),
+                    tail_text(&process.stderr)
+                ));
+            }
         };
         match outcome {
             Ok(Ok((service, tools))) => Ok(Self {
                 settings: settings.clone(),
                 tools,
                 service,
-                child: Mutex::new(child),
-                stderr,
+                process,
             }),
-            Ok(Err(message)) => {
-                // Give a dying server a moment to be reaped, so its exit status is known.
-                let _ =
-                    tokio::time::timeout(std::time::Duration::from_millis(200), child.wait()).await;
-                Err(failed(message, &mut child))
-            }
-            Err(_) => Err(failed(
-                format!(
-                    "it did not answer the handshake within {}s (`timeout_s`)",
-                    settings.timeout.as_secs()
-                ),
-                &mut child,
+            Ok(Err(message)) => Err(format!("{message}{}", process.post_mortem().await)),
+            Err(_) => Err(format!(
+                "it did not answer the handshake within {}s (`start_timeout_s`){}",
+                settings.start_timeout.as_secs(),
+                process.post_mortem().await
             )),
         }
     }
@@ -138,38 +143,94 @@ impl Connection {
         self.service.peer()
     }
 
-    /// How the process ended, if it has.
-    pub fn exit_status(&self) -> Option<ExitStatus> {
-        self.child
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .try_wait()
-            .ok()
-            .flatten()
-    }
-
     /// Whether the process runs and the MCP session is open.
     pub fn is_alive(&self) -> bool {
-        !self.service.is_closed() && self.exit_status().is_none()
+        !self.service.is_closed() && self.process.status().is_none()
     }
 
-    /// Why it is gone, for an error message: its exit status and the end of its stderr.
-    pub fn post_mortem(&self) -> String {
-        let exited = self
-            .exit_status()
-            .map(|status| format!(" ({})", describe_exit(status)))
-            .unwrap_or_default();
-        format!("{exited}{}", tail_text(&self.stderr))
+    /// Resolves when the process has exited, with its status.
+    pub async fn exited(&self) -> ExitStatus {
+        self.process.exited().await
+    }
+
+    /// Why it is gone, for an error message: how it ended and the end of its stderr (after
+    /// a moment for a dying process to be reaped).
+    pub async fn post_mortem(&self) -> String {
+        self.process.post_mortem().await
     }
 }
 
-/// `exited with code 3`, `killed by signal 9`.
+/// A server's process: its exit, watched by a task that owns the child; its stderr lines;
+/// its process group, killed on drop.
+struct ServerProcess {
+    exit: watch::Receiver<Option<ExitStatus>>,
+    group: Option<rustix::process::Pid>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl ServerProcess {
+    fn watch(mut child: tokio::process::Child, stderr: Arc<Mutex<VecDeque<String>>>) -> Self {
+        let group = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(rustix::process::Pid::from_raw);
+        let (sender, exit) = watch::channel(None);
+        tokio::spawn(async move {
+            if let Ok(status) = child.wait().await {
+                sender.send_replace(Some(status));
+            }
+        });
+        Self {
+            exit,
+            group,
+            stderr,
+        }
+    }
+
+    fn status(&self) -> Option<ExitStatus> {
+        *self.exit.borrow()
+    }
+
+    async fn exited(&self) -> ExitStatus {
+        let mut exit = self.exit.clone();
+        loop {
+            if let Some(status) = *exit.borrow_and_update() {
+                return status;
+            }
+            if exit.changed().await.is_err() {
+                // The watcher could not wait for the child: never resolve.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    async fn post_mortem(&self) -> String {
+        let status = tokio::time::timeout(SETTLE, self.exited()).await.ok();
+        // The last lines may still be in the pipe when the exit is seen.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let ended = status
+            .map(|status| format!(" (it {})", describe_exit(status)))
+            .unwrap_or_default();
+        format!("{ended}{}", tail_text(&self.stderr))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Some(group) = self.group {
+            // ESRCH when the group is gone already: nothing to do.
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+/// `exited with code 3`, `was killed by signal 9`.
 fn describe_exit(status: ExitStatus) -> String {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(signal) = status.signal() {
-            return format!("killed by signal {signal}");
+            return format!("was killed by signal {signal}");
         }
     }
     match status.code() {

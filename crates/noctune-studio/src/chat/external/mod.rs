@@ -133,7 +133,8 @@ impl McpServers {
                 return Ok(connection.clone());
             }
             if connection.settings == *settings {
-                tracing::warn!(mcp_server = %name, "the MCP server has stopped{}; starting it again", connection.post_mortem());
+                let why = connection.post_mortem().await;
+                tracing::warn!(mcp_server = %name, "the MCP server has stopped{why}; starting it again");
             }
         }
         // Drop (and so kill) the old process before a new one starts.
@@ -194,8 +195,12 @@ impl McpServers {
     ) -> Result<CallToolResult, ServerError> {
         let connection = self.connection(name, settings).await?;
         let request = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
-        let called =
-            tokio::time::timeout(settings.timeout, connection.peer().call_tool(request)).await;
+        // A server that dies fails the call at once, even when a process it started still
+        // holds its stdout open (so the transport never closes).
+        let called = tokio::select! {
+            called = tokio::time::timeout(settings.timeout, connection.peer().call_tool(request)) => called,
+            _ = connection.exited() => Ok(Err(ServiceError::TransportClosed)),
+        };
         let failure = match called {
             Ok(Ok(result)) => return Ok(result),
             Ok(Err(ServiceError::McpError(error))) => {
@@ -207,17 +212,13 @@ impl McpServers {
                     ),
                 });
             }
-            Ok(Err(error)) => {
-                // Let a dying process be reaped and its last stderr lines be read.
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                ServerError {
-                    code: "mcp_server_failed",
-                    message: format!(
-                        "MCP server `{name}` failed during `{tool}`: {error}{}; it starts again at the next call",
-                        connection.post_mortem()
-                    ),
-                }
-            }
+            Ok(Err(error)) => ServerError {
+                code: "mcp_server_failed",
+                message: format!(
+                    "MCP server `{name}` failed during `{tool}`: {error}{}; it starts again at the next call",
+                    connection.post_mortem().await
+                ),
+            },
             Err(_) => ServerError {
                 code: "mcp_timeout",
                 message: format!(
