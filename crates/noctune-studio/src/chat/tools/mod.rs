@@ -3,7 +3,7 @@
 //! ...}` the model can read and correct, never a crash. Gated tools check their permission
 //! after their arguments and paths, and answer `write_not_allowed` / `run_not_allowed` /
 //! `mcp_not_allowed` without acting when it is missing. Names with `__` are the tools of
-//! external MCP servers ([`mcp`]).
+//! external MCP servers (`mcp.rs`, through [`super::external`]).
 
 mod list_files;
 mod mcp;
