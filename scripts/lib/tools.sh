@@ -62,7 +62,8 @@ stop_test_llm() {
 }
 
 # The MCP contract tests (crates/noctune-cli/tests/it/mcp.rs) drive `noctune studio mcp` with
-# real clients: the official Python SDK and the MCP Inspector CLI, both pinned.
+# real clients: the official Python SDK and the MCP Inspector CLI, both pinned. The Python SDK
+# also runs the external MCP server of the chat's tests (crates/noctune-studio/tests/it/chat_mcp.rs).
 MCP_PYTHON_VERSION="2.3.0"
 MCP_INSPECTOR_DIR_SRC="$NOCTUNE_ROOT/crates/noctune-cli/tests/mcp/inspector"
 

@@ -95,6 +95,12 @@ function fillResult(panel, name, result) {
   } else if (name === "list_approvals") {
     const rows = (result.approvals || []).map((a) => h("li", {}, h("b", {}, a.state), ` ${a.file} (${(a.symbols || []).join(", ")}), risk ${a.risk}: ${a.reason}`));
     kids.push(rows.length ? h("ul", {}, rows) : h("p", { class: "sub" }, "no approvals"));
+  } else if (result && typeof result === "object" && name.includes("__") && result.server) {
+    // An external MCP server's result: shown as data, as the assistant reads it.
+    const items = (result.data || []).map((d) => (typeof d === "string" ? d : JSON.stringify(d, null, 2)));
+    if (result.structured !== undefined) items.push(JSON.stringify(result.structured, null, 2));
+    kids.push(h("p", { class: "sub" }, `Data from the MCP server ${result.server} (tool ${result.tool}${result.is_error ? ", an error" : ""}${result.truncated ? ", cut short" : ""}) — not instructions.`),
+      h("pre", {}, items.join("\n")));
   } else if (result && typeof result === "object") {
     kids.push(keyValues(result));
   } else {
@@ -160,8 +166,10 @@ async function loadSettings() {
   const always = [];
   if (data.always_allowed.write) always.push("write");
   if (data.always_allowed.run) always.push("run");
+  for (const server of data.always_allowed.mcp || []) always.push(`mcp:${server}`);
   const roots = data.allowed_roots.map((r) => (r === "." ? "the repository root" : r));
-  els.allowed.textContent = `Tools may use: ${roots.join(", ")}. Always allowed: ${always.length ? always.join(", ") : "nothing"}.`;
+  const servers = (data.mcp_servers || []).length ? ` External MCP servers: ${data.mcp_servers.join(", ")}.` : "";
+  els.allowed.textContent = `Tools may use: ${roots.join(", ")}.${servers} Always allowed: ${always.length ? always.join(", ") : "nothing"}.`;
 }
 async function loadBackups() {
   const data = await api("/api/chat/backups");
@@ -280,7 +288,10 @@ async function send(text) {
 
 // ---------- permissions ----------
 function askPermission(permission, tool) {
-  const what = permission === "write" ? "change files" : "start and stop runs and decide approvals";
+  const server = permission.startsWith("mcp:") ? permission.slice(4) : null;
+  const what = server
+    ? `call the tools of the external MCP server ${server} (what they return is shown to the assistant as data)`
+    : permission === "write" ? "change files" : "start and stop runs and decide approvals";
   const grant = async (g) => {
     try {
       await api(`/api/chat/sessions/${encodeURIComponent(current)}/permissions`, { body: { permission, grant: g } });

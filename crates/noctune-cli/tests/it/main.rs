@@ -21,6 +21,7 @@ mod run;
 mod run_state;
 mod studio;
 mod studio_chat;
+mod studio_chat_mcp;
 mod task;
 mod webdriver;
 

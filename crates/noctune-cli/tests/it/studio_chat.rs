@@ -26,7 +26,7 @@ fn in_text_call(name: &str, arguments: &Value) -> Reply {
     ))
 }
 
-fn native_call(name: &str, arguments: &Value) -> Reply {
+pub fn native_call(name: &str, arguments: &Value) -> Reply {
     Reply::sse([
         chunk(json!({"role": "assistant", "content": null}), None),
         chunk(
@@ -89,7 +89,7 @@ fn responder(count: &AtomicUsize, request: &RecordedRequest) -> Reply {
     }
 }
 
-async fn serve(root: &Path, url: &str) -> noctune_studio::Studio {
+pub async fn serve(root: &Path, url: &str) -> noctune_studio::Studio {
     noctune_studio::serve(ServeOptions {
         root: root.to_path_buf(),
         host: "127.0.0.1".parse().unwrap(),
@@ -105,17 +105,17 @@ async fn serve(root: &Path, url: &str) -> noctune_studio::Studio {
     .unwrap()
 }
 
-fn shots() -> PathBuf {
+pub fn shots() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/studio-screenshots")
 }
 
-async fn say(browser: &Browser, text: &str) {
+pub async fn say(browser: &Browser, text: &str) {
     browser.fill("#input", text).await;
     browser.click("#send").await;
 }
 
 /// How many tool panels of `tool` show `result`.
-async fn panels(browser: &Browser, tool: &str, result: &str) -> u64 {
+pub async fn panels(browser: &Browser, tool: &str, result: &str) -> u64 {
     browser
         .eval(&format!(
             "return document.querySelectorAll('.tool[data-tool=\"{tool}\"][data-result=\"{result}\"]').length"
@@ -125,7 +125,7 @@ async fn panels(browser: &Browser, tool: &str, result: &str) -> u64 {
         .unwrap()
 }
 
-async fn wait_panels(browser: &Browser, tool: &str, result: &str, want: u64) {
+pub async fn wait_panels(browser: &Browser, tool: &str, result: &str, want: u64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while panels(browser, tool, result).await < want {
         if std::time::Instant::now() > deadline {
@@ -136,7 +136,7 @@ async fn wait_panels(browser: &Browser, tool: &str, result: &str, want: u64) {
     }
 }
 
-async fn wait_idle(browser: &Browser) {
+pub async fn wait_idle(browser: &Browser) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while browser
         .eval("return document.getElementById('send').disabled")

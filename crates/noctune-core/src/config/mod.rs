@@ -7,6 +7,7 @@
 //! Every error names the file (or variable), the key and what was expected.
 
 mod env;
+mod mcp_servers;
 pub mod options;
 mod settings;
 
@@ -14,6 +15,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use env::EnvOverrides;
+pub use mcp_servers::{
+    DEFAULT_MCP_TIMEOUT, MAX_MCP_SERVER_NAME, McpServerSettings, is_mcp_server_name,
+};
 pub use options::Options;
 pub use settings::{
     Budgets, DEFAULT_BASE_URL, DEFAULT_PACK, IndexSettings, LlmSettings, Settings, StudioSettings,

@@ -65,6 +65,28 @@ pub struct StudioOptions {
     /// Directories the chat's file tools may read and write, relative to the repository root
     /// (or absolute); default the repository root alone.
     pub allowed_roots: Option<Vec<String>>,
+    /// `[tool.noctune.studio.mcp_servers.<name>]`: external MCP servers whose tools the chat
+    /// offers to the model as `<name>__<tool>`.
+    pub mcp_servers: Option<BTreeMap<String, McpServerOptions>>,
+}
+
+/// `[tool.noctune.studio.mcp_servers.<name>]`: one external MCP server, started by the
+/// daemon as a child process speaking MCP over stdio.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpServerOptions {
+    /// The program: a name looked up on `PATH`, an absolute path, or a path relative to the
+    /// repository root (when it contains a `/`). Required.
+    pub command: Option<String>,
+    /// Its arguments (no shell).
+    pub args: Option<Vec<String>>,
+    /// Environment variables set for it, on top of the few it inherits (`PATH`, `HOME`,
+    /// locale, `TMPDIR`).
+    pub env: Option<BTreeMap<String, String>>,
+    /// Seconds one tool call may take before it is given up (default 60).
+    pub timeout_s: Option<u64>,
+    /// Seconds the start (the MCP handshake and the tool list) may take (default 60).
+    pub start_timeout_s: Option<u64>,
 }
 
 /// `[tool.noctune.approve]`: who judges a change before the policy pack decides.

@@ -167,6 +167,9 @@ pub struct StudioSettings {
     /// Directories the chat's file tools may use (absolute, not yet canonicalised: the chat
     /// resolves them when it uses them). The repository root by default.
     pub allowed_roots: Vec<PathBuf>,
+    /// `[studio.mcp_servers.<name>]`: the external MCP servers whose tools the chat offers,
+    /// by name.
+    pub mcp_servers: BTreeMap<String, super::McpServerSettings>,
 }
 
 impl Settings {
@@ -401,15 +404,21 @@ impl Settings {
 }
 
 /// `[studio]`: `allowed_roots` non-empty, each entry a non-empty path without NUL, made
-/// absolute against the root.
+/// absolute against the root; `mcp_servers` checked.
 fn resolve_studio(
     root: &std::path::Path,
     options: super::options::StudioOptions,
     err: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<StudioSettings, ConfigError> {
+    let mcp_servers = super::mcp_servers::resolve_mcp_servers(
+        root,
+        options.mcp_servers.unwrap_or_default(),
+        err,
+    )?;
     let Some(given) = options.allowed_roots else {
         return Ok(StudioSettings {
             allowed_roots: vec![root.to_path_buf()],
+            mcp_servers,
         });
     };
     if given.is_empty() {
@@ -438,7 +447,10 @@ fn resolve_studio(
             root.join(path)
         });
     }
-    Ok(StudioSettings { allowed_roots })
+    Ok(StudioSettings {
+        allowed_roots,
+        mcp_servers,
+    })
 }
 
 fn profile_of(options: &LlmOptions) -> LlmProfileOptions {

@@ -330,3 +330,94 @@ fn studio_allowed_roots_errors_name_the_file_and_key() {
     let err = load(dir.path(), &no_env()).unwrap_err();
     assert_eq!(err.key.as_deref(), Some("studio.roots"));
 }
+
+#[test]
+fn studio_mcp_servers_resolve_with_defaults_and_paths_against_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert!(settings.studio.mcp_servers.is_empty());
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "[studio.mcp_servers.docs]\ncommand = \"npx\"\nargs = [\"-y\", \"docs-server\"]\n\
+         env = { TOKEN = \"t\" }\n\
+         [studio.mcp_servers.local-tools]\ncommand = \"./bin/server\"\ntimeout_s = 5\nstart_timeout_s = 120\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    let servers = &settings.studio.mcp_servers;
+    assert_eq!(
+        servers["docs"],
+        McpServerSettings {
+            command: "npx".into(),
+            args: vec!["-y".into(), "docs-server".into()],
+            env: [("TOKEN".to_owned(), "t".to_owned())].into(),
+            timeout: DEFAULT_MCP_TIMEOUT,
+            start_timeout: DEFAULT_MCP_TIMEOUT,
+        }
+    );
+    assert_eq!(
+        servers["local-tools"],
+        McpServerSettings {
+            command: settings.root.join("./bin/server"),
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            timeout: std::time::Duration::from_secs(5),
+            start_timeout: std::time::Duration::from_secs(120),
+        }
+    );
+}
+
+#[test]
+fn studio_mcp_server_errors_name_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[studio.mcp_servers.docs]\nargs = [\"x\"]\n",
+            "studio.mcp_servers.docs.command",
+        ),
+        (
+            "[studio.mcp_servers.docs]\ncommand = \" \"\n",
+            "studio.mcp_servers.docs.command",
+        ),
+        (
+            "[studio.mcp_servers.\"a__b\"]\ncommand = \"x\"\n",
+            "studio.mcp_servers.a__b",
+        ),
+        (
+            "[studio.mcp_servers.\"a b\"]\ncommand = \"x\"\n",
+            "studio.mcp_servers.a b",
+        ),
+        (
+            "[studio.mcp_servers.docs]\ncommand = \"x\"\ntimeout_s = 0\n",
+            "studio.mcp_servers.docs.timeout_s",
+        ),
+        (
+            "[studio.mcp_servers.docs]\ncommand = \"x\"\nstart_timeout_s = 3601\n",
+            "studio.mcp_servers.docs.start_timeout_s",
+        ),
+        (
+            "[studio.mcp_servers.docs]\ncommand = \"x\"\nenv = { \"A=B\" = \"c\" }\n",
+            "studio.mcp_servers.docs.env",
+        ),
+        (
+            "[studio.mcp_servers.docs]\ncommand = \"x\"\ncwd = \"/\"\n",
+            "studio.mcp_servers.docs.cwd",
+        ),
+    ];
+    for (text, key) in cases {
+        write(dir.path(), CONFIG_FILE, text);
+        let err = load(dir.path(), &no_env()).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some(key), "{text}: {err}");
+        assert!(err.source_name.ends_with(CONFIG_FILE), "{err}");
+    }
+}
+
+#[test]
+fn mcp_server_names_split_at_the_first_double_underscore() {
+    for good in ["docs", "a-b", "a_b", "A1"] {
+        assert!(is_mcp_server_name(good), "{good}");
+    }
+    for bad in ["", "a__b", "a_", "a.b", "a b", &"x".repeat(33)] {
+        assert!(!is_mcp_server_name(bad), "{bad}");
+    }
+}

@@ -8,10 +8,12 @@
 //! - [`tool_call_parse`]: tool calls written in the answer's text, and [`prefill`] to get
 //!   them from small models;
 //! - [`tools`]: the tools, behind the [sandbox](crate::sandbox) and [`permissions`];
+//! - [`external`]: the tools of external MCP servers (permission `mcp:<server>`);
 //! - [`backups`]: every edit's original bytes, restorable.
 
 pub mod backups;
 pub mod events;
+pub mod external;
 pub mod permissions;
 pub mod prefill;
 pub mod prompt;
@@ -31,6 +33,7 @@ use crate::control::Control;
 use crate::error::ApiError;
 use crate::sandbox::Sandbox;
 use events::ChatEvent;
+use external::McpServers;
 use session::SessionStore;
 use tools::ToolContext;
 use turn::Turn;
@@ -42,6 +45,8 @@ pub struct Chat {
     pub root: PathBuf,
     /// The sessions.
     pub sessions: SessionStore,
+    /// The external MCP servers, started on first use.
+    pub mcp: McpServers,
     /// The stop switch of each session with a message in flight.
     running: Mutex<HashMap<String, watch::Sender<bool>>>,
 }
@@ -64,6 +69,7 @@ impl Chat {
         Self {
             root: root.to_path_buf(),
             sessions: SessionStore::new(root),
+            mcp: McpServers::new(root),
             running: Mutex::new(HashMap::new()),
         }
     }
@@ -145,6 +151,7 @@ impl Chat {
                 rg: "rg".into(),
             },
             llm,
+            mcp_servers: settings.studio.mcp_servers,
             events,
             stop,
         };

@@ -1,17 +1,21 @@
 //! One user message: ask the model (streaming its tokens), run the tool calls it makes
 //! (native `tool_calls`, or written in its text), give it the results, and ask again, at most
-//! [`MAX_TOOL_ROUNDS`] times. Every step is saved to the session as it happens.
+//! [`MAX_TOOL_ROUNDS`] times. Every step is saved to the session as it happens. The tools of
+//! the configured external MCP servers are listed (their servers started) when the turn
+//! begins; a server that cannot start is an `error` event naming it, and the turn goes on
+//! without its tools.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use noctune_core::config::LlmSettings;
+use noctune_core::config::{LlmSettings, McpServerSettings};
 use noctune_core::{ChatMessage, ChatRequest, LlmClient, LlmErrorKind, Role, ToolCall};
 use noctune_llm::{OpenAiClient, StreamEvent};
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 use super::events::ChatEvent;
+use super::external::ExternalTool;
 use super::prefill::{PREFILL, wants_tool};
 use super::prompt::system_prompt;
 use super::session::ChatEntry;
@@ -36,6 +40,8 @@ pub struct Turn {
     pub ctx: ToolContext,
     /// The model.
     pub llm: LlmSettings,
+    /// The external MCP servers whose tools are offered (`[studio.mcp_servers]`).
+    pub mcp_servers: BTreeMap<String, McpServerSettings>,
     /// Where the events go (the message's SSE stream).
     pub events: mpsc::UnboundedSender<ChatEvent>,
     /// Becomes `true` when the user presses stop or the daemon shuts down.
@@ -68,13 +74,31 @@ impl Turn {
     pub async fn run(mut self, text: String) {
         let prefill = wants_tool(&text, &self.ctx.sandbox);
         self.add(ChatEntry::new(Role::User, text));
-        let stopped = self.rounds(prefill).await;
+        let external = self.external_tools().await;
+        let stopped = self.rounds(prefill, &external).await;
         self.emit(ChatEvent::Done { stopped });
+    }
+
+    /// The tools of the external MCP servers (started if need be); an `error` event for
+    /// each server that could not start.
+    async fn external_tools(&self) -> Vec<ExternalTool> {
+        if self.mcp_servers.is_empty() {
+            return Vec::new();
+        }
+        let (tools, errors) = self.ctx.chat.mcp.tools(&self.mcp_servers).await;
+        for err in errors {
+            tracing::warn!("{err}");
+            self.emit(ChatEvent::Error {
+                code: err.code.to_owned(),
+                message: err.message,
+            });
+        }
+        tools
     }
 
     /// The model/tool rounds; `true` when stopped. With `prefill`, the first answer starts
     /// with [`PREFILL`].
-    async fn rounds(&mut self, mut prefill: bool) -> bool {
+    async fn rounds(&mut self, mut prefill: bool, external: &[ExternalTool]) -> bool {
         let partial = Arc::new(Mutex::new(String::new()));
         let client = match self.client(partial.clone()) {
             Ok(client) => client,
@@ -97,7 +121,7 @@ impl Turn {
         let mut native = true;
         while round < MAX_TOOL_ROUNDS {
             let answering = std::mem::take(&mut answer_now);
-            let mut request = self.request(answering, native);
+            let mut request = self.request(answering, native, external);
             if prefill {
                 request.messages.push(ChatMessage::assistant(PREFILL));
                 self.emit(ChatEvent::Token {
@@ -162,7 +186,7 @@ impl Turn {
                 Vec::new()
             } else if answer.tool_calls.is_empty() {
                 entry.in_text = true;
-                text_calls(&answer.content, round - 1)
+                text_calls(&answer.content, round - 1, external)
             } else {
                 answer
                     .tool_calls
@@ -275,8 +299,8 @@ impl Turn {
 
     /// The next request: the system prompt, the session so far, and the tools (unless not
     /// `native`: then the prompt alone describes them); with `answer_now`, no tools and
-    /// [`ANSWER_NOW`] last.
-    fn request(&self, answer_now: bool, native: bool) -> ChatRequest {
+    /// [`ANSWER_NOW`] last. The external tools follow the built-in ones.
+    fn request(&self, answer_now: bool, native: bool, external: &[ExternalTool]) -> ChatRequest {
         let session = self.ctx.chat.sessions.get(&self.ctx.session_id);
         let entries = session.map(|s| s.entries).unwrap_or_default();
         let roots: Vec<String> = self
@@ -289,6 +313,7 @@ impl Turn {
         let mut messages = vec![ChatMessage::system(system_prompt(
             &self.ctx.sandbox.repo_root().display().to_string(),
             &roots,
+            external,
         ))];
         messages.extend(wire_messages(&entries));
         if answer_now {
@@ -299,7 +324,9 @@ impl Turn {
             tools: if answer_now || !native {
                 Vec::new()
             } else {
-                specs()
+                let mut tools = specs();
+                tools.extend(external.iter().map(|t| t.spec.clone()));
+                tools
             },
             purpose: Some("chat".into()),
             ..ChatRequest::default()
@@ -315,8 +342,10 @@ struct Call {
 
 /// The calls written in an answer; a call written several times over (small models do) is
 /// taken once.
-fn text_calls(content: &str, round: usize) -> Vec<Call> {
-    let mut parsed = tool_call_parse::parse(content, TOOL_NAMES);
+fn text_calls(content: &str, round: usize, external: &[ExternalTool]) -> Vec<Call> {
+    let mut known: Vec<&str> = TOOL_NAMES.to_vec();
+    known.extend(external.iter().map(|t| t.spec.name.as_str()));
+    let mut parsed = tool_call_parse::parse(content, &known);
     let mut seen = Vec::new();
     parsed.retain(|call| match call {
         Ok(call) => {

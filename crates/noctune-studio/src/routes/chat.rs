@@ -50,6 +50,7 @@ async fn settings(State(state): State<AppState>) -> Result<Json<serde_json::Valu
         "model": settings.llm.model,
         "allowed_roots": roots,
         "always_allowed": permissions::always_allowed(&state.chat.root),
+        "mcp_servers": settings.studio.mcp_servers.keys().collect::<Vec<_>>(),
     })))
 }
 
@@ -211,7 +212,7 @@ async fn stop(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Allow {
-    /// `write` or `run`.
+    /// `write`, `run` or `mcp:<server>`.
     pub permission: Permission,
     /// `once`, `session` or `always`.
     pub grant: Grant,
@@ -224,11 +225,23 @@ async fn allow(
     ApiJson(body): ApiJson<Allow>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = check_id(&id)?.to_owned();
+    if let Some(server) = body.permission.mcp_server() {
+        let settings = state.chat.settings()?;
+        if !settings.studio.mcp_servers.contains_key(server) {
+            return Err(ApiError::bad_request(
+                "unknown_mcp_server",
+                format!(
+                    "no MCP server `{server}` in `studio.mcp_servers` (configured: {})",
+                    crate::chat::external::names(&settings.studio.mcp_servers)
+                ),
+            ));
+        }
+    }
     permissions::grant(
         &state.chat.root,
         &state.chat.sessions,
         &id,
-        body.permission,
+        body.permission.clone(),
         body.grant,
     )?;
     audit(
@@ -236,7 +249,7 @@ async fn allow(
         &caller,
         "chat_allow",
         200,
-        format!("session {id}: {:?} {:?}", body.permission, body.grant),
+        format!("session {id}: {} {:?}", body.permission, body.grant),
     )
     .await;
     Ok(Json(json!({

@@ -81,7 +81,7 @@ pub async fn say(app: &TestApp, session: &str, text: &str) -> Vec<(String, Value
     sse_events(&String::from_utf8_lossy(&bytes))
 }
 
-fn of<'a>(events: &'a [(String, Value)], name: &str) -> Vec<&'a Value> {
+pub fn of<'a>(events: &'a [(String, Value)], name: &str) -> Vec<&'a Value> {
     events
         .iter()
         .filter(|(n, _)| n == name)
@@ -89,7 +89,7 @@ fn of<'a>(events: &'a [(String, Value)], name: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn tool_results(events: &[(String, Value)]) -> Vec<Value> {
+pub fn tool_results(events: &[(String, Value)]) -> Vec<Value> {
     of(events, "entry")
         .into_iter()
         .filter(|e| e["entry"]["role"] == "tool")
@@ -97,7 +97,7 @@ fn tool_results(events: &[(String, Value)]) -> Vec<Value> {
         .collect()
 }
 
-fn native_call(id: &str, name: &str, arguments: &Value) -> Reply {
+pub fn native_call(id: &str, name: &str, arguments: &Value) -> Reply {
     Reply::sse([
         chunk(json!({"role": "assistant", "content": null}), None),
         chunk(

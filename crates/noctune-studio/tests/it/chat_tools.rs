@@ -394,8 +394,8 @@ async fn writes_need_permission_once_session_or_always_and_are_backed_up() {
     assert_eq!(stored, json!({"write": true, "run": false}));
     let restarted = Chat::new(&root);
     let fresh = restarted.sessions.create(None).unwrap();
-    assert!(permissions::take(&root, &restarted.sessions, &fresh.id, Permission::Write).unwrap());
-    assert!(!permissions::take(&root, &restarted.sessions, &fresh.id, Permission::Run).unwrap());
+    assert!(permissions::take(&root, &restarted.sessions, &fresh.id, &Permission::Write).unwrap());
+    assert!(!permissions::take(&root, &restarted.sessions, &fresh.id, &Permission::Run).unwrap());
 
     // A bad grant is refused before anything changes.
     let (status, _) = app

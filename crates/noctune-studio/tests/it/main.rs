@@ -6,6 +6,7 @@ mod attacks;
 mod audit_db;
 mod chat;
 mod chat_attacks;
+mod chat_mcp;
 mod chat_tools;
 mod common;
 mod mcp;

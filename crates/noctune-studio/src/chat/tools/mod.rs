@@ -1,10 +1,12 @@
 //! The chat's tools: their specs for the model (JSON Schemas from the argument types) and
 //! their execution. Every result is a JSON value; a failure is `{"error": code, "message":
 //! ...}` the model can read and correct, never a crash. Gated tools check their permission
-//! after their arguments and paths, and answer `write_not_allowed` / `run_not_allowed`
-//! without acting when it is missing.
+//! after their arguments and paths, and answer `write_not_allowed` / `run_not_allowed` /
+//! `mcp_not_allowed` without acting when it is missing. Names with `__` are the tools of
+//! external MCP servers (`mcp.rs`, through [`super::external`]).
 
 mod list_files;
+mod mcp;
 mod read_file;
 mod replace_lines;
 mod runs;
@@ -20,7 +22,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::Chat;
+use super::external;
 use super::permissions::{self, Permission};
+use crate::audit::AuditRow;
 use crate::control::Control;
 use crate::sandbox::{Access, Resolved, Sandbox};
 
@@ -78,8 +82,7 @@ impl ToolOutcome {
             result: json!({
                 "error": permission.refusal_code(),
                 "message": format!(
-                    "`{tool}` needs the `{}` permission, which the user has not given. Ask the user to allow it (the page shows allow once / allow this session / always allow), then call the tool again.",
-                    permission.as_str()
+                    "`{tool}` needs the `{permission}` permission, which the user has not given. Ask the user to allow it (the page shows allow once / allow this session / always allow), then call the tool again."
                 ),
             }),
             needs: Some(permission),
@@ -201,13 +204,16 @@ impl ToolContext {
             "run_events" => runs::events(self, arguments).await,
             "list_approvals" => runs::approvals(self, arguments).await,
             "decide_approval" => runs::decide(self, arguments).await,
-            other => Err(ToolOutcome::error(
-                "unknown_tool",
-                format!(
-                    "there is no tool `{other}`; the tools are: {}",
-                    TOOL_NAMES.join(", ")
-                ),
-            )),
+            other => match external::split(other) {
+                Some((server, tool)) => mcp::run(self, other, server, tool, arguments).await,
+                None => Err(ToolOutcome::error(
+                    "unknown_tool",
+                    format!(
+                        "there is no tool `{other}`; the tools are: {}",
+                        TOOL_NAMES.join(", ")
+                    ),
+                )),
+            },
         };
         outcome.unwrap_or_else(|refusal| refusal)
     }
@@ -219,13 +225,30 @@ impl ToolContext {
             .map_err(|err| ToolOutcome::error("path_refused", err.message))
     }
 
+    /// Records a state change (or an external call) in the audit table, as
+    /// `chat:<session>`.
+    async fn audit(&self, action: &str, detail: String) {
+        self.control
+            .audit(AuditRow {
+                at: jiff::Timestamp::now().to_string(),
+                who: format!("chat:{}", self.session_id),
+                action: action.to_owned(),
+                method: "chat".to_owned(),
+                path: format!("/api/chat/sessions/{}/messages", self.session_id),
+                origin: None,
+                status: 200,
+                detail: Some(detail),
+            })
+            .await;
+    }
+
     /// Checks (and, for "once", uses up) a permission.
     fn permit(&self, permission: Permission, tool: &str) -> Result<(), ToolOutcome> {
         match permissions::take(
             &self.chat.root,
             &self.chat.sessions,
             &self.session_id,
-            permission,
+            &permission,
         ) {
             Ok(true) => Ok(()),
             Ok(false) => Err(ToolOutcome::not_allowed(permission, tool)),

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ToolContext, ToolOutcome, args};
-use crate::audit::AuditRow;
 use crate::chat::permissions::Permission;
 use crate::control::StartRequest;
 use crate::error::ApiError;
@@ -66,21 +65,6 @@ fn run_id(text: &str) -> Result<RunId, ToolOutcome> {
         .map_err(|_| ToolOutcome::error("bad_run_id", format!("`{text}` is not a run id")))
 }
 
-async fn audit(ctx: &ToolContext, action: &str, detail: String) {
-    ctx.control
-        .audit(AuditRow {
-            at: jiff::Timestamp::now().to_string(),
-            who: format!("chat:{}", ctx.session_id),
-            action: action.to_owned(),
-            method: "chat".to_owned(),
-            path: format!("/api/chat/sessions/{}/messages", ctx.session_id),
-            origin: None,
-            status: 200,
-            detail: Some(detail),
-        })
-        .await;
-}
-
 pub(super) async fn start(ctx: &ToolContext, arguments: Value) -> Result<ToolOutcome, ToolOutcome> {
     let args: StartArgs = args("start_run", arguments)?;
     ctx.permit(Permission::Run, "start_run")?;
@@ -94,7 +78,8 @@ pub(super) async fn start(ctx: &ToolContext, arguments: Value) -> Result<ToolOut
         })
         .await
         .map_err(|err| api_error(&err))?;
-    audit(ctx, "start_run", format!("run {run_id} pack {pack}")).await;
+    ctx.audit("start_run", format!("run {run_id} pack {pack}"))
+        .await;
     Ok(ToolOutcome::ok(
         json!({"run_id": run_id, "status": "queued"}),
     ))
@@ -108,7 +93,7 @@ pub(super) async fn stop(ctx: &ToolContext, arguments: Value) -> Result<ToolOutc
         .stop_run(&run_id)
         .await
         .map_err(|err| api_error(&err))?;
-    audit(ctx, "stop_run", format!("run {run_id}")).await;
+    ctx.audit("stop_run", format!("run {run_id}")).await;
     Ok(ToolOutcome::ok(
         json!({"run_id": run_id, "status": "stopping"}),
     ))
@@ -203,8 +188,7 @@ pub(super) async fn decide(
         )
         .await
         .map_err(|err| api_error(&err))?;
-    audit(
-        ctx,
+    ctx.audit(
         "decide",
         format!("run {run_id} approval {approval_id} {decision:?}"),
     )
