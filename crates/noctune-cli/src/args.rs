@@ -94,6 +94,33 @@ pub enum Command {
     /// The lesson cards kept from the changes requests applied (few-shot examples for later
     /// requests).
     Lessons(LessonsArgs),
+    /// Search the code graph: symbols whose names match the query's words or start with them
+    /// (the index's full-text search) and the lines using the query's identifiers; no LLM.
+    Search(SearchArgs),
+    /// A symbol's definitions, the modules importing it and the lines using it; no LLM.
+    Owners(OwnersArgs),
+}
+
+/// `noctune search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words or identifiers (`retry client`).
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+    /// At most this many symbols and this many text hits.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+}
+
+/// `noctune owners`.
+#[derive(Debug, Args)]
+pub struct OwnersArgs {
+    /// The symbol (`fetch`, `Client.get`).
+    #[arg(value_name = "SYMBOL")]
+    pub symbol: String,
+    /// At most this many importers and this many uses per definition.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
 }
 
 /// `noctune task`.

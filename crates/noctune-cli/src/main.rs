@@ -45,6 +45,8 @@ fn main() -> ExitCode {
         Command::Studio(args) => commands::studio::run(&cli.global, &args),
         Command::Task(args) => commands::task::run(&cli.global, &args),
         Command::Lessons(args) => commands::lessons::run(&cli.global, &args),
+        Command::Search(args) => commands::search::run(&cli.global, &args),
+        Command::Owners(args) => commands::owners::run(&cli.global, &args),
     };
     match result {
         Ok(status) => status.into(),

@@ -10,6 +10,7 @@ mod e2e_chat;
 mod e2e_model;
 mod eval;
 mod fake_model;
+mod graph;
 mod index;
 mod init;
 mod malformed_answers;
