@@ -33,13 +33,16 @@ pub fn rewrite_symbol(
     Ok(Ok(result.text))
 }
 
-/// `current` with the definitions of `answer` merged in: its imports added to the import block,
-/// each top-level function or class replacing the one of the same name or, when there is none,
-/// appended at the end of the file. A missing or empty file becomes the answer itself.
+/// `current` with the definitions of `answer` that `wanted` accepts merged in: its imports
+/// added to the import block, each such top-level function or class replacing the one of the
+/// same name or, when there is none, appended at the end of the file. Any other definition in
+/// the answer is left out (a model that rewrites the rest of the module from memory must not
+/// replace it). A missing or empty file becomes the imports and the wanted definitions.
 pub fn merge_definitions(
     editor: &dyn SymbolEditor,
     current: Option<&str>,
     answer: &str,
+    wanted: &dyn Fn(&str) -> bool,
 ) -> Result<std::result::Result<String, String>> {
     let code = dedent(answer);
     let incoming = editor.outline(&code)?;
@@ -49,13 +52,34 @@ pub fn merge_definitions(
     let definitions: Vec<_> = incoming
         .symbols
         .iter()
-        .filter(|s| s.kind.is_definition() && !s.name.contains('.'))
+        .filter(|s| s.kind.is_definition() && !s.name.contains('.') && wanted(&s.name))
         .collect();
     if definitions.is_empty() {
-        return Ok(Err("the answer holds no function or class".to_owned()));
+        let found: Vec<&str> = incoming
+            .symbols
+            .iter()
+            .filter(|s| s.kind.is_definition() && !s.name.contains('.'))
+            .map(|s| s.name.as_str())
+            .collect();
+        return Ok(Err(if found.is_empty() {
+            "the answer holds no function or class".to_owned()
+        } else {
+            format!("the answer holds none of the asked-for definitions (it has {})", found.join(", "))
+        }));
     }
     let Some(current) = current.filter(|c| !c.trim().is_empty()) else {
-        let mut text = code.trim_end().to_owned();
+        let mut parts: Vec<String> = incoming.imports.iter().map(|i| i.text.clone()).collect();
+        let imports = !parts.is_empty();
+        let pieces: Vec<String> = definitions
+            .iter()
+            .map(|d| code[d.start_byte..d.end_byte].trim_end().to_owned())
+            .collect();
+        let mut text = parts.join("\n");
+        if imports {
+            text.push_str("\n\n\n");
+        }
+        parts.clear();
+        text.push_str(&pieces.join("\n\n\n"));
         text.push('\n');
         return Ok(Ok(text));
     };
@@ -86,4 +110,87 @@ pub fn merge_definitions(
         }
     }
     Ok(Ok(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::editor::{EditResult, Outline};
+
+    /// An editor that knows top-level `def`s and imports by their lines (enough for these
+    /// tests; the real one is `noctune-index`'s).
+    struct Lines;
+
+    impl SymbolEditor for Lines {
+        fn outline(&self, source: &str) -> Result<Outline> {
+            let mut outline = Outline::default();
+            let mut offset = 0;
+            let lines: Vec<&str> = source.split_inclusive('\n').collect();
+            let mut i = 0;
+            while i < lines.len() {
+                let line = lines[i];
+                if let Some(rest) = line.strip_prefix("def ") {
+                    let name = rest.split('(').next().unwrap_or("").to_owned();
+                    let start = offset;
+                    let mut end = offset + line.len();
+                    let mut j = i + 1;
+                    while j < lines.len() && (lines[j].starts_with(' ') || lines[j].trim().is_empty()) {
+                        if !lines[j].trim().is_empty() {
+                            end = lines[..=j].iter().map(|l| l.len()).sum();
+                        }
+                        j += 1;
+                    }
+                    outline.symbols.push(crate::symbol::Symbol {
+                        name,
+                        kind: crate::symbol::SymbolKind::Function,
+                        start_byte: start,
+                        end_byte: end,
+                        start_line: i + 1,
+                        end_line: j,
+                        signature: None,
+                        docstring: None,
+                    });
+                } else if line.starts_with("import ") || line.starts_with("from ") {
+                    outline.imports.push(crate::symbol::Import {
+                        text: line.trim_end().to_owned(),
+                        line: i + 1,
+                        module: String::new(),
+                        names: Vec::new(),
+                    });
+                }
+                offset += line.len();
+                i += 1;
+            }
+            Ok(outline)
+        }
+
+        fn apply(&self, source: &str, _ops: &[EditOp]) -> Result<EditResult> {
+            Ok(EditResult {
+                text: source.to_owned(),
+                report: Default::default(),
+            })
+        }
+    }
+
+    #[test]
+    fn only_the_asked_for_definitions_are_merged() {
+        let answer = "import math\n\ndef double(x):\n    return x * 2\n\ndef render():\n    pass\n";
+        let current = "def render():\n    return 'real'\n";
+        let merged = merge_definitions(&Lines, Some(current), answer, &|n| n == "double")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            merged,
+            "def render():\n    return 'real'\n\n\ndef double(x):\n    return x * 2\n"
+        );
+        let new_file = merge_definitions(&Lines, None, answer, &|n| n == "double")
+            .unwrap()
+            .unwrap();
+        assert_eq!(new_file, "import math\n\n\ndef double(x):\n    return x * 2\n");
+        let none = merge_definitions(&Lines, Some(current), answer, &|n| n == "fib").unwrap();
+        assert_eq!(
+            none,
+            Err("the answer holds none of the asked-for definitions (it has double, render)".to_owned())
+        );
+    }
 }

@@ -306,6 +306,8 @@ async fn carry_out(
         },
         None => ask_plan(ctx, request, &repo).await?,
     };
+    let (plan, notes) = plan.normalised();
+    report.notes.extend(notes);
     report.plan = Some(plan.clone());
     let problems = plan.problems(&repo.symbols);
     if !problems.is_empty() {
@@ -367,5 +369,6 @@ async fn ask_plan(ctx: &TaskCtx<'_>, request: &TaskRequest, repo: &repo::Repo) -
         ("files", &listing),
         ("guidance", &ctx.pack_guidance(Stage::Plan)),
     ])?;
-    ctx.ask_structured::<TaskPlan>(Stage::Plan, prompt).await
+    ctx.ask_structured_with::<TaskPlan>(Stage::Plan, prompt, "TaskPlan", plan::plan_schema())
+        .await
 }

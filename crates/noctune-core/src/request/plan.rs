@@ -159,6 +159,112 @@ impl TaskPlan {
     }
 }
 
+/// The most targets, criteria, tests and risks per step the schema lets a model write.
+const MAX_ITEMS: usize = 3;
+
+/// The plan's JSON Schema as the model is held to it: at most [`MAX_STEPS`] steps and
+/// [`MAX_ITEMS`] of everything else (a small model otherwise repeats a step until it runs out of
+/// tokens), test files under `tests/` named `test_*.py`.
+pub fn plan_schema() -> serde_json::Value {
+    let strings = serde_json::json!({
+        "type": "array",
+        "maxItems": MAX_ITEMS,
+        "items": { "type": "string" }
+    });
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "steps": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_STEPS,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "objective": { "type": "string" },
+                        "targets": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": MAX_ITEMS,
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "file": { "type": "string" },
+                                    "symbol": { "type": "string" },
+                                    "new": { "type": "boolean" }
+                                },
+                                "required": ["file", "symbol", "new"]
+                            }
+                        },
+                        "acceptance": strings,
+                        "tests": {
+                            "type": "array",
+                            "maxItems": MAX_ITEMS,
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "file": { "type": "string", "pattern": "^tests/test_[a-z0-9_]+[.]py$" },
+                                    "name": { "type": "string", "pattern": "^test_[A-Za-z0-9_]+$" }
+                                },
+                                "required": ["file", "name"]
+                            }
+                        }
+                    },
+                    "required": ["objective", "targets", "acceptance", "tests"]
+                }
+            },
+            "risks": strings
+        },
+        "required": ["steps", "risks"]
+    })
+}
+
+impl TaskPlan {
+    /// The plan with what a small model says twice taken out: a step whose targets an earlier
+    /// step already has is merged into it (its criteria and tests kept once), repeated targets,
+    /// criteria, tests and risks dropped. Returns a note per change, for the report.
+    pub fn normalised(mut self) -> (TaskPlan, Vec<String>) {
+        let mut notes = Vec::new();
+        let mut steps: Vec<PlanStep> = Vec::new();
+        for (n, mut step) in self.steps.drain(..).enumerate() {
+            dedup(&mut step.targets);
+            dedup(&mut step.acceptance);
+            dedup(&mut step.tests);
+            let same = steps.iter_mut().find(|s| {
+                !step.targets.is_empty()
+                    && step.targets.iter().all(|t| s.targets.contains(t))
+            });
+            match same {
+                Some(earlier) => {
+                    earlier.acceptance.extend(step.acceptance);
+                    earlier.tests.extend(step.tests);
+                    dedup(&mut earlier.acceptance);
+                    dedup(&mut earlier.tests);
+                    notes.push(format!(
+                        "plan: step {} repeated the targets of an earlier step and was merged into it",
+                        n + 1
+                    ));
+                }
+                None => steps.push(step),
+            }
+        }
+        self.steps = steps;
+        dedup(&mut self.risks);
+        (self, notes)
+    }
+}
+
+/// Removes repeated items, keeping the first of each.
+fn dedup<T: PartialEq + Clone>(items: &mut Vec<T>) {
+    let mut kept: Vec<T> = Vec::new();
+    for item in items.drain(..) {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    *items = kept;
+}
+
 /// Whether `name` is a dotted Python identifier (`f`, `Class.method`).
 fn is_identifier_path(name: &str) -> bool {
     !name.is_empty()
@@ -221,6 +327,33 @@ mod tests {
             symbol: symbol.into(),
             new,
         }
+    }
+
+    #[test]
+    fn a_plan_that_repeats_itself_is_merged_into_one_step() {
+        let target = target("pkg/maths.py", "fib", true);
+        let test = PlanTest {
+            file: "tests/test_maths.py".into(),
+            name: "test_fib".into(),
+        };
+        let repeated = TaskPlan {
+            steps: vec![
+                step(vec![target.clone(), target.clone()], vec![test.clone()]),
+                step(vec![target.clone()], vec![test.clone()]),
+                step(vec![target.clone()], vec![]),
+            ],
+            risks: vec!["r".into(), "r".into()],
+        };
+        let (plan, notes) = repeated.normalised();
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(plan.steps[0].targets, vec![target]);
+        assert_eq!(plan.steps[0].tests, vec![test]);
+        assert_eq!(plan.steps[0].acceptance, vec!["a".to_owned()]);
+        assert_eq!(plan.risks, vec!["r".to_owned()]);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(plan.problems(&repo()).is_empty());
+        let schema = plan_schema();
+        assert_eq!(schema["properties"]["steps"]["maxItems"], MAX_STEPS);
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl Step<'_, '_> {
             let rel = PathBuf::from(&file);
             let prompt = self.tests_prompt(target, &file, &names)?;
             let reply = self.ctx.ask_code(Stage::Tests, prompt).await?;
-            let Some(code) = reply.code else {
+            let Some(code) = reply.code.or_else(|| complete_lines(&reply.raw)) else {
                 self.note(format!(
                     "step {}: the tests for `{file}` were unusable ({}); the step is verified without them",
                     self.number,
@@ -144,6 +144,7 @@ impl Step<'_, '_> {
                 self.ctx.pipeline.editor.as_ref(),
                 current.as_deref(),
                 &code,
+                &|name: &str| name.starts_with("test"),
             )? {
                 Ok(text) => text,
                 Err(why) => {
@@ -212,7 +213,9 @@ impl Step<'_, '_> {
             let editor = self.ctx.pipeline.editor.as_ref();
             let placed = match (&current, &existing) {
                 (Some(text), Some(_)) => rewrite_symbol(editor, text, &target.symbol, &code)?,
-                _ => merge_definitions(editor, current.as_deref(), &code)?,
+                _ => merge_definitions(editor, current.as_deref(), &code, &|name: &str| {
+                    name == target.symbol
+                })?,
             };
             let text = match placed {
                 Ok(text) => text,
@@ -403,6 +406,17 @@ impl Step<'_, '_> {
             .symbol(&target.symbol)
             .map(|s| text[s.start_byte..s.end_byte].to_owned()))
     }
+}
+
+/// The complete lines of a code block cut off by `max_tokens` (a test with its first asserts
+/// is still a test): the text after the opening fence up to the last line break, when some
+/// remains.
+fn complete_lines(raw: &str) -> Option<String> {
+    let start = raw.find("```python")? + "```python".len();
+    let body = &raw[start..];
+    let end = body.rfind('\n')?;
+    let kept = body[..end].trim_matches('\n');
+    (!kept.trim().is_empty()).then(|| format!("{kept}\n"))
 }
 
 /// `function`, `method` or `class`, as prompts and lesson cards say it.
