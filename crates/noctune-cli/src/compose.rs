@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
+use noctune_core::config::LlmSettings;
 use noctune_core::config::Settings;
+use noctune_core::llm::Calibration;
 use noctune_core::pipeline::Fixer;
 use noctune_core::pipeline::{PassKind, Pipeline, PipelineOptions};
 use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
+use noctune_core::store::ModelCache;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
 use noctune_gates::{
     AstProver, EquivalentRewrite, FixRules, Gates, NONE_COMPARISON, PolicyPacks, RETURN_CONDITION,
@@ -18,7 +21,10 @@ use noctune_gates::{
 };
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
-use noctune_llm::{JsonlTranscript, OpenAiClient, ReplayClient, StreamEvent, TranscriptSink};
+use noctune_llm::{
+    JsonlTranscript, OpenAiClient, ProbeOutcome, ReplayClient, StreamEvent, TranscriptSink,
+    calibrate_cached,
+};
 
 use crate::args::{LlmMode, RunFlags};
 
@@ -37,16 +43,25 @@ pub fn llm_client(
                 format!("cannot replay `{}`", path.display())
             })?))
         }
-        LlmMode::On => Ok(Arc::new(openai(settings.llm.clone(), verbose, transcript)?)),
+        LlmMode::On => Ok(Arc::new(openai(
+            settings.llm.clone(),
+            verbose,
+            transcript,
+            None,
+        )?)),
     }
 }
 
 fn openai(
-    settings: noctune_core::config::LlmSettings,
+    settings: LlmSettings,
     verbose: u8,
     transcript: Option<&Arc<dyn TranscriptSink>>,
+    calibration: Option<&Calibration>,
 ) -> anyhow::Result<OpenAiClient> {
     let mut builder = OpenAiClient::builder(settings);
+    if let Some(calibration) = calibration {
+        builder = builder.calibration(calibration);
+    }
     if let Some(sink) = transcript {
         builder = builder.transcript_sink(sink.clone());
     }
@@ -83,6 +98,44 @@ async fn first_contact(settings: &Settings) -> anyhow::Result<()> {
                 .map_or_else(|| "noctune.toml".to_owned(), |p| p.display().to_string())
         )
     })
+}
+
+/// The calibration probe's record for the model of `llm`: from `.noctune_cache/models/` under
+/// `root` when the server's fingerprint matches, else probed now (always with `force`) and
+/// stored. A cache file that cannot be read is named in a warning on stderr and replaced.
+pub async fn calibrate(
+    root: &Path,
+    llm: &LlmSettings,
+    force: bool,
+) -> anyhow::Result<ProbeOutcome> {
+    let client = OpenAiClient::new(llm.clone())?;
+    let cache = ModelCache::new(CacheLayout::for_root(root).models());
+    let outcome = calibrate_cached(&client, &cache, force)
+        .await
+        .with_context(|| format!("cannot probe the model at {}", client.endpoint()))?;
+    if let Some(warning) = &outcome.warning {
+        let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
+    }
+    Ok(outcome)
+}
+
+/// `llm` with the probed context size when the configuration does not set `context_tokens`.
+pub fn with_probed_context(llm: &LlmSettings, calibration: &Calibration) -> LlmSettings {
+    let mut llm = llm.clone();
+    if let Some(context) = calibration.context_tokens
+        && !llm.context_tokens_configured
+    {
+        llm.context_tokens = context;
+    }
+    llm
+}
+
+/// A run's pipeline and the calibration of its model (none with `--llm replay:`).
+pub struct Composed {
+    /// The pipeline.
+    pub pipeline: Pipeline,
+    /// The probe's record of the default model.
+    pub calibration: Option<Calibration>,
 }
 
 /// The files of a run, repo-relative and sorted: from `--file-list`, from PATHS (directories
@@ -192,7 +245,8 @@ fn terminal_consent() -> noctune_core::pipeline::Consent {
     })
 }
 
-/// Builds the pipeline for a run.
+/// Builds the pipeline for a run: with the model on, each model (the default and every stage's
+/// profile) is calibrated first, and its client starts from the probe's formats and context.
 pub async fn pipeline(
     root: &Path,
     settings: &Settings,
@@ -200,7 +254,7 @@ pub async fn pipeline(
     verbose: u8,
     pass_kind: PassKind,
     transcript: Option<&Path>,
-) -> anyhow::Result<Pipeline> {
+) -> anyhow::Result<Composed> {
     if flags.yes && !settings.allow_apply {
         bail!(
             "`--yes` applies changes without asking, which needs `allow_apply = true` in {}; nothing was changed",
@@ -212,24 +266,43 @@ pub async fn pipeline(
         );
     }
     // Before anything is written: no model, no run.
+    let mut settings = settings.clone();
+    let mut calibration = None;
     if matches!(flags.llm, LlmMode::On) {
-        first_contact(settings).await?;
+        first_contact(&settings).await?;
+        let probed = calibrate(root, &settings.llm, false).await?.calibration;
+        settings.llm = with_probed_context(&settings.llm, &probed);
+        calibration = Some(probed);
     }
+    let settings = &settings;
     let sink: Option<Arc<dyn TranscriptSink>> = match transcript {
         Some(path) => Some(Arc::new(JsonlTranscript::create(path).with_context(
             || format!("cannot open the transcript `{}`", path.display()),
         )?)),
         None => None,
     };
-    let llm = llm_client(settings, &flags.llm, verbose, sink.as_ref())?;
+    let llm: Arc<dyn LlmClient> = match &calibration {
+        Some(probed) => Arc::new(openai(
+            settings.llm.clone(),
+            verbose,
+            sink.as_ref(),
+            Some(probed),
+        )?),
+        None => llm_client(settings, &flags.llm, verbose, sink.as_ref())?,
+    };
     let mut stage_llm = Vec::new();
     if matches!(flags.llm, LlmMode::On) {
         for (stage, profile) in &settings.stages {
             if let Some(profile_settings) = settings.profiles.get(profile) {
+                let probed = calibrate(root, profile_settings, false).await?.calibration;
                 stage_llm.push((
                     *stage,
-                    Arc::new(openai(profile_settings.clone(), verbose, sink.as_ref())?)
-                        as Arc<dyn LlmClient>,
+                    Arc::new(openai(
+                        with_probed_context(profile_settings, &probed),
+                        verbose,
+                        sink.as_ref(),
+                        Some(&probed),
+                    )?) as Arc<dyn LlmClient>,
                 ));
             }
         }
@@ -294,7 +367,7 @@ pub async fn pipeline(
         // Nobody to ask and no `--yes`: keep proposals only.
         Some(Arc::new(|_: &Path| false) as noctune_core::pipeline::Consent)
     };
-    Ok(Pipeline {
+    let pipeline = Pipeline {
         root: root.to_path_buf(),
         llm,
         stage_llm,
@@ -321,6 +394,10 @@ pub async fn pipeline(
             budgets: settings.budgets,
             ..PipelineOptions::default()
         },
+    };
+    Ok(Composed {
+        pipeline,
+        calibration,
     })
 }
 
