@@ -109,7 +109,9 @@ pub async fn calibrate(
     force: bool,
 ) -> anyhow::Result<ProbeOutcome> {
     let client = OpenAiClient::new(llm.clone())?;
-    let cache = ModelCache::new(CacheLayout::for_root(root).models());
+    let layout = CacheLayout::for_root(root);
+    layout.ensure()?;
+    let cache = ModelCache::new(layout.models());
     let outcome = calibrate_cached(&client, &cache, force)
         .await
         .with_context(|| format!("cannot probe the model at {}", client.endpoint()))?;
@@ -435,4 +437,52 @@ fn equivalent_rewrites(pack: &dyn noctune_core::PolicyPack) -> &'static [Equival
 /// Whether a flag value is `safe` or `off`.
 pub fn parse_ruff_fix(value: &str) -> Result<RuffFix, String> {
     value.parse::<RuffFix>().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use noctune_core::llm::{FormatCheck, ProbeFormat};
+
+    fn probed(context: Option<u32>) -> Calibration {
+        Calibration {
+            key: "k".into(),
+            base_url: "http://127.0.0.1:8080/v1".into(),
+            model: "m".into(),
+            fingerprint: "f".into(),
+            probed_at: "2026-01-01T00:00:00Z".into(),
+            formats: vec![FormatCheck {
+                format: ProbeFormat::Fenced,
+                works: true,
+                reason: None,
+            }],
+            prompt_tokens_per_second: None,
+            answer_tokens_per_second: None,
+            speed_source: None,
+            context_tokens: context,
+            probe_seconds: 0.1,
+        }
+    }
+
+    #[test]
+    fn the_probed_context_applies_only_when_the_config_sets_none() {
+        let unset = LlmSettings::default();
+        assert_eq!(
+            with_probed_context(&unset, &probed(Some(4096))).context_tokens,
+            4096
+        );
+        assert_eq!(
+            with_probed_context(&unset, &probed(None)).context_tokens,
+            unset.context_tokens
+        );
+        let set = LlmSettings {
+            context_tokens: 2048,
+            context_tokens_configured: true,
+            ..LlmSettings::default()
+        };
+        assert_eq!(
+            with_probed_context(&set, &probed(Some(32768))).context_tokens,
+            2048
+        );
+    }
 }

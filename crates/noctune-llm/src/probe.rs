@@ -275,7 +275,7 @@ async fn check_format(client: &OpenAiClient, format: ProbeFormat) -> Result<Form
     let response = match client.chat_in(&request, wire).await {
         Ok(response) => response,
         Err(err) if is_transport(&err) => return Err(err),
-        Err(err) => return Ok(failed(err.to_string())),
+        Err(err) => return Ok(failed(err.message)),
     };
     let shape = match format {
         ProbeFormat::Grammar | ProbeFormat::Fenced => python_block(&response),

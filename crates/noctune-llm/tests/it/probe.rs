@@ -59,7 +59,10 @@ async fn a_refused_grammar_is_marked_and_the_client_never_tries_it() {
         ]
     );
     let reason = probe.formats[0].reason.as_deref().unwrap();
-    assert!(reason.contains("HTTP 400") && reason.contains("grammar"), "{reason}");
+    assert!(
+        reason.contains("HTTP 400") && reason.contains("grammar"),
+        "{reason}"
+    );
     assert_eq!(probe.model, "fake-model");
     assert_eq!(probe.context_tokens, Some(2048));
     // The fake server's timings: 12 prompt tokens in 30 ms, 50 answer tokens a second.
@@ -121,14 +124,21 @@ async fn the_cache_answers_until_the_server_changes_or_the_file_is_damaged() {
     let hit = calibrate_cached(&client, &cache, false).await.unwrap();
     assert!(!hit.fresh);
     assert_eq!(hit.calibration, first.calibration);
-    assert_eq!(server.probe_requests().len(), 5, "a cache hit asks no model");
+    assert_eq!(
+        server.probe_requests().len(),
+        5,
+        "a cache hit asks no model"
+    );
 
     // Restarted with another build: the fingerprint differs, the same file is probed anew.
     server.set_props(&json!({"build_info": "b9999-other"}));
     let rebuilt = calibrate_cached(&client, &cache, false).await.unwrap();
     assert!(rebuilt.fresh);
     assert_eq!(rebuilt.path, first.path);
-    assert_ne!(rebuilt.calibration.fingerprint, first.calibration.fingerprint);
+    assert_ne!(
+        rebuilt.calibration.fingerprint,
+        first.calibration.fingerprint
+    );
     assert_eq!(server.probe_requests().len(), 10);
 
     std::fs::write(&first.path, "{\"key\": ").unwrap();
@@ -142,7 +152,10 @@ async fn the_cache_answers_until_the_server_changes_or_the_file_is_damaged() {
     assert_eq!(server.probe_requests().len(), 15);
     let stored: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&first.path).unwrap()).unwrap();
-    assert_eq!(stored["fingerprint"], json!(rebuilt.calibration.fingerprint));
+    assert_eq!(
+        stored["fingerprint"],
+        json!(rebuilt.calibration.fingerprint)
+    );
 
     let forced = calibrate_cached(&client, &cache, true).await.unwrap();
     assert!(forced.fresh);
@@ -161,5 +174,9 @@ async fn without_props_there_is_no_context_size() {
         .unwrap();
     assert_eq!(outcome.calibration.context_tokens, None);
     assert_eq!(outcome.calibration.model, "fake-model");
-    assert!(ProbeFormat::ALL.iter().all(|f| outcome.calibration.works(*f)));
+    assert!(
+        ProbeFormat::ALL
+            .iter()
+            .all(|f| outcome.calibration.works(*f))
+    );
 }
