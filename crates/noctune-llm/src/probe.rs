@@ -29,10 +29,10 @@ pub const PROBE_SYSTEM: &str = "Noctune calibration probe: answer exactly as ask
 
 /// `max_tokens` of a format ask: enough for `{"answer": 5}` or a one-line python block.
 const FORMAT_MAX_TOKENS: u32 = 32;
-/// `max_tokens` of the speed ask.
-const SPEED_MAX_TOKENS: u32 = 48;
+/// `max_tokens` of the speed ask (counting to 15 takes about 30).
+const SPEED_MAX_TOKENS: u32 = 40;
 
-/// Code the speed ask shows, so the prompt is long enough to time its reading (~250 tokens).
+/// Code the speed ask shows, so the prompt is long enough to time its reading (~150 tokens).
 const SPEED_PROMPT_CODE: &str = r##"def parse_config(path, defaults={}):
     result = dict(defaults)
     f = open(path)
@@ -43,27 +43,9 @@ const SPEED_PROMPT_CODE: &str = r##"def parse_config(path, defaults={}):
         if not "=" in line:
             raise ValueError("bad line: %s" % line)
         key, value = line.split("=", 1)
-        key = key.strip().lower()
-        value = value.strip()
-        if value.isdigit():
-            value = int(value)
-        elif value in ("true", "yes", "on"):
-            value = True
-        elif value in ("false", "no", "off"):
-            value = False
-        result[key] = value
+        result[key.strip().lower()] = value.strip()
     f.close()
     return result
-
-
-class Registry(object):
-    def __init__(self):
-        self.items = {}
-
-    def register(self, name, item):
-        if self.items.has_key(name):
-            raise KeyError("already registered: %s" % name)
-        self.items[name] = item
 "##;
 
 /// What the server says about itself, and the model id the probe is for.
@@ -362,7 +344,7 @@ async fn measure_speed(
     let nonce = jiff::Timestamp::now().as_nanosecond();
     let request = ask(
         &format!(
-            "Probe {nonce}. Read this code:\n\n{SPEED_PROMPT_CODE}\nNow count from 1 to 40, \
+            "Probe {nonce}. Read this code:\n\n{SPEED_PROMPT_CODE}\nNow count from 1 to 15, \
              separated by spaces, and nothing else."
         ),
         AnswerFormat::Text,
