@@ -53,6 +53,8 @@ async fn the_whole_corpus_with_the_echo_model() {
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // Probed once by the eval; every case's run started from that record.
+    assert_eq!(server.probe_requests().len(), 5);
     insta::assert_json_snapshot!("eval_echo_model", stable(report));
 }
 
