@@ -263,6 +263,11 @@ impl OpenAiClient {
         self.shared.fallbacks.current()
     }
 
+    /// The retry policy (the calibration probe waits out a loading model by it).
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.shared.retry
+    }
+
     /// The HTTP client (for the calibration probe's side requests).
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.shared.http

@@ -116,23 +116,35 @@ pub async fn calibrate_cached(
 }
 
 /// Asks the server who it is: llama.cpp's `GET /props` (build, model path, `n_ctx`) and
-/// `GET /v1/models`. Either may be missing; both failing means no server to probe.
+/// `GET /v1/models`. Either may be missing. While neither gives a definitive answer (llama.cpp
+/// answers 503 while it loads the model) it asks again, for as long as the retry policy waits
+/// for a loading model; then there is no server to probe.
 async fn identify(client: &OpenAiClient) -> Result<ServerFacts, LlmError> {
     let base = client.settings().base_url.trim_end_matches('/').to_owned();
-    let props = side_json(client.http().get(format!("{}/props", client.root_url()))).await;
-    let models = side_json(client.http().get(format!("{base}/models"))).await;
-    if props.is_err() && models.is_err() {
-        return Err(LlmError::new(
-            LlmErrorKind::Connect,
-            format!(
-                "cannot identify the model server at {}: neither `GET /props` nor `GET /v1/models` answered",
-                redacted(&base)
-            ),
-        ));
+    let retry = client.retry_policy();
+    let started = Instant::now();
+    loop {
+        let props = side_json(client.http().get(format!("{}/props", client.root_url()))).await;
+        let models = side_json(client.http().get(format!("{base}/models"))).await;
+        if props.is_ok() || models.is_ok() {
+            let props = props.ok().flatten().unwrap_or(Value::Null);
+            let models = models.ok().flatten().unwrap_or(Value::Null);
+            return Ok(facts(client.settings().model.as_deref(), &props, &models));
+        }
+        if started.elapsed() >= retry.loading_wait {
+            return Err(LlmError::new(
+                LlmErrorKind::Connect,
+                format!(
+                    "cannot identify the model server at {}: neither `GET /props` nor \
+                     `GET /v1/models` answered within {} s",
+                    redacted(&base),
+                    retry.loading_wait.as_secs()
+                ),
+            ));
+        }
+        tracing::info!("the model server is not ready (loading?); asking again");
+        tokio::time::sleep(retry.loading_poll).await;
     }
-    let props = props.ok().flatten().unwrap_or(Value::Null);
-    let models = models.ok().flatten().unwrap_or(Value::Null);
-    Ok(facts(client.settings().model.as_deref(), &props, &models))
 }
 
 /// The facts from the two bodies (`Value::Null` for one the server does not have).

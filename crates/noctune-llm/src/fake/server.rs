@@ -29,7 +29,8 @@ pub struct FakeOptions {
     pub reject_response_format: bool,
     /// Requests with a `grammar` field get a 400 without consuming the script.
     pub reject_grammar: bool,
-    /// The first this many requests to `/props` and `/tokenize` get 503 "Loading model".
+    /// The first this many requests to `/props`, `/tokenize` and `/v1/models` get 503 "Loading
+    /// model", as llama.cpp answers while it loads.
     pub loading_side_requests: usize,
 }
 
@@ -285,8 +286,10 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
     };
     lock(&state.requests).push(recorded.clone());
     let options = &state.options;
-    if matches!(path.as_str(), "/props" | "/tokenize")
-        && state.side_requests.fetch_add(1, Ordering::SeqCst) < options.loading_side_requests
+    if matches!(
+        path.as_str(),
+        "/props" | "/tokenize" | "/v1/models" | "/models"
+    ) && state.side_requests.fetch_add(1, Ordering::SeqCst) < options.loading_side_requests
     {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

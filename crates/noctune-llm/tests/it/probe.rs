@@ -180,3 +180,26 @@ async fn without_props_there_is_no_context_size() {
             .all(|f| outcome.calibration.works(*f))
     );
 }
+
+/// A server still loading its model (503 on `/props` and `/v1/models`) is asked again until it
+/// answers, so a run started beside a starting server probes the loaded model.
+#[tokio::test]
+async fn a_loading_server_is_waited_for() {
+    let server = FakeServer::start_with(
+        FakeOptions {
+            n_ctx: Some(2048),
+            loading_side_requests: 2,
+            ..FakeOptions::default()
+        },
+        [],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ModelCache::new(dir.path().join("models"));
+    let outcome = calibrate_cached(&client(&server, false), &cache, false)
+        .await
+        .unwrap();
+    assert_eq!(outcome.calibration.context_tokens, Some(2048));
+    assert_eq!(outcome.calibration.model, "fake-model");
+    assert_eq!(props_requests(&server), 2);
+}
