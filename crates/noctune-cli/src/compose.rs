@@ -270,11 +270,23 @@ pub async fn pipeline(
     // Before anything is written: no model, no run.
     let mut settings = settings.clone();
     let mut calibration = None;
+    // The probe's record of each stage profile's model, by profile name.
+    let mut profile_probes = std::collections::BTreeMap::new();
     if matches!(flags.llm, LlmMode::On) {
         first_contact(&settings).await?;
         let probed = calibrate(root, &settings.llm, false).await?.calibration;
         settings.llm = with_probed_context(&settings.llm, &probed);
         calibration = Some(probed);
+        for profile in settings.stages.values() {
+            if profile_probes.contains_key(profile) {
+                continue;
+            }
+            if let Some(profile_settings) = settings.profiles.get_mut(profile) {
+                let probed = calibrate(root, profile_settings, false).await?.calibration;
+                *profile_settings = with_probed_context(profile_settings, &probed);
+                profile_probes.insert(profile.clone(), probed);
+            }
+        }
     }
     let settings = &settings;
     let sink: Option<Arc<dyn TranscriptSink>> = match transcript {
@@ -296,14 +308,13 @@ pub async fn pipeline(
     if matches!(flags.llm, LlmMode::On) {
         for (stage, profile) in &settings.stages {
             if let Some(profile_settings) = settings.profiles.get(profile) {
-                let probed = calibrate(root, profile_settings, false).await?.calibration;
                 stage_llm.push((
                     *stage,
                     Arc::new(openai(
-                        with_probed_context(profile_settings, &probed),
+                        profile_settings.clone(),
                         verbose,
                         sink.as_ref(),
-                        Some(&probed),
+                        profile_probes.get(profile),
                     )?) as Arc<dyn LlmClient>,
                 ));
             }

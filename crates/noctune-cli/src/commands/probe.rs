@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use noctune_core::llm::Calibration;
+use noctune_core::llm::{Calibration, SpeedSource};
 use noctune_core::{EnvOverrides, config};
 use owo_colors::OwoColorize;
 
@@ -69,8 +69,13 @@ fn details(calibration: &Calibration) -> String {
     ));
     let speed =
         |s: Option<f64>| s.map_or_else(|| "not measured".to_owned(), |s| format!("{s:.1} tok/s"));
+    let source = match calibration.speed_source {
+        Some(SpeedSource::Timings) => " (the server's timings)",
+        Some(SpeedSource::WallClock) => " (wall clock)",
+        None => "",
+    };
     text.push_str(&format!(
-        "  prompt       {}\n  answer       {}\n",
+        "  prompt       {}{source}\n  answer       {}{source}\n",
         speed(calibration.prompt_tokens_per_second),
         speed(calibration.answer_tokens_per_second)
     ));

@@ -147,3 +147,62 @@ async fn a_damaged_record_is_named_and_probed_again() {
     let stored: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(stored["model"], json!("fake-model"));
 }
+
+/// A stage with its own model profile: that model is probed too, and its client starts from
+/// its own record (this one refuses `json_schema`, so the review goes as `json_object` at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_profile_model_is_probed_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    repo(root);
+    let big = FakeServer::start_responder(
+        FakeOptions {
+            n_ctx: Some(8192),
+            reject_json_schema: true,
+            ..FakeOptions::default()
+        },
+        echo_model,
+    )
+    .await;
+    let config = format!(
+        "{}\n[llm.profiles.big]\nbase_url = \"{}\"\n\n[stages]\nreview = \"big\"\n",
+        pipeline_config(1),
+        big.url()
+    );
+    std::fs::write(root.join("noctune.toml"), config).unwrap();
+    let default = no_grammar_server().await;
+    let output = noctune_async(
+        root,
+        &[
+            "review",
+            "tool.py",
+            "--run-id",
+            "big",
+            "--output-format",
+            "json",
+        ],
+        &default.url(),
+    )
+    .await;
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{:?}",
+        text(&output)
+    );
+    assert_eq!(default.probe_requests().len(), 5);
+    assert_eq!(big.probe_requests().len(), 5);
+    let reviews = big.chat_requests();
+    assert!(
+        !reviews.is_empty(),
+        "the review went to the profile's model"
+    );
+    for request in &reviews {
+        assert_eq!(
+            request.body["response_format"]["type"],
+            json!("json_object"),
+            "{:?}",
+            request.body
+        );
+    }
+    assert!(default.chat_requests().is_empty());
+}
