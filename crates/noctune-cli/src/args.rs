@@ -85,6 +85,11 @@ pub enum Command {
     /// what one `ruff check --fix` achieves alone; exit 1 when a file broke or a case's tests
     /// fail after the run.
     Eval(EvalArgs),
+    /// Calibrate the model: which answer formats work (grammar, json_schema, json_object,
+    /// fenced), prompt and answer tokens per second, the context size. Cached under
+    /// `.noctune_cache/models/` per base URL, model and server fingerprint; runs probe on first
+    /// contact by themselves.
+    Probe(ProbeArgs),
     /// Noctune Studio: the local daemon with the HTTP API and the web UI.
     Studio(crate::commands::studio::StudioArgs),
     /// Work from a request: plan, tests first, code on a throw-away copy, verify (gates, tests,
@@ -173,6 +178,17 @@ pub enum LessonsAction {
         /// The card's id.
         id: String,
     },
+}
+
+/// `noctune probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Probe again even when the cached record matches the server.
+    #[arg(long)]
+    pub force: bool,
+    /// The model profile (under `[llm.profiles]`); the default model otherwise.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 /// How the pipeline talks to a model.

@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
+use noctune_core::config::LlmSettings;
 use noctune_core::config::Settings;
+use noctune_core::llm::Calibration;
 use noctune_core::pipeline::Fixer;
 use noctune_core::pipeline::{PassKind, Pipeline, PipelineOptions};
 use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
+use noctune_core::store::ModelCache;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
 use noctune_gates::{
     AstProver, EquivalentRewrite, FixRules, Gates, NONE_COMPARISON, PolicyPacks, RETURN_CONDITION,
@@ -18,7 +21,10 @@ use noctune_gates::{
 };
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
-use noctune_llm::{JsonlTranscript, OpenAiClient, ReplayClient, StreamEvent, TranscriptSink};
+use noctune_llm::{
+    JsonlTranscript, OpenAiClient, ProbeOutcome, ReplayClient, StreamEvent, TranscriptSink,
+    calibrate_cached,
+};
 
 use crate::args::{LlmMode, RunFlags};
 
@@ -37,16 +43,25 @@ pub fn llm_client(
                 format!("cannot replay `{}`", path.display())
             })?))
         }
-        LlmMode::On => Ok(Arc::new(openai(settings.llm.clone(), verbose, transcript)?)),
+        LlmMode::On => Ok(Arc::new(openai(
+            settings.llm.clone(),
+            verbose,
+            transcript,
+            None,
+        )?)),
     }
 }
 
 fn openai(
-    settings: noctune_core::config::LlmSettings,
+    settings: LlmSettings,
     verbose: u8,
     transcript: Option<&Arc<dyn TranscriptSink>>,
+    calibration: Option<&Calibration>,
 ) -> anyhow::Result<OpenAiClient> {
     let mut builder = OpenAiClient::builder(settings);
+    if let Some(calibration) = calibration {
+        builder = builder.calibration(calibration);
+    }
     if let Some(sink) = transcript {
         builder = builder.transcript_sink(sink.clone());
     }
@@ -83,6 +98,46 @@ async fn first_contact(settings: &Settings) -> anyhow::Result<()> {
                 .map_or_else(|| "noctune.toml".to_owned(), |p| p.display().to_string())
         )
     })
+}
+
+/// The calibration probe's record for the model of `llm`: from `.noctune_cache/models/` under
+/// `root` when the server's fingerprint matches, else probed now (always with `force`) and
+/// stored. A cache file that cannot be read is named in a warning on stderr and replaced.
+pub async fn calibrate(
+    root: &Path,
+    llm: &LlmSettings,
+    force: bool,
+) -> anyhow::Result<ProbeOutcome> {
+    let client = OpenAiClient::new(llm.clone())?;
+    let layout = CacheLayout::for_root(root);
+    layout.ensure()?;
+    let cache = ModelCache::new(layout.models());
+    let outcome = calibrate_cached(&client, &cache, force)
+        .await
+        .with_context(|| format!("cannot probe the model at {}", client.endpoint()))?;
+    if let Some(warning) = &outcome.warning {
+        let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
+    }
+    Ok(outcome)
+}
+
+/// `llm` with the probed context size when the configuration does not set `context_tokens`.
+pub fn with_probed_context(llm: &LlmSettings, calibration: &Calibration) -> LlmSettings {
+    let mut llm = llm.clone();
+    if let Some(context) = calibration.context_tokens
+        && !llm.context_tokens_configured
+    {
+        llm.context_tokens = context;
+    }
+    llm
+}
+
+/// A run's pipeline and the calibration of its model (none with `--llm replay:`).
+pub struct Composed {
+    /// The pipeline.
+    pub pipeline: Pipeline,
+    /// The probe's record of the default model.
+    pub calibration: Option<Calibration>,
 }
 
 /// The files of a run, repo-relative and sorted: from `--file-list`, from PATHS (directories
@@ -192,7 +247,8 @@ fn terminal_consent() -> noctune_core::pipeline::Consent {
     })
 }
 
-/// Builds the pipeline for a run.
+/// Builds the pipeline for a run: with the model on, each model (the default and every stage's
+/// profile) is calibrated first, and its client starts from the probe's formats and context.
 pub async fn pipeline(
     root: &Path,
     settings: &Settings,
@@ -200,7 +256,7 @@ pub async fn pipeline(
     verbose: u8,
     pass_kind: PassKind,
     transcript: Option<&Path>,
-) -> anyhow::Result<Pipeline> {
+) -> anyhow::Result<Composed> {
     if flags.yes && !settings.allow_apply {
         bail!(
             "`--yes` applies changes without asking, which needs `allow_apply = true` in {}; nothing was changed",
@@ -212,24 +268,54 @@ pub async fn pipeline(
         );
     }
     // Before anything is written: no model, no run.
+    let mut settings = settings.clone();
+    let mut calibration = None;
+    // The probe's record of each stage profile's model, by profile name.
+    let mut profile_probes = std::collections::BTreeMap::new();
     if matches!(flags.llm, LlmMode::On) {
-        first_contact(settings).await?;
+        first_contact(&settings).await?;
+        let probed = calibrate(root, &settings.llm, false).await?.calibration;
+        settings.llm = with_probed_context(&settings.llm, &probed);
+        calibration = Some(probed);
+        for profile in settings.stages.values() {
+            if profile_probes.contains_key(profile) {
+                continue;
+            }
+            if let Some(profile_settings) = settings.profiles.get_mut(profile) {
+                let probed = calibrate(root, profile_settings, false).await?.calibration;
+                *profile_settings = with_probed_context(profile_settings, &probed);
+                profile_probes.insert(profile.clone(), probed);
+            }
+        }
     }
+    let settings = &settings;
     let sink: Option<Arc<dyn TranscriptSink>> = match transcript {
         Some(path) => Some(Arc::new(JsonlTranscript::create(path).with_context(
             || format!("cannot open the transcript `{}`", path.display()),
         )?)),
         None => None,
     };
-    let llm = llm_client(settings, &flags.llm, verbose, sink.as_ref())?;
+    let llm: Arc<dyn LlmClient> = match &calibration {
+        Some(probed) => Arc::new(openai(
+            settings.llm.clone(),
+            verbose,
+            sink.as_ref(),
+            Some(probed),
+        )?),
+        None => llm_client(settings, &flags.llm, verbose, sink.as_ref())?,
+    };
     let mut stage_llm = Vec::new();
     if matches!(flags.llm, LlmMode::On) {
         for (stage, profile) in &settings.stages {
             if let Some(profile_settings) = settings.profiles.get(profile) {
                 stage_llm.push((
                     *stage,
-                    Arc::new(openai(profile_settings.clone(), verbose, sink.as_ref())?)
-                        as Arc<dyn LlmClient>,
+                    Arc::new(openai(
+                        profile_settings.clone(),
+                        verbose,
+                        sink.as_ref(),
+                        profile_probes.get(profile),
+                    )?) as Arc<dyn LlmClient>,
                 ));
             }
         }
@@ -294,7 +380,7 @@ pub async fn pipeline(
         // Nobody to ask and no `--yes`: keep proposals only.
         Some(Arc::new(|_: &Path| false) as noctune_core::pipeline::Consent)
     };
-    Ok(Pipeline {
+    let pipeline = Pipeline {
         root: root.to_path_buf(),
         llm,
         stage_llm,
@@ -321,6 +407,10 @@ pub async fn pipeline(
             budgets: settings.budgets,
             ..PipelineOptions::default()
         },
+    };
+    Ok(Composed {
+        pipeline,
+        calibration,
     })
 }
 
@@ -358,4 +448,52 @@ fn equivalent_rewrites(pack: &dyn noctune_core::PolicyPack) -> &'static [Equival
 /// Whether a flag value is `safe` or `off`.
 pub fn parse_ruff_fix(value: &str) -> Result<RuffFix, String> {
     value.parse::<RuffFix>().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use noctune_core::llm::{FormatCheck, ProbeFormat};
+
+    fn probed(context: Option<u32>) -> Calibration {
+        Calibration {
+            key: "k".into(),
+            base_url: "http://127.0.0.1:8080/v1".into(),
+            model: "m".into(),
+            fingerprint: "f".into(),
+            probed_at: "2026-01-01T00:00:00Z".into(),
+            formats: vec![FormatCheck {
+                format: ProbeFormat::Fenced,
+                works: true,
+                reason: None,
+            }],
+            prompt_tokens_per_second: None,
+            answer_tokens_per_second: None,
+            speed_source: None,
+            context_tokens: context,
+            probe_seconds: 0.1,
+        }
+    }
+
+    #[test]
+    fn the_probed_context_applies_only_when_the_config_sets_none() {
+        let unset = LlmSettings::default();
+        assert_eq!(
+            with_probed_context(&unset, &probed(Some(4096))).context_tokens,
+            4096
+        );
+        assert_eq!(
+            with_probed_context(&unset, &probed(None)).context_tokens,
+            unset.context_tokens
+        );
+        let set = LlmSettings {
+            context_tokens: 2048,
+            context_tokens_configured: true,
+            ..LlmSettings::default()
+        };
+        assert_eq!(
+            with_probed_context(&set, &probed(Some(32768))).context_tokens,
+            2048
+        );
+    }
 }

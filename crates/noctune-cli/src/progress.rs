@@ -1,6 +1,10 @@
 //! The progress of a long run on stderr: a bar on a terminal, one plain line per step
 //! otherwise (`[0/3] pkg/a.py pass 1: draft  12.5 tok/s eta ?`). A step is a file entering a
 //! stage of a pass (review, draft, edit, gates, approve, apply) or a file ending.
+//!
+//! The ETA: once a file is done, the time per file so far times the files left; before that,
+//! the calibration probe's speeds (when the model was probed): [`CALLS_PER_FILE`] calls a
+//! file, each reading half the context and writing a structured answer.
 #![allow(clippy::print_stderr)] // the terminal UX of a long run
 
 use std::path::Path;
@@ -10,18 +14,25 @@ use std::time::Instant;
 use noctune_core::TaskStage;
 use noctune_core::pipeline::Progress;
 
+/// Model calls of one pass over a file (review, draft, edit, approve), for the ETA before the
+/// first file is done.
+pub const CALLS_PER_FILE: f64 = 4.0;
+
 /// Prints the progress of one run.
 pub struct ProgressLine {
     bar: Option<indicatif::ProgressBar>,
     started: Instant,
+    /// The probe's estimate of one model call, in seconds.
+    seconds_per_call: Option<f64>,
     /// Files done and in the run, as last reported by the run loop.
     counts: Mutex<(usize, usize)>,
 }
 
 impl ProgressLine {
     /// A bar when `bar` (a terminal), plain lines otherwise. The number of files comes with
-    /// the first report of the run loop.
-    pub fn new(bar: bool) -> Self {
+    /// the first report of the run loop. `seconds_per_call`: the calibration probe's estimate
+    /// of one model call, for the ETA before the first file is done.
+    pub fn new(bar: bool, seconds_per_call: Option<f64>) -> Self {
         let bar = bar.then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
@@ -35,6 +46,7 @@ impl ProgressLine {
         Self {
             bar,
             started: Instant::now(),
+            seconds_per_call,
             counts: Mutex::new((0, 0)),
         }
     }
@@ -63,20 +75,23 @@ impl ProgressLine {
     fn show(&self, what: &str, tokens_per_second: f64) {
         let line = format!("{what}  {tokens_per_second:.1} tok/s");
         let (done, total) = *self.lock();
+        let eta = eta(
+            done,
+            total,
+            self.started.elapsed().as_secs_f64(),
+            self.seconds_per_call,
+        );
         match &self.bar {
             Some(bar) => {
                 bar.set_position(done as u64);
-                bar.set_message(line);
-            }
-            None => {
-                let eta = if done > 0 {
-                    let per = self.started.elapsed().as_secs_f64() / done as f64;
-                    format!("{:.0}s", per * total.saturating_sub(done) as f64)
+                // indicatif's own `eta` needs a file done; until then, the probe's estimate.
+                if done == 0 {
+                    bar.set_message(format!("{line}  ({eta})"));
                 } else {
-                    "?".to_owned()
-                };
-                eprintln!("[{done}/{total}] {line} eta {eta}");
+                    bar.set_message(line);
+                }
             }
+            None => eprintln!("[{done}/{total}] {line} eta {eta}"),
         }
     }
 
@@ -84,5 +99,31 @@ impl ProgressLine {
         self.counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The ETA shown: `12s` from the files done, `~40s` from the probe's speeds before any is done,
+/// `?` when neither is known.
+fn eta(done: usize, total: usize, elapsed: f64, seconds_per_call: Option<f64>) -> String {
+    let left = total.saturating_sub(done) as f64;
+    if done > 0 {
+        format!("{:.0}s", elapsed / done as f64 * left)
+    } else if let Some(call) = seconds_per_call.filter(|_| total > 0) {
+        format!("~{:.0}s", call * CALLS_PER_FILE * left)
+    } else {
+        "?".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eta;
+
+    #[test]
+    fn eta_from_files_done_else_from_the_probe() {
+        assert_eq!(eta(2, 4, 10.0, Some(1.0)), "10s");
+        assert_eq!(eta(0, 4, 10.0, Some(2.5)), "~40s");
+        assert_eq!(eta(0, 4, 10.0, None), "?");
+        assert_eq!(eta(0, 0, 0.0, Some(2.5)), "?");
     }
 }

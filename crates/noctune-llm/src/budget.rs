@@ -35,6 +35,15 @@ enum Probe<T> {
 }
 
 impl Budget {
+    /// A budget whose server window is already known (from the calibration probe): `/props`
+    /// is not asked again.
+    pub(crate) fn with_server_window(window: Option<u32>) -> Self {
+        Self {
+            server_window: Mutex::new(Some(window)),
+            tokenize: AtomicU8::new(0),
+        }
+    }
+
     /// The server's own window (`n_ctx` from `GET /props`), remembered once the server answered.
     pub(crate) async fn server_window(&self, http: &reqwest::Client, root: &str) -> Option<u32> {
         if let Some(known) = *lock(&self.server_window) {
@@ -107,16 +116,29 @@ async fn probe(request: reqwest::RequestBuilder) -> Probe<Value> {
 
 async fn fetch_window(http: &reqwest::Client, root: &str) -> Probe<u32> {
     match probe(http.get(format!("{root}/props"))).await {
-        Probe::Known(Some(props)) => Probe::Known(
-            props
-                .pointer("/default_generation_settings/n_ctx")
-                .or_else(|| props.get("n_ctx"))
-                .and_then(Value::as_u64)
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n > 0),
-        ),
+        Probe::Known(Some(props)) => Probe::Known(window_of(&props)),
         Probe::Known(None) => Probe::Known(None),
         Probe::Unknown => Probe::Unknown,
+    }
+}
+
+/// The context window in a llama.cpp `/props` body: `default_generation_settings.n_ctx`, else
+/// `n_ctx`.
+pub(crate) fn window_of(props: &Value) -> Option<u32> {
+    props
+        .pointer("/default_generation_settings/n_ctx")
+        .or_else(|| props.get("n_ctx"))
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+}
+
+/// A side endpoint's JSON body (`GET /props`, `GET /v1/models`): `Ok(None)` when the server
+/// has no such endpoint, `Err(())` when it gave no definitive answer.
+pub(crate) async fn side_json(request: reqwest::RequestBuilder) -> Result<Option<Value>, ()> {
+    match probe(request).await {
+        Probe::Known(value) => Ok(value),
+        Probe::Unknown => Err(()),
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use noctune_core::config::LlmSettings;
+use noctune_core::llm::Calibration;
 use noctune_core::{ChatRequest, ChatResponse, LlmClient, LlmError, LlmErrorKind};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
@@ -78,6 +79,7 @@ pub struct OpenAiClientBuilder {
     observer: Option<Arc<dyn StreamObserver>>,
     sink: Option<Arc<dyn TranscriptSink>>,
     check_context: bool,
+    calibration: Option<Calibration>,
 }
 
 impl OpenAiClientBuilder {
@@ -102,6 +104,13 @@ impl OpenAiClientBuilder {
     /// Whether prompts are checked against the context window before sending (default on).
     pub fn check_context(mut self, check: bool) -> Self {
         self.check_context = check;
+        self
+    }
+
+    /// Starts from what the calibration probe found: the first answer formats that work (no
+    /// refused request per call to find them) and the server's context window (no `/props`).
+    pub fn calibration(mut self, calibration: &Calibration) -> Self {
+        self.calibration = Some(calibration.clone());
         self
     }
 
@@ -152,8 +161,13 @@ impl OpenAiClientBuilder {
                 chat_url: format!("{base}/chat/completions"),
                 root_url,
                 check_context: self.check_context,
-                fallbacks: Fallbacks::default(),
-                budget: Budget::default(),
+                fallbacks: self
+                    .calibration
+                    .as_ref()
+                    .map_or_else(Fallbacks::default, Fallbacks::calibrated),
+                budget: self.calibration.as_ref().map_or_else(Budget::default, |c| {
+                    Budget::with_server_window(c.context_tokens)
+                }),
                 settings,
             }),
             observer: self.observer,
@@ -184,6 +198,7 @@ impl OpenAiClient {
             observer: None,
             sink: None,
             check_context: true,
+            calibration: None,
         }
     }
 
@@ -246,6 +261,31 @@ impl OpenAiClient {
     /// refuses them.
     pub fn answer_formats(&self) -> (WireFormat, WireFormat) {
         self.shared.fallbacks.current()
+    }
+
+    /// The retry policy (the calibration probe waits out a loading model by it).
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.shared.retry
+    }
+
+    /// The HTTP client (for the calibration probe's side requests).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.shared.http
+    }
+
+    /// The server's root URL: the base URL without `/v1` (llama.cpp's `/props` lives there).
+    pub(crate) fn root_url(&self) -> &str {
+        &self.shared.root_url
+    }
+
+    /// One request in exactly `format`: no fallback, no budget check, retries only for a
+    /// loading model and transient failures. The calibration probe asks this way.
+    pub(crate) async fn chat_in(
+        &self,
+        request: &ChatRequest,
+        format: WireFormat,
+    ) -> Result<ChatResponse, LlmError> {
+        self.chat_with_retries(request, format).await
     }
 
     /// Refuses a request whose prompt plus reserved answer does not fit the window.

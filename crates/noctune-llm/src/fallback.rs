@@ -3,6 +3,7 @@
 use std::sync::Mutex;
 
 use noctune_core::AnswerFormat;
+use noctune_core::llm::{Calibration, ProbeFormat};
 use serde::{Deserialize, Serialize};
 
 /// How an [`AnswerFormat`] is put on the wire.
@@ -17,6 +18,17 @@ pub enum WireFormat {
     JsonObject,
     /// llama.cpp's `grammar` field (GBNF).
     Grammar,
+}
+
+impl From<ProbeFormat> for WireFormat {
+    fn from(format: ProbeFormat) -> Self {
+        match format {
+            ProbeFormat::Grammar => WireFormat::Grammar,
+            ProbeFormat::JsonSchema => WireFormat::JsonSchema,
+            ProbeFormat::JsonObject => WireFormat::JsonObject,
+            ProbeFormat::Fenced => WireFormat::Text,
+        }
+    }
 }
 
 /// The formats tried for each kind of answer, best first.
@@ -44,6 +56,15 @@ impl Default for Fallbacks {
 }
 
 impl Fallbacks {
+    /// Memory that starts where the calibration probe found the first working format (JSON
+    /// answers: `json_schema`, `json_object`, else text; code answers: `grammar`, else text).
+    pub(crate) fn calibrated(calibration: &Calibration) -> Self {
+        Self {
+            json: Mutex::new(WireFormat::from(calibration.json_format())),
+            grammar: Mutex::new(WireFormat::from(calibration.code_format())),
+        }
+    }
+
     /// The formats to try for `answer`, starting at the one remembered.
     pub(crate) fn chain(&self, answer: &AnswerFormat) -> Vec<WireFormat> {
         let (chain, current): (&[WireFormat], WireFormat) = match answer {

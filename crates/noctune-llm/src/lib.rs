@@ -12,6 +12,10 @@
 //!   truncated by the server;
 //! - structured answers: `json_schema` → `json_object` → text, and a GBNF `grammar` → text,
 //!   each fallback remembered for the client's lifetime ([`WireFormat`]);
+//! - a calibration probe on first contact with a model ([`calibrate_cached`]): which answer
+//!   formats work, prompt and answer tokens per second, the context size, cached under
+//!   `.noctune_cache/models/` and given back to the client
+//!   ([`OpenAiClientBuilder::calibration`]);
 //! - transcripts of every exchange ([`TranscriptSink`]) and a [`ReplayClient`] that serves them
 //!   back offline.
 //!
@@ -22,6 +26,7 @@ mod budget;
 mod client;
 mod fallback;
 mod observer;
+mod probe;
 mod replay;
 mod retry;
 mod stream;
@@ -34,6 +39,7 @@ pub mod fake;
 pub use client::{OpenAiClient, OpenAiClientBuilder};
 pub use fallback::WireFormat;
 pub use observer::{StreamEvent, StreamObserver};
+pub use probe::{PROBE_SYSTEM, ProbeOutcome, calibrate_cached};
 pub use replay::ReplayClient;
 pub use retry::RetryPolicy;
 pub use transcript::{Exchange, JsonlTranscript, TranscriptSink};

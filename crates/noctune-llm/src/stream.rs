@@ -274,6 +274,7 @@ mod tests {
                     completion_tokens: 4
                 }),
                 timings: Some(Timings {
+                    prompt_n: None,
                     prompt_ms: 1.5,
                     predicted_ms: 2.5,
                     predicted_per_second: 40.0

@@ -211,6 +211,10 @@ pub(crate) fn usage(value: &Value) -> Option<Usage> {
 pub(crate) fn timings(value: &Value) -> Option<Timings> {
     let get = |key: &str| value.get(key).and_then(Value::as_f64);
     Some(Timings {
+        prompt_n: value
+            .get("prompt_n")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok()),
         prompt_ms: get("prompt_ms").unwrap_or(0.0),
         predicted_ms: get("predicted_ms")?,
         predicted_per_second: get("predicted_per_second").unwrap_or(0.0),

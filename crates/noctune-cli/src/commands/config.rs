@@ -82,6 +82,12 @@ fn llm_json(llm: &LlmSettings) -> serde_json::Value {
         "verbose_stream": llm.verbose_stream,
         "stream_print_reasoning": llm.stream_print_reasoning,
         "context_tokens": llm.context_tokens,
+        // Unset, a run uses the server's context size found by the calibration probe.
+        "context_tokens_from": if llm.context_tokens_configured {
+            "config"
+        } else {
+            "the model probe (`noctune probe`), else this default"
+        },
         "timeout_s": llm.timeout.as_secs(),
         "max_tokens": llm.max_tokens,
         "temperature": llm.temperature,

@@ -7,6 +7,7 @@ use anyhow::Context;
 use noctune_core::{EnvOverrides, config};
 
 use crate::args::{EvalArgs, GlobalArgs, OutputFormat};
+use crate::compose;
 use crate::eval::{self, EvalOptions};
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
@@ -17,10 +18,11 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
     let ruff = noctune_index::callsites::find_on_path("ruff").context(
         "`ruff` was not found on PATH: the evaluation counts ruff's findings (pip install ruff)",
     )?;
+    let llm = eval::llm_for(&settings, args.profile.as_deref())?;
     let options = EvalOptions {
         corpus: args.corpus.clone(),
         cases: args.case.clone(),
-        llm: eval::llm_for(&settings, args.profile.as_deref())?,
+        llm,
         profile: args.profile.clone(),
         approve_mode: settings.approve_mode,
         max_passes: args.max_passes,
@@ -28,7 +30,17 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
         keep: args.keep.clone(),
         ruff,
     };
-    let report = eval::run(&options, &|line| {
+    // The model is probed once, under the eval's root; every case's run starts with the record.
+    let probe = || -> anyhow::Result<noctune_core::llm::Calibration> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(runtime
+            .block_on(compose::calibrate(&settings.root, &options.llm, false))?
+            .calibration)
+    };
+    let report = eval::run(&options, &probe, &|line| {
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     })?;
     match global.output_format {

@@ -9,6 +9,7 @@ pub mod index;
 pub mod init;
 pub mod lessons;
 pub mod owners;
+pub mod probe;
 pub mod report;
 pub mod restore;
 pub mod run;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Weak};
 use anyhow::{Context, bail};
 use noctune_core::pipeline::{Control, PassKind, PauseAction, Progress, drive};
 use noctune_core::run_origin::RunOrigin;
-use noctune_core::store::{RunSpec, RunStore};
+use noctune_core::store::{RunSpec, RunStore, write_calibration};
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
 use owo_colors::OwoColorize;
 
@@ -105,7 +105,10 @@ async fn drive_run(
     };
     // Every exchange with the model, in the format `--llm replay:` reads.
     let transcript = store.cache().run(&run_id).logs().join("llm.jsonl");
-    let pipeline = compose::pipeline(
+    let compose::Composed {
+        pipeline,
+        calibration,
+    } = compose::pipeline(
         root,
         settings,
         flags,
@@ -154,9 +157,22 @@ async fn drive_run(
         })?
     };
     // The run is `starting` from here, before the file walk and the index.
+    // The probe's record of the model goes with the run (the report shows it).
+    if let Some(calibration) = &calibration {
+        write_calibration(
+            &store.cache().run(run.id()).model_calibration(),
+            calibration,
+        )?;
+    }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let progress = Arc::new(ProgressLine::new(
         interactive && global.output_format == OutputFormat::Text,
+        calibration.as_ref().and_then(|c| {
+            c.seconds_for(
+                u64::from(pipeline.options.context_tokens / 2),
+                u64::from(pipeline.options.max_tokens_structured),
+            )
+        }),
     ));
     let control = Arc::new_cyclic(|this: &Weak<Control>| {
         let control = if interactive {

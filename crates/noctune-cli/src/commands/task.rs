@@ -8,7 +8,7 @@ use anyhow::Context;
 use noctune_core::pipeline::{Control, PassKind};
 use noctune_core::request::{TaskOutcome, TaskPlan, TaskRequest, run_request};
 use noctune_core::run_origin::RunOrigin;
-use noctune_core::store::{RunSpec, RunStore};
+use noctune_core::store::{RunSpec, RunStore, write_calibration};
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
 use owo_colors::OwoColorize;
 
@@ -62,7 +62,10 @@ async fn drive(
         yes: args.yes && settings.allow_apply,
     };
     let transcript = store.cache().run(&run_id).logs().join("llm.jsonl");
-    let pipeline = compose::pipeline(
+    let compose::Composed {
+        pipeline,
+        calibration,
+    } = compose::pipeline(
         &root,
         settings,
         &flags,
@@ -98,6 +101,13 @@ async fn drive(
             ..RunSpec::default()
         })?
     };
+    // The probe's record of the model goes with the run (the report shows it).
+    if let Some(calibration) = &calibration {
+        write_calibration(
+            &store.cache().run(run.id()).model_calibration(),
+            calibration,
+        )?;
+    }
     let control = Arc::new(Control::default());
     {
         let control = control.clone();

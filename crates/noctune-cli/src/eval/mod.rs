@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use noctune_core::RunId;
 use noctune_core::config::{LlmSettings, Settings};
+use noctune_core::llm::Calibration;
 use noctune_core::process::ProcessBuilder;
+use noctune_core::store::{CacheLayout, ModelCache};
 use serde::Serialize;
 
 pub use outcome::RunCounts;
@@ -89,6 +91,8 @@ pub struct CaseResult {
 pub struct EvalReport {
     /// The model's base URL and id, and the profile.
     pub model: String,
+    /// What the calibration probe found: answer formats, tokens per second, context size.
+    pub probe: Option<Calibration>,
     /// One entry per case.
     pub cases: Vec<CaseResult>,
     /// Sums over the cases.
@@ -127,8 +131,14 @@ impl EvalReport {
     }
 }
 
-/// Runs the evaluation, case by case; `progress` gets a line per step.
-pub fn run(options: &EvalOptions, progress: &dyn Fn(&str)) -> anyhow::Result<EvalReport> {
+/// Runs the evaluation, case by case; `progress` gets a line per step. Once the cases are
+/// known, `probe` gives the calibration probe's record of the model (each case's copy starts
+/// with it in its cache, so the runs do not probe again).
+pub fn run(
+    options: &EvalOptions,
+    probe: &dyn Fn() -> anyhow::Result<Calibration>,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<EvalReport> {
     let mut cases = case::discover(&options.corpus)?;
     if !options.cases.is_empty() {
         for wanted in &options.cases {
@@ -146,6 +156,8 @@ pub fn run(options: &EvalOptions, progress: &dyn Fn(&str)) -> anyhow::Result<Eva
         }
         cases.retain(|c| options.cases.contains(&c.name));
     }
+    let calibration = probe()?;
+    progress(&format!("probe: {}", calibration.summary()));
     let temp;
     let work = match &options.keep {
         Some(dir) => dir.clone(),
@@ -157,7 +169,7 @@ pub fn run(options: &EvalOptions, progress: &dyn Fn(&str)) -> anyhow::Result<Eva
     let mut results = Vec::new();
     for case in &cases {
         progress(&format!("{}: {}", case.name, case.file.description));
-        let result = evaluate(options, case, &work.join(&case.name))
+        let result = evaluate(options, &calibration, case, &work.join(&case.name))
             .unwrap_or_else(|err| failed(case, format!("{err:#}")));
         results.push(result);
     }
@@ -173,6 +185,7 @@ pub fn run(options: &EvalOptions, progress: &dyn Fn(&str)) -> anyhow::Result<Eva
     );
     Ok(EvalReport {
         model,
+        probe: Some(calibration),
         totals: totals(&results),
         cases: results,
     })
@@ -198,7 +211,12 @@ fn failed(case: &case::Case, error: String) -> CaseResult {
 }
 
 /// One case, in `work/` (`work/noctune` for the run, `work/ruff-fix` for the baseline).
-fn evaluate(options: &EvalOptions, case: &case::Case, work: &Path) -> anyhow::Result<CaseResult> {
+fn evaluate(
+    options: &EvalOptions,
+    probe: &Calibration,
+    case: &case::Case,
+    work: &Path,
+) -> anyhow::Result<CaseResult> {
     let repo = work.join("noctune");
     let baseline = work.join("ruff-fix");
     if work.exists() {
@@ -225,6 +243,9 @@ fn evaluate(options: &EvalOptions, case: &case::Case, work: &Path) -> anyhow::Re
         repo.join("noctune.toml"),
         case_config(options, &case.file.pack),
     )?;
+    ModelCache::new(CacheLayout::for_root(&repo).models())
+        .store(probe)
+        .with_context(|| format!("cannot seed the model cache of `{}`", repo.display()))?;
     let list = work.join("files.txt");
     std::fs::write(&list, files.join("\n") + "\n")?;
     let started = Instant::now();
@@ -294,11 +315,14 @@ fn case_config(options: &EvalOptions, pack: &str) -> String {
     if let Some(model) = &llm.model {
         text.push_str(&format!("model = {}\n", toml_string(model)));
     }
+    // Unset, the run uses the probed context size, as the configuration's own run would.
+    if llm.context_tokens_configured {
+        text.push_str(&format!("context_tokens = {}\n", llm.context_tokens));
+    }
     text.push_str(&format!(
-        "stream = {}\ncontext_tokens = {}\nmax_tokens = {}\ntemperature = {}\ntimeout_s = {}\n\
+        "stream = {}\nmax_tokens = {}\ntemperature = {}\ntimeout_s = {}\n\
          max_retries = {}\n\n[approve]\nmode = \"{}\"\n",
         llm.stream,
-        llm.context_tokens,
         llm.max_tokens,
         llm.temperature,
         llm.timeout.as_secs().max(1),

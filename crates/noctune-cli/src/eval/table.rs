@@ -7,7 +7,13 @@ use super::{CaseResult, EvalReport};
 /// The report as text: one line per case, the totals, and the baseline beside Noctune's figure.
 pub fn render(report: &EvalReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "model: {}\n", report.model);
+    let _ = writeln!(out, "model: {}", report.model);
+    match &report.probe {
+        Some(probe) => {
+            let _ = writeln!(out, "probe: {}\n", probe.summary());
+        }
+        None => out.push('\n'),
+    }
     let _ = writeln!(
         out,
         "{:<26} {:>5} {:>8} {:>8} {:>8} {:>6} {:>6} {:>9} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8} {:>6}",

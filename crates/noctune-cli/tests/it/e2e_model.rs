@@ -152,6 +152,11 @@ fn eval_on_three_cases_with_the_real_model() {
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The model was probed once: a working format for each kind of answer, the server's window.
+    let probe = &report["probe"];
+    assert_eq!(probe["context_tokens"], 4096, "{probe}");
+    assert_eq!(probe["formats"][0]["works"], true, "grammar: {probe}");
+    assert_eq!(probe["formats"][1]["works"], true, "json_schema: {probe}");
     let totals = &report["totals"];
     assert_eq!(totals["cases"], 3, "{report}");
     assert_eq!(totals["broken"], 0, "{report}");

@@ -14,9 +14,14 @@ fn corpus() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/corpus")
 }
 
-/// The report without what changes from run to run (times, the server's port).
+/// The report without what changes from run to run (times, the server's port, and the probe's
+/// key, which names the port's URL).
 fn stable(mut report: serde_json::Value) -> serde_json::Value {
     report["model"] = "[MODEL]".into();
+    for field in ["key", "base_url", "probed_at"] {
+        report["probe"][field] = format!("[{}]", field.to_uppercase()).into();
+    }
+    report["probe"]["probe_seconds"] = 0.into();
     report["totals"]["seconds_per_file"] = 0.into();
     for case in report["cases"].as_array_mut().unwrap() {
         case["seconds"] = 0.into();
@@ -48,6 +53,8 @@ async fn the_whole_corpus_with_the_echo_model() {
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // Probed once by the eval; every case's run started from that record.
+    assert_eq!(server.probe_requests().len(), 5);
     insta::assert_json_snapshot!("eval_echo_model", stable(report));
 }
 

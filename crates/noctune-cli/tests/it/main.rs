@@ -17,6 +17,7 @@ mod malformed_answers;
 mod mcp;
 mod morning;
 mod packs;
+mod probe;
 mod report_passes;
 mod run;
 mod run_state;

@@ -71,6 +71,10 @@ fn stable(text: &str, root: &Path, run_id: &str) -> String {
     for line in out.lines() {
         let line = if line.starts_with("- started: ") {
             "- started: [TIME]".to_owned()
+        } else if let Some(rest) = line.strip_prefix("- model: `fake-model` at http://127.0.0.1:") {
+            // The fake server's port.
+            let (_, summary) = rest.split_once(": ").unwrap();
+            format!("- model: `fake-model` at [URL]: {summary}")
         } else if line.starts_with('|') && !line.contains("---") && !line.contains("stage") {
             // | stage | calls | seconds | prompt tokens | answer tokens |
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();

@@ -33,6 +33,9 @@ pub struct LlmSettings {
     pub stream_print_reasoning: bool,
     /// Context budget in tokens.
     pub context_tokens: u32,
+    /// Whether the configuration set `context_tokens`; when it did not, the calibration probe's
+    /// context size (the server's `n_ctx`) replaces the default.
+    pub context_tokens_configured: bool,
     /// How long to wait for an answer and between stream chunks.
     pub timeout: Duration,
     /// Default `max_tokens`.
@@ -54,6 +57,7 @@ impl Default for LlmSettings {
             verbose_stream: true,
             stream_print_reasoning: true,
             context_tokens: 8192,
+            context_tokens_configured: false,
             timeout: Duration::from_secs(600),
             max_tokens: 1024,
             temperature: 0.2,
@@ -504,6 +508,7 @@ fn apply_llm(
             ));
         }
         llm.context_tokens = tokens;
+        llm.context_tokens_configured = true;
     }
     if let Some(timeout) = options.timeout_s {
         if timeout == 0 {

@@ -4,11 +4,13 @@
 //! `POST /v1/chat/completions` (llama.cpp, vLLM, LM Studio, Ollama). Tests and embedders may
 //! implement it in-process.
 
+pub mod calibration;
 mod error;
 mod request;
 mod response;
 pub mod structured;
 
+pub use calibration::{Calibration, FormatCheck, ProbeFormat, SpeedSource};
 pub use error::{LlmError, LlmErrorKind};
 pub use request::{AnswerFormat, ChatMessage, ChatRequest, Role, ToolSpec};
 pub use response::{ChatResponse, FinishReason, Timings, ToolCall, Usage};

@@ -40,6 +40,10 @@ pub struct Usage {
 /// llama.cpp's `timings` object, when the server sends it.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Timings {
+    /// Prompt tokens the server processed (`prompt_n`; fewer than the prompt's when it reused
+    /// a cached prefix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_n: Option<u32>,
     /// Milliseconds spent on the prompt.
     pub prompt_ms: f64,
     /// Milliseconds spent generating.

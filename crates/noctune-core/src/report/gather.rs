@@ -12,12 +12,13 @@ use crate::error::Result;
 use crate::event::EventType;
 use crate::ids::RunId;
 use crate::label::Label;
+use crate::llm::Calibration;
 use crate::pipeline::CheckOutcome;
 use crate::pipeline::approve::ApprovalRecord;
 use crate::pipeline::artifacts;
 use crate::policy::PolicyDecision;
 use crate::run::RunRecord;
-use crate::store::{ApprovalEntry, RunStore};
+use crate::store::{ApprovalEntry, RunStore, read_calibration};
 use crate::task::{TaskState, TaskStatus};
 
 /// Time and tokens spent in one stage.
@@ -92,6 +93,8 @@ pub struct RunReport {
     pub waiting: Vec<ApprovalEntry>,
     /// Totals per stage.
     pub stages: BTreeMap<String, StageStats>,
+    /// The calibration probe's record of the run's model (`state/model.json`), when it has one.
+    pub model: Option<Calibration>,
 }
 
 /// The diagnostics that block a change (the ones it introduced), one line each.
@@ -268,5 +271,12 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
         approvals,
         waiting: store.waiting_approvals(run_id)?,
         stages: totals,
+        // A damaged record costs the report its model line, never the report.
+        model: read_calibration(&store.cache().run(run_id).model_calibration()).unwrap_or_else(
+            |err| {
+                tracing::warn!(%err, "the run's model record is skipped");
+                None
+            },
+        ),
     })
 }

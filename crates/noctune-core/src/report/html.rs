@@ -76,6 +76,15 @@ pub fn render(report: &RunReport) -> String {
         report.files.len(),
         escape(&run.repo_root.display().to_string())
     );
+    if let Some(model) = &report.model {
+        let _ = write!(
+            out,
+            "<p>Model <code>{}</code> at {}: {}</p>",
+            escape(&model.model),
+            escape(&model.base_url),
+            escape(&model.summary())
+        );
+    }
     if !report.stages.is_empty() {
         out.push_str("<h2>Model time and tokens</h2><table><tr><th>stage</th><th>calls</th><th>seconds</th><th>prompt tokens</th><th>answer tokens</th></tr>");
         for (stage, s) in &report.stages {

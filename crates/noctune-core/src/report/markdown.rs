@@ -48,6 +48,15 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(out, "- repository: `{}`", run.repo_root.display());
     let _ = writeln!(out, "- pack: {}", run.pack.as_deref().unwrap_or("-"));
+    if let Some(model) = &report.model {
+        let _ = writeln!(
+            out,
+            "- model: `{}` at {}: {}",
+            model.model,
+            model.base_url,
+            model.summary()
+        );
+    }
     let _ = writeln!(
         out,
         "- started: {}, ended: {}",

@@ -51,6 +51,11 @@ impl CacheLayout {
         self.dir.join("runs")
     }
 
+    /// `.noctune_cache/models` (the calibration probe's records, one JSON file per model).
+    pub fn models(&self) -> PathBuf {
+        self.dir.join("models")
+    }
+
     /// `.noctune_cache/index.db` (the symbol index).
     pub fn index_db(&self) -> PathBuf {
         self.dir.join("index.db")
@@ -89,6 +94,11 @@ impl RunLayout {
     /// `state/run.lock`.
     pub fn lock(&self) -> PathBuf {
         self.state().join("run.lock")
+    }
+
+    /// `state/model.json`: the calibration probe's record of the model the run used.
+    pub fn model_calibration(&self) -> PathBuf {
+        self.state().join("model.json")
     }
 
     /// `state/tasks/`.

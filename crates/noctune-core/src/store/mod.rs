@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! .noctune_cache/runs/<run_id>/state/run.json        the run's status (RunRecord)
+//! .noctune_cache/runs/<run_id>/state/model.json      the calibration probe's record the run used
 //! .noctune_cache/runs/<run_id>/state/run.lock        held by the process driving the run
 //! .noctune_cache/runs/<run_id>/state/tasks/<task>.json
 //! .noctune_cache/runs/<run_id>/artifacts/<task_id>/  per-file artifacts
 //! .noctune_cache/runs/<run_id>/backups/<task_id>/    pre-apply backups
 //! .noctune_cache/runs/<run_id>/logs/events.jsonl     events, `idx` increasing
+//! .noctune_cache/models/<key>.json                  the calibration probe's record per model
 //! ```
 //!
 //! Every write of state, artifacts and user files goes through [`write_atomic`]: a temp file in
@@ -18,6 +20,7 @@ mod atomic;
 mod events;
 mod layout;
 mod lock;
+mod models;
 mod run_store;
 mod running_tasks;
 mod stop_marker;
@@ -27,5 +30,6 @@ pub use atomic::{create_atomic, remove_stale_temps, write_atomic, write_atomic_w
 pub use events::{EventLog, read_events};
 pub use layout::{CACHE_DIR, CacheLayout, RunLayout};
 pub use lock::RunLock;
+pub use models::{ModelCache, ModelLookup, read_calibration, write_calibration};
 pub use run_store::{Run, RunSpec, RunStore};
 pub use stop_marker::StopMarker;

@@ -29,7 +29,8 @@ pub struct FakeOptions {
     pub reject_response_format: bool,
     /// Requests with a `grammar` field get a 400 without consuming the script.
     pub reject_grammar: bool,
-    /// The first this many requests to `/props` and `/tokenize` get 503 "Loading model".
+    /// The first this many requests to `/props`, `/tokenize` and `/v1/models` get 503 "Loading
+    /// model", as llama.cpp answers while it loads.
     pub loading_side_requests: usize,
 }
 
@@ -56,6 +57,15 @@ impl RecordedRequest {
         self.body
             .pointer("/response_format/json_schema/name")
             .and_then(Value::as_str)
+    }
+
+    /// Whether the request is one of the calibration probe's (its system message is
+    /// [`PROBE_SYSTEM`](crate::PROBE_SYSTEM)).
+    pub fn is_probe(&self) -> bool {
+        self.body
+            .pointer("/messages/0/content")
+            .and_then(Value::as_str)
+            .is_some_and(|text| text == crate::PROBE_SYSTEM)
     }
 
     /// Whether the request carries a GBNF `grammar` (a code answer).
@@ -86,6 +96,7 @@ struct ServerState {
     responder: Option<Responder>,
     requests: Mutex<Vec<RecordedRequest>>,
     side_requests: AtomicUsize,
+    props_extra: Mutex<serde_json::Map<String, Value>>,
 }
 
 /// A running fake server; stops when dropped.
@@ -209,12 +220,31 @@ impl FakeServer {
         lock(&self.state.requests).clone()
     }
 
-    /// The chat-completion requests received, in order.
+    /// The chat-completion requests received, in order, without the calibration probe's
+    /// (see [`probe_requests`](Self::probe_requests)): the asks of the work itself.
     pub fn chat_requests(&self) -> Vec<RecordedRequest> {
         self.requests()
             .into_iter()
-            .filter(|r| r.path.ends_with("/chat/completions"))
+            .filter(|r| r.path.ends_with("/chat/completions") && !r.is_probe())
             .collect()
+    }
+
+    /// The calibration probe's chat requests, in order. The server answers them itself (a
+    /// python block, `{"answer": 5}`, a count) without using the script or the responder;
+    /// the fault options of [`FakeOptions`] apply to them as to any request.
+    pub fn probe_requests(&self) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/chat/completions") && r.is_probe())
+            .collect()
+    }
+
+    /// Adds (or replaces) fields of the `GET /props` answer, as a server restarted with another
+    /// build or model would (`{"build_info": "b2"}`).
+    pub fn set_props(&self, fields: &Value) {
+        if let Some(fields) = fields.as_object() {
+            lock(&self.state.props_extra).extend(fields.clone());
+        }
     }
 }
 
@@ -256,8 +286,10 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
     };
     lock(&state.requests).push(recorded.clone());
     let options = &state.options;
-    if matches!(path.as_str(), "/props" | "/tokenize")
-        && state.side_requests.fetch_add(1, Ordering::SeqCst) < options.loading_side_requests
+    if matches!(
+        path.as_str(),
+        "/props" | "/tokenize" | "/v1/models" | "/models"
+    ) && state.side_requests.fetch_add(1, Ordering::SeqCst) < options.loading_side_requests
     {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -268,13 +300,25 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
     match (method.as_str(), path.as_str()) {
         ("GET", "/health") => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
         ("GET", "/props") => match options.n_ctx {
-            Some(n_ctx) => axum::Json(json!({
-                "default_generation_settings": {"n_ctx": n_ctx},
-                "total_slots": 1,
-            }))
-            .into_response(),
+            Some(n_ctx) => {
+                let mut props = json!({
+                    "default_generation_settings": {"n_ctx": n_ctx},
+                    "total_slots": 1,
+                    "model_path": "/models/fake-model.gguf",
+                    "build_info": "fake",
+                });
+                if let Some(fields) = props.as_object_mut() {
+                    fields.extend(lock(&state.props_extra).clone());
+                }
+                axum::Json(props).into_response()
+            }
             None => StatusCode::NOT_FOUND.into_response(),
         },
+        ("GET", "/v1/models" | "/models") => axum::Json(json!({
+            "object": "list",
+            "data": [{"id": "fake-model", "object": "model", "owned_by": "noctune-fake"}],
+        }))
+        .into_response(),
         ("POST", "/tokenize") if options.tokenize => {
             let content = body.get("content").and_then(Value::as_str).unwrap_or("");
             let tokens = vec![0; content.len().div_ceil(4)];
@@ -300,9 +344,13 @@ async fn chat(state: &ServerState, request: &RecordedRequest) -> Response {
     if options.reject_grammar && body.get("grammar").is_some() {
         return rejection("Unrecognized request argument supplied: grammar");
     }
-    let next = match &state.responder {
-        Some(responder) => Some(responder(request)),
-        None => lock(&state.script).pop_front(),
+    let next = if request.is_probe() {
+        Some(probe_reply(request))
+    } else {
+        match &state.responder {
+            Some(responder) => Some(responder(request)),
+            None => lock(&state.script).pop_front(),
+        }
     };
     let Some(reply) = next else {
         return rejection("fake server: the script has no reply left");
@@ -343,6 +391,18 @@ async fn chat(state: &ServerState, request: &RecordedRequest) -> Response {
         .header(header::CACHE_CONTROL, "no-cache")
         .body(HttpBody::from_stream(body_stream))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// What a well-behaved model answers to the calibration probe's asks.
+fn probe_reply(request: &RecordedRequest) -> Reply {
+    let body = &request.body;
+    if body.get("response_format").is_some() || request.prompt_text().contains("\"answer\"") {
+        Reply::answer("{\"answer\": 5}")
+    } else if body.get("grammar").is_some() || request.prompt_text().contains("python block") {
+        Reply::answer("```python\nx = 1\n```")
+    } else {
+        Reply::answer("1 2 3 4 5")
+    }
 }
 
 fn rejection(message: &str) -> Response {

@@ -23,6 +23,7 @@ fn expected(content: &str) -> ChatResponse {
             completion_tokens: 5,
         }),
         timings: Some(Timings {
+            prompt_n: Some(12),
             prompt_ms: 30.0,
             predicted_ms: 100.0,
             predicted_per_second: 50.0,

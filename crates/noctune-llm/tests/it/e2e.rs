@@ -1,7 +1,8 @@
 //! End to end against the real local model (Qwen2.5-Coder-0.5B-Instruct on llama.cpp), started by
 //! `scripts/test` through `scripts/llm-server`, which exports `NOCTUNE_TEST_LLM_URL`.
 //!
-//! Small prompts, `max_tokens` ≤ 200, temperature 0: a few seconds on two CPU cores.
+//! Small prompts, `max_tokens` ≤ 200, temperature 0: a few seconds on two CPU cores (the
+//! calibration probe, five tiny asks, about ten on one thread).
 
 use std::time::Duration;
 
@@ -110,4 +111,30 @@ async fn real_model_streamed_plain_structured_and_code() {
     .unwrap();
     assert!(code.code.contains("def add"), "{code:?}");
     assert_eq!(streamed.answer_formats().1, WireFormat::Grammar);
+
+    calibration_probe().await;
+}
+
+/// The calibration probe against the real 0.5B: a working format for each kind of answer, the
+/// server's context size, both speeds. Five tiny asks: seconds.
+async fn calibration_probe() {
+    use noctune_core::llm::{ProbeFormat, SpeedSource};
+    use noctune_core::store::ModelCache;
+
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ModelCache::new(dir.path().join("models"));
+    let outcome = noctune_llm::calibrate_cached(&real_client(true), &cache, false)
+        .await
+        .unwrap();
+    let probe = outcome.calibration;
+    assert!(outcome.fresh);
+    assert!(probe.works(ProbeFormat::JsonSchema), "{probe:?}");
+    assert!(probe.works(ProbeFormat::Grammar), "{probe:?}");
+    assert_eq!(probe.context_tokens, Some(4096), "{probe:?}");
+    assert_eq!(probe.speed_source, Some(SpeedSource::Timings), "{probe:?}");
+    assert!(
+        probe.prompt_tokens_per_second.unwrap() > 0.0
+            && probe.answer_tokens_per_second.unwrap() > 0.0,
+        "{probe:?}"
+    );
 }
