@@ -81,6 +81,10 @@ pub enum Command {
     /// Put files back as they were before a run, byte-exact, from the run's backups; a file
     /// edited since Noctune changed it is refused unless `--force`.
     Restore(RestoreArgs),
+    /// A run's applied changes as patchsets (per file, module, pack, or one): list them, show
+    /// their diffs, or commit them on a branch `noctune/<run_id>` made in a separate git
+    /// worktree (the working tree, index and current branch are never touched).
+    Patchset(PatchsetArgs),
     /// Score the configured model and prompts on a corpus of cases with their own tests, beside
     /// what one `ruff check --fix` achieves alone; exit 1 when a file broke or a case's tests
     /// fail after the run.
@@ -205,6 +209,63 @@ pub struct RestoreArgs {
     /// saved under the run's backups first).
     #[arg(long)]
     pub force: bool,
+}
+
+/// `noctune patchset`.
+#[derive(Debug, Args)]
+pub struct PatchsetArgs {
+    /// What to do with the patchsets.
+    #[command(subcommand)]
+    pub command: PatchsetCommand,
+}
+
+/// `noctune patchset list|show|commit`.
+#[derive(Debug, Subcommand)]
+pub enum PatchsetCommand {
+    /// The run's patchsets: ids, keys, files, lines changed.
+    List(PatchsetSelect),
+    /// The run's patchsets with their diffs (a diff that looks like a secret is withheld).
+    Show(PatchsetShowArgs),
+    /// Commit the patchsets on `noctune/<run_id>` from the run's `head_sha`, at most
+    /// `patchset_max_commits`, each after the pack's allowed tools (ruff, pytest) pass on the
+    /// worktree; exit 1 when a patchset or a file was left uncommitted.
+    Commit(PatchsetSelect),
+}
+
+/// Which run and how to group it.
+#[derive(Debug, Args)]
+pub struct PatchsetSelect {
+    /// The run.
+    #[arg(long, value_name = "ID")]
+    pub run_id: String,
+    /// How to group the changes; more groups than `patchset_max_commits` are merged with their
+    /// neighbours.
+    #[arg(long, value_enum, default_value_t = GroupArg::Module)]
+    pub group: GroupArg,
+}
+
+/// `noctune patchset show`.
+#[derive(Debug, Args)]
+pub struct PatchsetShowArgs {
+    /// Which run and how to group it.
+    #[command(flatten)]
+    pub select: PatchsetSelect,
+    /// Only this patchset (its `ps-...` id); every patchset by default.
+    #[arg(value_name = "PATCHSET")]
+    pub patchset: Option<String>,
+}
+
+/// How `noctune patchset` groups a run's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupArg {
+    /// One patchset per file.
+    File,
+    /// One per module: the first `patchset_module_depth` directories.
+    Module,
+    /// One per policy pack.
+    Pack,
+    /// One for the whole run.
+    Single,
 }
 
 /// `noctune runs`.

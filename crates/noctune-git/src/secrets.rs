@@ -34,8 +34,14 @@ static KEY_SHAPES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
             "private key block",
             r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----",
         ),
-        ("AWS access key id", r"\b(AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"),
-        ("GitHub token", r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
+        (
+            "AWS access key id",
+            r"\b(AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b",
+        ),
+        (
+            "GitHub token",
+            r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
+        ),
         ("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
         ("Google API key", r"\bAIza[0-9A-Za-z_\-]{35}"),
         ("OpenAI-style API key", r"\bsk-(proj-)?[A-Za-z0-9_\-]{20,}"),
@@ -73,7 +79,14 @@ pub fn secret_path(path: &Path) -> Option<SecretFinding> {
         .any(|key| name.starts_with(key))
     {
         "SSH private key"
-    } else if [".pypirc", ".npmrc", ".netrc", ".git-credentials", ".htpasswd"].contains(&name.as_str())
+    } else if [
+        ".pypirc",
+        ".npmrc",
+        ".netrc",
+        ".git-credentials",
+        ".htpasswd",
+    ]
+    .contains(&name.as_str())
     {
         "package or login credentials"
     } else if name == "credentials"

@@ -7,6 +7,7 @@ pub mod config;
 pub mod eval;
 pub mod index;
 pub mod init;
+pub mod patchset;
 pub mod report;
 pub mod restore;
 pub mod run;

@@ -117,6 +117,8 @@ pub struct Settings {
     pub patchset_max_commits: u32,
     /// One commit per approved change (debug).
     pub commit_each_approval: bool,
+    /// Leading directories that name a module for `noctune patchset --group module`.
+    pub patchset_module_depth: u32,
     /// The default model.
     pub llm: LlmSettings,
     /// Named profiles, each fully resolved on top of [`Settings::llm`].
@@ -184,6 +186,13 @@ impl Settings {
             return Err(err(
                 "patchset_max_commits",
                 "expected at least 1, found 0".to_owned(),
+            ));
+        }
+        let patchset_module_depth = options.patchset_module_depth.unwrap_or(2);
+        if patchset_module_depth == 0 || patchset_module_depth > 20 {
+            return Err(err(
+                "patchset_module_depth",
+                format!("expected a number from 1 to 20, found {patchset_module_depth}"),
             ));
         }
 
@@ -336,6 +345,7 @@ impl Settings {
             pack: options.pack.unwrap_or_else(|| DEFAULT_PACK.to_owned()),
             patchset_max_commits,
             commit_each_approval: options.commit_each_approval.unwrap_or(false),
+            patchset_module_depth,
             llm,
             profiles,
             stages,

@@ -116,7 +116,12 @@ pub async fn commit_patchsets(store: &RunStore, options: &CommitOptions) -> Resu
     repo.text(&["rev-parse", "--show-toplevel"]).await?;
     let branch = branch_name(run_id);
     let exists = repo
-        .run(&["rev-parse", "--verify", "--quiet", &format!("refs/heads/{branch}")])
+        .run(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
         .await?;
     if exists.success() {
         return Err(Error::Invalid(format!(
@@ -129,7 +134,13 @@ pub async fn commit_patchsets(store: &RunStore, options: &CommitOptions) -> Resu
     let scratch = tempfile::Builder::new()
         .prefix("noctune-worktree-")
         .tempdir()
-        .map_err(|err| Error::io("create a directory for the worktree in", std::env::temp_dir(), err))?;
+        .map_err(|err| {
+            Error::io(
+                "create a directory for the worktree in",
+                std::env::temp_dir(),
+                err,
+            )
+        })?;
     let path = scratch.path().join(run_id.as_str());
     let path_text = path.to_string_lossy().into_owned();
     repo.text(&["worktree", "add", "--detach", &path_text, &head_sha])
@@ -175,12 +186,14 @@ async fn commit_in(
         let number = index + 1;
         let line = commit_one(wt, options, patchset, number, total).await?;
         let (event, detail) = match &line.outcome {
-            PatchsetOutcome::Committed { sha } => {
-                (EventType::PatchsetCommitted, serde_json::json!({ "sha": sha }))
-            }
-            PatchsetOutcome::Blocked { why } => {
-                (EventType::PatchsetBlocked, serde_json::json!({ "why": why }))
-            }
+            PatchsetOutcome::Committed { sha } => (
+                EventType::PatchsetCommitted,
+                serde_json::json!({ "sha": sha }),
+            ),
+            PatchsetOutcome::Blocked { why } => (
+                EventType::PatchsetBlocked,
+                serde_json::json!({ "why": why }),
+            ),
         };
         run.event(
             event,
@@ -269,9 +282,7 @@ async fn commit_one(
         files: files.clone(),
         left_out,
         tools: Vec::new(),
-        outcome: PatchsetOutcome::Blocked {
-            why: String::new(),
-        },
+        outcome: PatchsetOutcome::Blocked { why: String::new() },
     };
     if planned.is_empty() {
         line.outcome = PatchsetOutcome::Blocked {
@@ -295,11 +306,7 @@ async fn commit_one(
     }
     let staged: Vec<Staged> = planned.into_iter().map(|(s, _)| s).collect();
     line.tools = options.tools.check(wt.dir(), &files, &baseline).await;
-    if let Some(failed) = line
-        .tools
-        .iter()
-        .find(|t| t.outcome == ToolOutcome::Failed)
-    {
+    if let Some(failed) = line.tools.iter().find(|t| t.outcome == ToolOutcome::Failed) {
         revert(wt.dir(), &staged)?;
         line.outcome = PatchsetOutcome::Blocked {
             why: format!("`{}` failed: {}", failed.tool, failed.summary),
@@ -368,7 +375,12 @@ async fn commit_one(
 }
 
 /// `Noctune Studio: <pack> (#<run_id>) [patchset N/M]`, the files, and the trailers.
-pub fn message(options: &CommitOptions, patchset: &Patchset, number: usize, total: usize) -> String {
+pub fn message(
+    options: &CommitOptions,
+    patchset: &Patchset,
+    number: usize,
+    total: usize,
+) -> String {
     let mut text = format!(
         "Noctune Studio: {} (#{}) [patchset {number}/{total}]\n\n{}: {} file(s) changed by run {}\n",
         options.pack,
@@ -393,8 +405,9 @@ fn revert(dir: &Path, staged: &[Staged]) -> Result<()> {
         let target = dir.join(&file.file);
         match &file.head {
             Some(text) => write_atomic(&target, text.as_bytes())?,
-            None => std::fs::remove_file(&target)
-                .map_err(|err| Error::io("remove", &target, err))?,
+            None => {
+                std::fs::remove_file(&target).map_err(|err| Error::io("remove", &target, err))?
+            }
         }
     }
     Ok(())

@@ -217,8 +217,14 @@ mod tests {
         let shallow = group("r1", "lint_fix", &changes, Grouping::Module, 1);
         assert_eq!(keys(&shallow), vec![".", "src"]);
         assert_eq!(group("r1", "p", &changes, Grouping::File, 2).len(), 4);
-        assert_eq!(keys(&group("r1", "p", &changes, Grouping::Pack, 2)), vec!["p"]);
-        assert_eq!(keys(&group("r1", "p", &changes, Grouping::Single, 2)), vec!["all"]);
+        assert_eq!(
+            keys(&group("r1", "p", &changes, Grouping::Pack, 2)),
+            vec!["p"]
+        );
+        assert_eq!(
+            keys(&group("r1", "p", &changes, Grouping::Single, 2)),
+            vec!["all"]
+        );
         let each = per_change("r1", &changes);
         assert_eq!(each[0].files, vec![PathBuf::from("src/pkg/a.py")]);
     }
@@ -231,8 +237,14 @@ mod tests {
         assert_eq!(one, group("r1", "p", &reversed, Grouping::File, 1));
         let mut edited = changes.clone();
         edited[0].after = "other\n".to_owned();
-        assert_ne!(one[0].id, group("r1", "p", &edited, Grouping::File, 1)[0].id);
-        assert_ne!(one[0].id, group("r2", "p", &changes, Grouping::File, 1)[0].id);
+        assert_ne!(
+            one[0].id,
+            group("r1", "p", &edited, Grouping::File, 1)[0].id
+        );
+        assert_ne!(
+            one[0].id,
+            group("r2", "p", &changes, Grouping::File, 1)[0].id
+        );
     }
 
     #[test]

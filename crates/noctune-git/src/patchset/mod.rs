@@ -6,9 +6,11 @@
 //! - [`commit`]: the commits on `noctune/<run_id>`, made in a separate `git worktree`.
 
 pub mod commit;
+pub mod diff;
 pub mod group;
 pub mod tools;
 
 pub use commit::{CommitOptions, CommitReport, PatchsetOutcome, commit_patchsets};
+pub use diff::{FileDiff, file_diffs};
 pub use group::{Grouping, Patchset, fit, group, per_change};
 pub use tools::{ToolPlan, ToolResult};

@@ -72,7 +72,9 @@ impl ToolPlan {
             .filter(|f| worktree.join(f).is_file())
             .cloned()
             .collect();
-        RuffBaseline(Some(ruff_counts(worktree, &present).await.unwrap_or_default()))
+        RuffBaseline(Some(
+            ruff_counts(worktree, &present).await.unwrap_or_default(),
+        ))
     }
 
     /// Runs the allowed tools on `worktree` with the patchset's `files` written.
@@ -115,10 +117,7 @@ async fn ruff_result(
         .map(|((file, code), _)| format!("{file}: {code}"))
         .collect();
     if introduced.is_empty() {
-        result(
-            ToolOutcome::Passed,
-            "no diagnostic introduced".to_owned(),
-        )
+        result(ToolOutcome::Passed, "no diagnostic introduced".to_owned())
     } else {
         result(
             ToolOutcome::Failed,
@@ -137,7 +136,14 @@ async fn ruff_counts(
         return Ok(counts);
     }
     let output = ProcessBuilder::new("ruff")
-        .args(["check", "--no-cache", "--exit-zero", "--output-format", "json", "--"])
+        .args([
+            "check",
+            "--no-cache",
+            "--exit-zero",
+            "--output-format",
+            "json",
+            "--",
+        ])
         .args(files)
         .current_dir(dir)
         .run()
@@ -156,7 +162,10 @@ async fn ruff_counts(
             .or_else(|_| Path::new(file).strip_prefix(dir))
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| file.to_owned());
-        let code = diagnostic["code"].as_str().unwrap_or("syntax-error").to_owned();
+        let code = diagnostic["code"]
+            .as_str()
+            .unwrap_or("syntax-error")
+            .to_owned();
         *counts.entry((file, code)).or_insert(0) += 1;
     }
     Ok(counts)

@@ -1,0 +1,447 @@
+//! `noctune patchset list|show|commit` on a real git repository after a real run through the
+//! scripted model server: stable grouping, at most `patchset_max_commits` commits with their
+//! trailers, a failing pytest blocking its patchset, planted secrets never committed, and the
+//! user's working tree, index and branch byte-for-byte unchanged.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use noctune_llm::fake::{FakeOptions, FakeServer, RecordedRequest, Reply};
+use pretty_assertions::assert_eq;
+
+use crate::fake_model::{Stage, classify, code, pipeline_config, plan, review, verdict};
+use crate::{noctune_with_env, text, tool};
+
+/// The fake AWS key the docs use; it must never reach a commit or the output.
+const AWS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+
+/// `(file, symbol, original, the model's rewrite)`, one module each. Sorted by module, so that
+/// fitting six modules into five patchsets merges the first two.
+const FILES: [(&str, &str, &str, &str); 6] = [
+    (
+        "a_alpha/a.py",
+        "area",
+        "def area(w, h):\n    return w * h\n",
+        "def area(w: float, h: float) -> float:\n    return w * h\n",
+    ),
+    (
+        "b_beta/b.py",
+        "double",
+        "def double(x):\n    return x * 2\n",
+        "def double(x: int) -> int:\n    return x * 2\n",
+    ),
+    (
+        "c_gamma/c.py",
+        "key",
+        "def key():\n    return None\n",
+        "def key() -> str:\n    return \"AKIAIOSFODNN7EXAMPLE\"\n",
+    ),
+    (
+        "d_delta/d.py",
+        "pem",
+        "def pem():\n    return \"\"\n",
+        "def pem() -> str:\n    return \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEow\\n\"\n",
+    ),
+    (
+        "e_eps/e.py",
+        "greet",
+        "def greet(name):\n    return \"Hello, \" + name\n",
+        "def greet(name: str) -> str:\n    return f\"Hello, {name}\"\n",
+    ),
+    (
+        "f_fail/f.py",
+        "total",
+        "def total(xs):\n    return sum(xs)\n",
+        "def total(xs: list[int]) -> int:\n    return sum(xs) + 1\n",
+    ),
+];
+
+/// `tests/test_f.py`: passes on the original `total`, fails on the model's.
+const TEST_F: &str =
+    "from f_fail.f import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n";
+
+const IDENTITY: [(&str, &str); 4] = [
+    ("GIT_AUTHOR_NAME", "Night"),
+    ("GIT_AUTHOR_EMAIL", "night@example.com"),
+    ("GIT_COMMITTER_NAME", "Night"),
+    ("GIT_COMMITTER_EMAIL", "night@example.com"),
+];
+
+/// git in `root` with a fixed identity and no global or system configuration.
+fn git_output(root: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .envs(IDENTITY)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn git(root: &Path, args: &[&str]) -> String {
+    let output = git_output(root, args);
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// `noctune ARGS` with the git identity (and the model at `url`, when given).
+fn noctune_git(root: &Path, args: &[&str], url: Option<&str>) -> Output {
+    let mut env: Vec<(&str, &str)> = IDENTITY.to_vec();
+    env.push(("GIT_CONFIG_GLOBAL", "/dev/null"));
+    env.push(("GIT_CONFIG_NOSYSTEM", "1"));
+    if let Some(url) = url {
+        env.push(("NOCTUNE_BASE_URL", url));
+    }
+    noctune_with_env(root, args, &env)
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}: {:?}", text(output)))
+}
+
+/// The model: a P review, a plan of the file's symbol, the rewrite, an approval.
+fn model(request: &RecordedRequest) -> Reply {
+    let names: Vec<&str> = FILES.iter().map(|f| f.0).collect();
+    let Some(asked) = classify(request, &names) else {
+        return Reply::answer("unexpected request");
+    };
+    let (_, symbol, _, rewrite) = FILES.iter().find(|f| f.0 == asked.file).unwrap();
+    match asked.stage {
+        Stage::Review => review("P"),
+        Stage::Draft => plan(&[symbol]),
+        Stage::Edit | Stage::Repair => code(rewrite),
+        Stage::Approve => verdict("approve", 0.1),
+    }
+}
+
+/// A committed repository, then a run (`night`) that applies the six rewrites.
+async fn repo_after_run(root: &Path, extra_config: &str) {
+    let pytest = tool("pytest");
+    std::fs::write(
+        root.join("noctune.toml"),
+        format!(
+            "{}tools_allowed = [\"ruff\", \"pytest\"]\ntest_command = [\"{}\", \"-q\", \"-p\", \
+             \"no:cacheprovider\"]\ntest_timeout_s = 120\n",
+            pipeline_config(1),
+            pytest.display()
+        )
+        .replace(
+            "max_passes = 1\n",
+            &format!("max_passes = 1\n{extra_config}"),
+        ),
+    )
+    .unwrap();
+    for (file, _, original, _) in FILES {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, original).unwrap();
+    }
+    std::fs::create_dir_all(root.join("tests")).unwrap();
+    std::fs::write(root.join("tests/test_f.py"), TEST_F).unwrap();
+    std::fs::write(root.join("conftest.py"), "").unwrap();
+    std::fs::write(root.join("README.md"), "# demo\n").unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "--", "."]);
+    git(root, &["commit", "-q", "-m", "initial"]);
+
+    let server = FakeServer::start_responder(FakeOptions::default(), model).await;
+    let url = server.url();
+    let dir = root.to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut args = vec![
+            "run",
+            "--yes",
+            "--run-id",
+            "night",
+            "--output-format",
+            "json",
+        ];
+        args.extend(FILES.iter().map(|f| f.0));
+        noctune_git(&dir, &args, Some(&url))
+    })
+    .await
+    .unwrap();
+    let summary = json(&output)["summary"].clone();
+    assert_eq!(summary["applied"], 6, "{:?}", text(&output));
+    for (file, _, _, rewrite) in FILES {
+        assert_eq!(std::fs::read_to_string(root.join(file)).unwrap(), rewrite);
+    }
+}
+
+/// Every file under `root` but `.git/` and `.noctune_cache/`, with `.git/index`, `.git/HEAD`
+/// and the branch refs, byte for byte.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            if rel == Path::new(".git") || rel == Path::new(".noctune_cache") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    for name in [".git/index", ".git/HEAD", ".git/refs/heads/main"] {
+        out.insert(PathBuf::from(name), std::fs::read(root.join(name)).unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patchsets_are_stable_and_commit_on_their_own_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    repo_after_run(root, "").await;
+
+    // Grouping is stable: the same ids, twice over the same run, and six modules fit in five.
+    let list = |group: &str| {
+        let output = noctune_git(
+            root,
+            &[
+                "patchset",
+                "list",
+                "--run-id",
+                "night",
+                "--group",
+                group,
+                "--output-format",
+                "json",
+            ],
+            None,
+        );
+        assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+        json(&output)
+    };
+    let first = list("module");
+    assert_eq!(first, list("module"));
+    let keys: Vec<&str> = first["patchsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        vec!["a_alpha+b_beta", "c_gamma", "d_delta", "e_eps", "f_fail"]
+    );
+    assert_eq!(list("single")["patchsets"].as_array().unwrap().len(), 1);
+    assert_eq!(list("file"), list("file"));
+
+    // `show` names the secret-looking change and never prints it.
+    let show = noctune_git(root, &["patchset", "show", "--run-id", "night"], None);
+    let (shown, _) = text(&show);
+    assert!(shown.contains("diff withheld"), "{shown}");
+    assert!(
+        shown.contains("+def area(w: float, h: float) -> float:"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains(AWS_KEY) && !shown.contains("PRIVATE KEY"),
+        "{shown}"
+    );
+
+    // The user's own work in progress: a modified tracked file, a staged new file, a planted
+    // `.env`.
+    std::fs::write(root.join("README.md"), "# demo\n\nwork in progress\n").unwrap();
+    std::fs::write(root.join("notes.txt"), "staged, not committed\n").unwrap();
+    git(root, &["add", "--", "notes.txt"]);
+    std::fs::write(root.join(".env"), format!("AWS_ACCESS_KEY_ID={AWS_KEY}\n")).unwrap();
+    let before = snapshot(root);
+    let head = git(root, &["rev-parse", "HEAD"]);
+
+    let output = noctune_git(
+        root,
+        &[
+            "patchset",
+            "commit",
+            "--run-id",
+            "night",
+            "--output-format",
+            "json",
+        ],
+        None,
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "blocked patchsets: {stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains(AWS_KEY) && !stderr.contains(AWS_KEY));
+    let report = json(&output);
+
+    // Nothing of the user's changed: files, index, HEAD, the current branch.
+    assert!(
+        before == snapshot(root),
+        "the working tree or index changed"
+    );
+    assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+    assert_eq!(git(root, &["symbolic-ref", "--short", "HEAD"]), "main");
+    assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
+
+    let outcomes: Vec<(&str, &str)> = report["patchsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["key"].as_str().unwrap(), p["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            ("a_alpha+b_beta", "committed"),
+            ("c_gamma", "blocked"),
+            ("d_delta", "blocked"),
+            ("e_eps", "committed"),
+            ("f_fail", "blocked"),
+        ]
+    );
+    let patchsets = report["patchsets"].as_array().unwrap();
+    assert!(
+        patchsets[2]["left_out"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("private key block"),
+        "{report:#}"
+    );
+    let why = patchsets[4]["why"].as_str().unwrap();
+    assert!(why.starts_with("`pytest` failed"), "{why}");
+    assert!(why.contains("test_total"), "{why}");
+
+    // At most five commits on noctune/night, each with its subject and trailers.
+    let branch = "noctune/night";
+    assert_eq!(report["branch"], branch);
+    let count: usize = git(root, &["rev-list", "--count", &format!("main..{branch}")])
+        .parse()
+        .unwrap();
+    assert_eq!(count, 2);
+    let subjects = git(
+        root,
+        &[
+            "log",
+            "--format=%s",
+            "--reverse",
+            &format!("main..{branch}"),
+        ],
+    );
+    assert_eq!(
+        subjects,
+        "Noctune Studio: lint_fix (#night) [patchset 1/5]\n\
+         Noctune Studio: lint_fix (#night) [patchset 4/5]"
+    );
+    let trailers = git(
+        root,
+        &[
+            "log",
+            "--format=%(trailers:key=Noctune-Run,valueonly)%(trailers:key=Noctune-Patchset,valueonly)",
+            &format!("main..{branch}"),
+        ],
+    );
+    let ids: Vec<String> = [3, 0]
+        .iter()
+        .map(|n| first["patchsets"][*n]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        trailers
+            .lines()
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>(),
+        vec!["night", ids[0].as_str(), "night", ids[1].as_str()]
+    );
+
+    // The branch holds the committed rewrites and nothing blocked, secret or of the user's.
+    let at = |file: &str| git(root, &["show", &format!("{branch}:{file}")]) + "\n";
+    assert_eq!(at("a_alpha/a.py"), FILES[0].3);
+    assert_eq!(at("e_eps/e.py"), FILES[4].3);
+    assert_eq!(at("c_gamma/c.py"), FILES[2].2);
+    assert_eq!(at("d_delta/d.py"), FILES[3].2);
+    assert_eq!(at("f_fail/f.py"), FILES[5].2);
+    let all = git(root, &["log", "-p", &format!("main..{branch}")]);
+    assert!(
+        !all.contains(AWS_KEY) && !all.contains("PRIVATE KEY"),
+        "{all}"
+    );
+    let tree = git(root, &["ls-tree", "-r", "--name-only", branch]);
+    assert!(
+        !tree.lines().any(|f| f == ".env" || f == "notes.txt"),
+        "{tree}"
+    );
+    assert_eq!(at("README.md"), "# demo\n");
+
+    // The blocked patchset is an event of the run, with its reason.
+    let events =
+        std::fs::read_to_string(root.join(".noctune_cache/runs/night/logs/events.jsonl")).unwrap();
+    let blocked: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["type"] == "patchset_blocked")
+        .collect();
+    assert_eq!(blocked.len(), 3);
+    assert!(
+        blocked[2]["payload"]["detail"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("pytest"),
+        "{blocked:?}"
+    );
+    assert!(!events.contains(AWS_KEY));
+    assert!(
+        root.join(".noctune_cache/runs/night/patchset_commit.json")
+            .is_file()
+    );
+
+    // A second commit of the same run is refused: the branch exists.
+    let again = noctune_git(root, &["patchset", "commit", "--run-id", "night"], None);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again).1.contains("already exists"),
+        "{:?}",
+        text(&again)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_each_approval_makes_one_commit_per_applied_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    repo_after_run(
+        root,
+        "commit_each_approval = true\npatchset_max_commits = 2\n",
+    )
+    .await;
+    let output = noctune_git(
+        root,
+        &[
+            "patchset",
+            "commit",
+            "--run-id",
+            "night",
+            "--output-format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{:?}", text(&output));
+    let report = json(&output);
+    assert_eq!(report["total"], 6);
+    let subjects = git(
+        root,
+        &["log", "--format=%s", "--reverse", "main..noctune/night"],
+    );
+    assert_eq!(
+        subjects.lines().collect::<Vec<_>>(),
+        vec![
+            "Noctune Studio: lint_fix (#night) [patchset 1/6]",
+            "Noctune Studio: lint_fix (#night) [patchset 2/6]",
+            "Noctune Studio: lint_fix (#night) [patchset 5/6]",
+        ]
+    );
+}
