@@ -85,6 +85,12 @@ pub enum Command {
     /// their diffs, or commit them on a branch `noctune/<run_id>` made in a separate git
     /// worktree (the working tree, index and current branch are never touched).
     Patchset(PatchsetArgs),
+    /// Commit dirty working trees, whoever changed them: per repository (skipped when its index
+    /// is not empty or it is mid-merge/rebase), changed files grouped by module, each group's
+    /// message written by the model (`analyze`, then `format`), secret-looking files left
+    /// out; `--push` fast-forwards first and never forces. Exit 1 when something was left out
+    /// or refused.
+    Commit(CommitArgs),
     /// Score the configured model and prompts on a corpus of cases with their own tests, beside
     /// what one `ruff check --fix` achieves alone; exit 1 when a file broke or a case's tests
     /// fail after the run.
@@ -266,6 +272,39 @@ pub enum GroupArg {
     Pack,
     /// One for the whole run.
     Single,
+}
+
+/// `noctune commit`.
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// Sweep every git repository under `--root`, not only the one at it.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Repeat the sweep at this interval (`30s`, `5m`, `1h`) until Ctrl+C.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+    pub every: Option<std::time::Duration>,
+    /// Push to the tracked upstream: fast-forward first when behind, stop when diverged.
+    #[arg(long)]
+    pub push: bool,
+}
+
+/// `30s`, `5m`, `1h` as a duration (at least one second).
+pub fn parse_interval(value: &str) -> Result<std::time::Duration, String> {
+    let expected = || format!("expected a number and a unit (`30s`, `5m`, `1h`), found `{value}`");
+    let unit = value.chars().last().ok_or_else(expected)?;
+    let number: u64 = value[..value.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| expected())?;
+    let seconds = match unit {
+        's' => number,
+        'm' => number * 60,
+        'h' => number * 3600,
+        _ => return Err(expected()),
+    };
+    if seconds == 0 {
+        return Err(format!("expected an interval of at least 1s, found `{value}`"));
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// `noctune runs`.

@@ -41,6 +41,16 @@ pub fn llm_client(
     }
 }
 
+/// The model client of `stage`: its profile's endpoint when `[stages]` names one, the default
+/// model otherwise.
+pub fn stage_client(
+    settings: &Settings,
+    stage: noctune_core::Stage,
+    verbose: u8,
+) -> anyhow::Result<Arc<dyn LlmClient>> {
+    Ok(Arc::new(openai(settings.llm_for(stage).clone(), verbose, None)?))
+}
+
 fn openai(
     settings: noctune_core::config::LlmSettings,
     verbose: u8,

@@ -18,6 +18,8 @@ pub fn default_prompt(stage: Stage) -> &'static str {
         Stage::Edit => include_str!("../prompts/edit.md"),
         Stage::Repair => include_str!("../prompts/repair.md"),
         Stage::Approve => include_str!("../prompts/approve.md"),
+        Stage::Analyze => include_str!("../prompts/analyze.md"),
+        Stage::Format => include_str!("../prompts/format.md"),
     }
 }
 
@@ -173,7 +175,7 @@ mod tests {
 
     #[test]
     fn builtin_prompts_render_with_their_stage_values() {
-        let cases: [(Stage, &[&str]); 5] = [
+        let cases: [(Stage, &[&str]); 7] = [
             (
                 Stage::Review,
                 &["path", "source", "pack_guidance", "guidance", "findings"],
@@ -206,6 +208,8 @@ mod tests {
                 Stage::Approve,
                 &["path", "changes", "signals", "pack_guidance"],
             ),
+            (Stage::Analyze, &["repo", "files", "diff"]),
+            (Stage::Format, &["files", "analysis"]),
         ];
         for (stage, keys) in cases {
             let values: Vec<(&str, &str)> = keys.iter().map(|k| (*k, "VALUE")).collect();

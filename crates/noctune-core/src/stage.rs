@@ -23,10 +23,15 @@ pub enum Stage {
     Repair,
     /// Compare BEFORE and AFTER of each changed symbol and approve or reject.
     Approve,
+    /// `noctune commit`: describe what a group of changed files does, from its diff.
+    Analyze,
+    /// `noctune commit`: turn the analysis into a Conventional Commit subject and body.
+    Format,
 }
 
 impl Stage {
-    /// Every stage, in pipeline order.
+    /// The per-file pipeline's stages, in pipeline order (`noctune init` writes an override of
+    /// each).
     pub const ALL: [Stage; 5] = [
         Stage::Review,
         Stage::Draft,
@@ -34,6 +39,10 @@ impl Stage {
         Stage::Repair,
         Stage::Approve,
     ];
+
+    /// The stages of `noctune commit`'s model-written messages: analyse the diff, then format
+    /// the message.
+    pub const COMMIT: [Stage; 2] = [Stage::Analyze, Stage::Format];
 
     /// The stage's name as users see it (`review`, `draft`, ...).
     pub fn as_str(self) -> &'static str {
@@ -43,6 +52,8 @@ impl Stage {
             Stage::Edit => "edit",
             Stage::Repair => "repair",
             Stage::Approve => "approve",
+            Stage::Analyze => "analyze",
+            Stage::Format => "format",
         }
     }
 }
@@ -59,9 +70,13 @@ impl FromStr for Stage {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Stage::ALL
             .into_iter()
+            .chain(Stage::COMMIT)
             .find(|stage| stage.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown stage `{s}`; expected one of review, draft, edit, repair, approve")
+                format!(
+                    "unknown stage `{s}`; expected one of review, draft, edit, repair, approve, \
+                     analyze, format"
+                )
             })
     }
 }

@@ -43,6 +43,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The model could not write a commit message.
+    #[error("the model could not write the commit message: {0}")]
+    Llm(#[from] noctune_core::LlmError),
     /// The run store could not be read or written.
     #[error(transparent)]
     Core(#[from] noctune_core::Error),

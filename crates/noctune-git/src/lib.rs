@@ -7,12 +7,17 @@
 //! - [`patchset`]: a run's applied changes grouped (per file, module, pack, or one) and
 //!   committed on `noctune/<run_id>` in a separate `git worktree`, the pack's tools first.
 //!
+//! - [`autocommit`]: `noctune commit`, dirty trees committed in groups with model-written
+//!   messages, pushed fast-forward only.
+//!
 //! Core runs need no git; this crate is used only on request (`noctune patchset`).
 
+pub mod autocommit;
 pub mod error;
 pub mod patchset;
 pub mod runner;
 pub mod secrets;
+pub mod staging;
 
 pub use error::{Error, Result};
 pub use runner::Git;

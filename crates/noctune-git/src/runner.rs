@@ -134,7 +134,7 @@ pub fn check_args(args: &[&str]) -> std::result::Result<(), String> {
         .collect();
     match subcommand {
         "rev-parse" | "status" | "diff" | "ls-files" | "show" | "log" | "rev-list" | "cat-file"
-        | "merge-base" => Ok(()),
+        | "merge-base" | "for-each-ref" => Ok(()),
         "symbolic-ref" if positional.len() <= 1 => Ok(()),
         "symbolic-ref" => Err("`symbolic-ref` may only read".to_owned()),
         "merge-file" if has("-p") => Ok(()),

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod approvals;
 pub mod check;
+pub mod commit;
 pub mod config;
 pub mod eval;
 pub mod index;

@@ -154,6 +154,10 @@ pub struct StageOptions {
     pub repair: Option<String>,
     /// Profile for the approve stage.
     pub approve: Option<String>,
+    /// Profile of `noctune commit`'s diff analysis.
+    pub analyze: Option<String>,
+    /// Profile of `noctune commit`'s message formatting.
+    pub format: Option<String>,
 }
 
 /// `[tool.noctune.index]`: what the symbol index reads.

@@ -234,6 +234,8 @@ impl Settings {
             (Stage::Edit, stage_options.edit),
             (Stage::Repair, stage_options.repair),
             (Stage::Approve, stage_options.approve),
+            (Stage::Analyze, stage_options.analyze),
+            (Stage::Format, stage_options.format),
         ] {
             let Some(profile) = profile else { continue };
             if !profiles.contains_key(&profile) {

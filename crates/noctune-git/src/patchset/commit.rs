@@ -19,7 +19,8 @@ use super::group::Patchset;
 use super::tools::{ToolOutcome, ToolPlan, ToolResult};
 use crate::error::{Error, Result};
 use crate::runner::Git;
-use crate::secrets::{scan_added, scan_diff, secret_path};
+use crate::secrets::{scan_added, secret_path};
+use crate::staging::{Committed, commit_paths};
 
 /// The report's file name in the run's directory.
 pub const REPORT_FILE: &str = "patchset_commit.json";
@@ -318,59 +319,25 @@ async fn commit_one(
         .iter()
         .map(|f| f.to_string_lossy().replace('\\', "/"))
         .collect();
-    let mut add = vec!["add", "--"];
-    add.extend(names.iter().map(String::as_str));
-    wt.text(&add).await?;
-    let mut staged_names: Vec<String> = wt
-        .text(&["diff", "--cached", "--name-only", "--no-renames"])
-        .await?
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    staged_names.sort();
-    let mut expected = names.clone();
-    expected.sort();
-    let mut unstage = vec!["restore", "--staged", "--"];
-    unstage.extend(names.iter().map(String::as_str));
-    if staged_names != expected {
-        wt.text(&unstage).await?;
-        revert(wt.dir(), &staged)?;
-        return Err(Error::Invalid(format!(
-            "the staged files ({}) are not the patchset's ({}); nothing was committed",
-            staged_names.join(", "),
-            expected.join(", ")
-        )));
-    }
-    let diff = wt
-        .text(&["diff", "--cached", "--no-color", "--no-ext-diff", "-U0"])
-        .await?;
-    if let Some((file, finding)) = scan_diff(&diff) {
-        wt.text(&unstage).await?;
-        revert(wt.dir(), &staged)?;
-        line.outcome = PatchsetOutcome::Blocked {
-            why: format!("the staged diff of `{file}` looks like a secret: {finding}"),
-        };
-        return Ok(line);
-    }
     let message = message(options, patchset, number, total);
-    let committed = wt
-        .run_with_stdin(&["commit", "-q", "-F", "-"], message.as_bytes())
-        .await?;
-    if !committed.success() {
-        // A hook refused it (hooks always run): report it, leave the worktree as it was.
-        wt.text(&unstage).await?;
-        revert(wt.dir(), &staged)?;
-        let mut why = committed.stderr_text();
-        if why.is_empty() {
-            why = committed.stdout_text().trim().to_owned();
+    let outcome = commit_paths(wt, &names, &message).await;
+    let why = match outcome {
+        Ok(Committed::Yes { sha }) => {
+            line.outcome = PatchsetOutcome::Committed { sha };
+            return Ok(line);
         }
-        line.outcome = PatchsetOutcome::Blocked {
-            why: format!("`git commit` failed: {why}"),
-        };
-        return Ok(line);
-    }
-    let sha = wt.text(&["rev-parse", "HEAD"]).await?;
-    line.outcome = PatchsetOutcome::Committed { sha };
+        Ok(Committed::Secret { file, finding }) => {
+            format!("the staged diff of `{file}` looks like a secret: {finding}")
+        }
+        // A hook refused it (hooks always run).
+        Ok(Committed::Refused { why }) => format!("`git commit` failed: {why}"),
+        Err(err) => {
+            revert(wt.dir(), &staged)?;
+            return Err(err);
+        }
+    };
+    revert(wt.dir(), &staged)?;
+    line.outcome = PatchsetOutcome::Blocked { why };
     Ok(line)
 }
 

@@ -1,0 +1,125 @@
+//! `noctune commit`: dirty working trees committed in groups with model-written messages
+//! (see `noctune_git::autocommit`), once or every `--every` until Ctrl+C.
+
+use std::io::Write;
+
+use anyhow::Context;
+use noctune_core::prompts::Prompts;
+use noctune_core::store::CacheLayout;
+use noctune_core::{EnvOverrides, Stage, config};
+use noctune_git::autocommit::{MessageWriter, RepoReport, SweepOptions, discover, sweep_repo};
+use owo_colors::OwoColorize;
+
+use crate::args::{CommitArgs, GlobalArgs, OutputFormat};
+use crate::compose::stage_client;
+use crate::exit::ExitStatus;
+use crate::printer::print_json;
+
+/// Sweeps the repositories; exit 1 when a file was left out or something was refused.
+pub fn run(global: &GlobalArgs, args: &CommitArgs) -> anyhow::Result<ExitStatus> {
+    let settings = config::load(&global.root, &EnvOverrides::from_process())?;
+    let analyze = settings.llm_for(Stage::Analyze);
+    let options = SweepOptions {
+        push: args.push,
+        module_depth: settings.patchset_module_depth as usize,
+        writer: MessageWriter {
+            analyze: stage_client(&settings, Stage::Analyze, global.verbose)?,
+            format: stage_client(&settings, Stage::Format, global.verbose)?,
+            prompts: Prompts::new(CacheLayout::for_root(&settings.root).overrides()),
+            // About half the context for the diff, at ~3 characters a token.
+            max_diff_chars: analyze.context_tokens as usize * 3 / 2,
+            max_tokens: analyze.max_tokens.min(1024),
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let mut incomplete = false;
+        let mut cycle = 0u64;
+        loop {
+            cycle += 1;
+            let mut reports = Vec::new();
+            for repo in discover(&settings.root, args.recursive) {
+                reports.push(sweep_repo(&repo, &options).await);
+            }
+            incomplete |= reports.iter().any(RepoReport::incomplete);
+            print(global, &reports)?;
+            let Some(every) = args.every else { break };
+            let commits: usize = reports.iter().map(|r| r.commits.len()).sum();
+            let skipped = reports.iter().filter(|r| r.skipped.is_some()).count();
+            let errors: usize = reports.iter().map(|r| r.errors.len()).sum();
+            eprintln_cycle(&format!(
+                "cycle {cycle}: {} repositories, {commits} commit(s), {skipped} skipped, \
+                 {errors} error(s); next sweep in {}s (Ctrl+C stops)",
+                reports.len(),
+                every.as_secs()
+            ))?;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+        anyhow::Ok(if incomplete {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        })
+    })
+}
+
+fn eprintln_cycle(line: &str) -> anyhow::Result<()> {
+    let mut err = anstream::stderr().lock();
+    writeln!(err, "{line}")?;
+    Ok(())
+}
+
+fn print(global: &GlobalArgs, reports: &[RepoReport]) -> anyhow::Result<()> {
+    if global.output_format == OutputFormat::Json {
+        return print_json(&serde_json::json!({ "repositories": reports }));
+    }
+    let mut out = anstream::stdout().lock();
+    for report in reports {
+        let repo = report.repo.display();
+        if let Some(why) = &report.skipped {
+            writeln!(out, "{} {repo}: {why}", "skipped".yellow())?;
+            continue;
+        }
+        if let Some(synced) = &report.synced {
+            writeln!(out, "{} {repo}: {synced}", "synced".cyan())?;
+        }
+        for commit in &report.commits {
+            writeln!(
+                out,
+                "{} {repo}: {} {}",
+                "committed".green().bold(),
+                &commit.sha[..commit.sha.len().min(12)],
+                commit.subject
+            )?;
+        }
+        for left in &report.left_out {
+            writeln!(
+                out,
+                "{} {repo}: {} ({})",
+                "left out".yellow(),
+                left.file.display(),
+                left.why
+            )?;
+        }
+        if let Some(pushed) = &report.pushed {
+            writeln!(out, "{} {repo}: {pushed}", "pushed".green())?;
+        }
+        for error in &report.errors {
+            writeln!(out, "{} {repo}: {error}", "refused".red().bold())?;
+        }
+        if report.commits.is_empty()
+            && report.left_out.is_empty()
+            && report.errors.is_empty()
+            && report.synced.is_none()
+        {
+            writeln!(out, "clean {repo}: nothing to commit")?;
+        }
+    }
+    Ok(())
+}
