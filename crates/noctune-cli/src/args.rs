@@ -302,7 +302,9 @@ pub fn parse_interval(value: &str) -> Result<std::time::Duration, String> {
         _ => return Err(expected()),
     };
     if seconds == 0 {
-        return Err(format!("expected an interval of at least 1s, found `{value}`"));
+        return Err(format!(
+            "expected an interval of at least 1s, found `{value}`"
+        ));
     }
     Ok(std::time::Duration::from_secs(seconds))
 }

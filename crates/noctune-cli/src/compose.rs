@@ -48,7 +48,11 @@ pub fn stage_client(
     stage: noctune_core::Stage,
     verbose: u8,
 ) -> anyhow::Result<Arc<dyn LlmClient>> {
-    Ok(Arc::new(openai(settings.llm_for(stage).clone(), verbose, None)?))
+    Ok(Arc::new(openai(
+        settings.llm_for(stage).clone(),
+        verbose,
+        None,
+    )?))
 }
 
 fn openai(

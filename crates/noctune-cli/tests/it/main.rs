@@ -4,12 +4,14 @@
 mod approve_modes;
 mod budgets;
 mod check;
+mod commit;
 mod config_errors;
 mod crash_resume;
 mod e2e_chat;
 mod e2e_model;
 mod eval;
 mod fake_model;
+mod git_fixture;
 mod index;
 mod init;
 mod malformed_answers;

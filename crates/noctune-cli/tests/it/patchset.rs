@@ -3,15 +3,14 @@
 //! trailers, a failing pytest blocking its patchset, planted secrets never committed, and the
 //! user's working tree, index and branch byte-for-byte unchanged.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
 
 use noctune_llm::fake::{FakeOptions, FakeServer, RecordedRequest, Reply};
 use pretty_assertions::assert_eq;
 
 use crate::fake_model::{Stage, classify, code, pipeline_config, plan, review, verdict};
-use crate::{noctune_with_env, text, tool};
+use crate::git_fixture::{git, init_repo, json, noctune_git, noctune_git_async, snapshot};
+use crate::{text, tool};
 
 /// The fake AWS key the docs use; it must never reach a commit or the output.
 const AWS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -61,47 +60,6 @@ const FILES: [(&str, &str, &str, &str); 6] = [
 const TEST_F: &str =
     "from f_fail.f import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n";
 
-const IDENTITY: [(&str, &str); 4] = [
-    ("GIT_AUTHOR_NAME", "Night"),
-    ("GIT_AUTHOR_EMAIL", "night@example.com"),
-    ("GIT_COMMITTER_NAME", "Night"),
-    ("GIT_COMMITTER_EMAIL", "night@example.com"),
-];
-
-/// git in `root` with a fixed identity and no global or system configuration.
-fn git_output(root: &Path, args: &[&str]) -> Output {
-    Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .envs(IDENTITY)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn git(root: &Path, args: &[&str]) -> String {
-    let output = git_output(root, args);
-    assert!(output.status.success(), "git {args:?}: {output:?}");
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-/// `noctune ARGS` with the git identity (and the model at `url`, when given).
-fn noctune_git(root: &Path, args: &[&str], url: Option<&str>) -> Output {
-    let mut env: Vec<(&str, &str)> = IDENTITY.to_vec();
-    env.push(("GIT_CONFIG_GLOBAL", "/dev/null"));
-    env.push(("GIT_CONFIG_NOSYSTEM", "1"));
-    if let Some(url) = url {
-        env.push(("NOCTUNE_BASE_URL", url));
-    }
-    noctune_with_env(root, args, &env)
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}: {:?}", text(output)))
-}
-
 /// The model: a P review, a plan of the file's symbol, the rewrite, an approval.
 fn model(request: &RecordedRequest) -> Reply {
     let names: Vec<&str> = FILES.iter().map(|f| f.0).collect();
@@ -134,66 +92,30 @@ async fn repo_after_run(root: &Path, extra_config: &str) {
         ),
     )
     .unwrap();
-    for (file, _, original, _) in FILES {
-        let path = root.join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, original).unwrap();
-    }
-    std::fs::create_dir_all(root.join("tests")).unwrap();
-    std::fs::write(root.join("tests/test_f.py"), TEST_F).unwrap();
-    std::fs::write(root.join("conftest.py"), "").unwrap();
-    std::fs::write(root.join("README.md"), "# demo\n").unwrap();
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["add", "--", "."]);
-    git(root, &["commit", "-q", "-m", "initial"]);
+    let mut files: Vec<(&str, &str)> = FILES.iter().map(|f| (f.0, f.2)).collect();
+    files.extend([
+        ("tests/test_f.py", TEST_F),
+        ("conftest.py", ""),
+        ("README.md", "# demo\n"),
+    ]);
+    init_repo(root, &files);
 
     let server = FakeServer::start_responder(FakeOptions::default(), model).await;
-    let url = server.url();
-    let dir = root.to_path_buf();
-    let output = tokio::task::spawn_blocking(move || {
-        let mut args = vec![
-            "run",
-            "--yes",
-            "--run-id",
-            "night",
-            "--output-format",
-            "json",
-        ];
-        args.extend(FILES.iter().map(|f| f.0));
-        noctune_git(&dir, &args, Some(&url))
-    })
-    .await
-    .unwrap();
+    let mut args = vec![
+        "run",
+        "--yes",
+        "--run-id",
+        "night",
+        "--output-format",
+        "json",
+    ];
+    args.extend(FILES.iter().map(|f| f.0));
+    let output = noctune_git_async(root, &args, &server.url()).await;
     let summary = json(&output)["summary"].clone();
     assert_eq!(summary["applied"], 6, "{:?}", text(&output));
     for (file, _, _, rewrite) in FILES {
         assert_eq!(std::fs::read_to_string(root.join(file)).unwrap(), rewrite);
     }
-}
-
-/// Every file under `root` but `.git/` and `.noctune_cache/`, with `.git/index`, `.git/HEAD`
-/// and the branch refs, byte for byte.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if rel == Path::new(".git") || rel == Path::new(".noctune_cache") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    for name in [".git/index", ".git/HEAD", ".git/refs/heads/main"] {
-        out.insert(PathBuf::from(name), std::fs::read(root.join(name)).unwrap());
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -75,10 +75,11 @@ impl MessageWriter {
             .collect::<Vec<_>>()
             .join("\n");
         let diff = clip(diff, self.max_diff_chars);
-        let prompt = self
-            .prompts
-            .load(Stage::Analyze)?
-            .render(&[("repo", repo), ("files", &list), ("diff", &diff)])?;
+        let prompt = self.prompts.load(Stage::Analyze)?.render(&[
+            ("repo", repo),
+            ("files", &list),
+            ("diff", &diff),
+        ])?;
         let request = ChatRequest {
             max_tokens: Some(self.max_tokens),
             purpose: Some(Stage::Analyze.as_str().to_owned()),
@@ -106,7 +107,10 @@ impl MessageWriter {
 /// in front when it names no known type, no final period, at most 72 characters (cut at a
 /// word).
 pub fn conventional(subject: &str) -> String {
-    let line = subject.lines().find(|l| !l.trim().is_empty()).unwrap_or("update files");
+    let line = subject
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("update files");
     let mut line = line.trim().trim_end_matches('.').to_owned();
     let kind = line
         .split(':')
@@ -148,7 +152,10 @@ mod tests {
 
     #[test]
     fn subjects_become_conventional_and_short() {
-        assert_eq!(conventional("feat(api): add a route."), "feat(api): add a route");
+        assert_eq!(
+            conventional("feat(api): add a route."),
+            "feat(api): add a route"
+        );
         assert_eq!(conventional("Add a route\nmore"), "chore: Add a route");
         assert_eq!(conventional("fix!: drop py2"), "fix!: drop py2");
         let long = format!("refactor: {}", "word ".repeat(30));

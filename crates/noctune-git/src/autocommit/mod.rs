@@ -208,9 +208,10 @@ async fn sweep(repo: &Path, options: &SweepOptions, report: &mut RepoReport) -> 
                 file: PathBuf::from(file),
                 why: format!("the staged diff looks like a secret: {finding}"),
             }),
-            Committed::Refused { why } => report
-                .errors
-                .push(format!("`git commit` of {} failed: {why}", paths.join(", "))),
+            Committed::Refused { why } => report.errors.push(format!(
+                "`git commit` of {} failed: {why}",
+                paths.join(", ")
+            )),
         }
     }
 

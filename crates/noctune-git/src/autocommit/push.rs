@@ -44,7 +44,8 @@ pub async fn upstream(git: &Git) -> Result<Option<Upstream>> {
         ])
         .await?;
     let mut parts = line.split('\0');
-    let (Some(remote), Some(remote_ref), Some(tracking)) = (parts.next(), parts.next(), parts.next())
+    let (Some(remote), Some(remote_ref), Some(tracking)) =
+        (parts.next(), parts.next(), parts.next())
     else {
         return Ok(None);
     };
@@ -88,7 +89,9 @@ pub async fn sync(git: &Git, upstream: &Upstream) -> Result<Sync> {
             ),
         });
     }
-    let output = git.run(&["merge", "--ff-only", "-q", &upstream.tracking]).await?;
+    let output = git
+        .run(&["merge", "--ff-only", "-q", &upstream.tracking])
+        .await?;
     if !output.success() {
         return Ok(Sync::Refused {
             why: format!(

@@ -32,7 +32,11 @@ pub async fn skip_reason(git: &Git) -> Result<Option<String>> {
             return Ok(Some(format!("the repository is in the middle of {what}")));
         }
     }
-    if !git.run(&["rev-parse", "--verify", "--quiet", "HEAD"]).await?.success() {
+    if !git
+        .run(&["rev-parse", "--verify", "--quiet", "HEAD"])
+        .await?
+        .success()
+    {
         return Ok(Some("the repository has no commit yet".to_owned()));
     }
     if !git.run(&["symbolic-ref", "-q", "HEAD"]).await?.success() {
