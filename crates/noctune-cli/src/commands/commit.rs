@@ -8,6 +8,7 @@ use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
 use noctune_core::{EnvOverrides, Stage, config};
 use noctune_git::autocommit::{MessageWriter, RepoReport, SweepOptions, discover, sweep_repo};
+use noctune_studio::audit::{CommitHistoryRow, Db, audit_db_path, record_commit_history};
 use owo_colors::OwoColorize;
 
 use crate::args::{CommitArgs, GlobalArgs, OutputFormat};
@@ -35,6 +36,16 @@ pub fn run(global: &GlobalArgs, args: &CommitArgs) -> anyhow::Result<ExitStatus>
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // The history goes to the audit database; the cache's `.gitignore` keeps it out of commits.
+    CacheLayout::for_root(&settings.root).ensure()?;
+    let history_path = audit_db_path(&settings.root);
+    let history = Db::open(&history_path).with_context(|| {
+        format!(
+            "cannot open the audit database `{}`",
+            history_path.display()
+        )
+    })?;
+    let started = jiff::Timestamp::now();
     runtime.block_on(async {
         let mut incomplete = false;
         let mut cycle = 0u64;
@@ -46,6 +57,12 @@ pub fn run(global: &GlobalArgs, args: &CommitArgs) -> anyhow::Result<ExitStatus>
             }
             incomplete |= reports.iter().any(RepoReport::incomplete);
             print(global, &reports)?;
+            record_commit_history(
+                &history,
+                history_rows(&format!("{started}#{cycle}"), &reports),
+            )
+            .await
+            .with_context(|| format!("cannot record the sweep in `{}`", history_path.display()))?;
             let Some(every) = args.every else { break };
             let commits: usize = reports.iter().map(|r| r.commits.len()).sum();
             let skipped = reports.iter().filter(|r| r.skipped.is_some()).count();
@@ -67,6 +84,47 @@ pub fn run(global: &GlobalArgs, args: &CommitArgs) -> anyhow::Result<ExitStatus>
             ExitStatus::Success
         })
     })
+}
+
+/// The audit database's rows for one sweep.
+fn history_rows(cycle: &str, reports: &[RepoReport]) -> Vec<CommitHistoryRow> {
+    let at = jiff::Timestamp::now().to_string();
+    let mut rows = Vec::new();
+    for report in reports {
+        let mut row = |kind: &str, sha: Option<String>, detail: String| {
+            rows.push(CommitHistoryRow {
+                at: at.clone(),
+                cycle: cycle.to_owned(),
+                repo: report.repo.display().to_string(),
+                kind: kind.to_owned(),
+                sha,
+                detail,
+            });
+        };
+        if let Some(why) = &report.skipped {
+            row("skipped", None, why.clone());
+        }
+        if let Some(synced) = &report.synced {
+            row("synced", None, synced.clone());
+        }
+        for commit in &report.commits {
+            row("commit", Some(commit.sha.clone()), commit.subject.clone());
+        }
+        for left in &report.left_out {
+            row(
+                "left_out",
+                None,
+                format!("{}: {}", left.file.display(), left.why),
+            );
+        }
+        if let Some(pushed) = &report.pushed {
+            row("pushed", None, pushed.clone());
+        }
+        for error in &report.errors {
+            row("error", None, error.clone());
+        }
+    }
+    rows
 }
 
 fn eprintln_cycle(line: &str) -> anyhow::Result<()> {

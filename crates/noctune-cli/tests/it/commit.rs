@@ -1,11 +1,13 @@
 //! `noctune commit` in real git repositories with the scripted model server: groups committed
 //! with the model's two-step messages, planted secrets left out and never sent to the model,
 //! repositories with staged work or a merge in progress left alone, and `--push` fast-forwarding
-//! a clone that is behind while refusing a diverged one without changing anything.
+//! a clone that is behind while refusing a diverged one without changing anything; the history
+//! in the audit database.
 
 use std::path::Path;
 
 use noctune_llm::fake::{FakeServer, Reply};
+use noctune_studio::audit::{Db, audit_db_path, commit_history};
 use pretty_assertions::assert_eq;
 
 use crate::fake_model::json as json_reply;
@@ -128,6 +130,30 @@ async fn dirty_tree_committed_in_groups_with_model_messages_and_secrets_left_out
         prompts
             .iter()
             .all(|p| !p.contains(AWS_KEY) && !p.contains(".env"))
+    );
+
+    // The sweep's history is in the audit database, one cycle, without the secret.
+    let db = Db::open(&audit_db_path(repo)).unwrap();
+    let rows = commit_history(&db, 100).await.unwrap();
+    let kinds: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.kind.as_str(), r.sha.as_deref()))
+        .collect();
+    let head = git(repo, &["rev-parse", "HEAD"]);
+    let parent = git(repo, &["rev-parse", "HEAD~1"]);
+    assert_eq!(
+        kinds,
+        vec![
+            ("commit", Some(parent.as_str())),
+            ("commit", Some(head.as_str())),
+            ("left_out", None),
+            ("left_out", None),
+            ("left_out", None),
+        ]
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.cycle == rows[0].cycle && !r.detail.contains(AWS_KEY))
     );
 }
 

@@ -204,10 +204,23 @@ async fn sweep(repo: &Path, options: &SweepOptions, report: &mut RepoReport) -> 
                 subject: message.subject,
                 files: listed,
             }),
-            Committed::Secret { file, finding } => report.left_out.push(LeftOut {
-                file: PathBuf::from(file),
-                why: format!("the staged diff looks like a secret: {finding}"),
-            }),
+            Committed::Secret { file, finding } => {
+                let others: Vec<&str> = paths
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| *p != file)
+                    .collect();
+                if !others.is_empty() {
+                    report.errors.push(format!(
+                        "{} left uncommitted with `{file}`, whose staged diff looks like a secret",
+                        others.join(", ")
+                    ));
+                }
+                report.left_out.push(LeftOut {
+                    file: PathBuf::from(file),
+                    why: format!("the staged diff looks like a secret: {finding}"),
+                });
+            }
             Committed::Refused { why } => report.errors.push(format!(
                 "`git commit` of {} failed: {why}",
                 paths.join(", ")
