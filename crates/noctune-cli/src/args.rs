@@ -235,7 +235,7 @@ pub enum PatchsetCommand {
     /// Commit the patchsets on `noctune/<run_id>` from the run's `head_sha`, at most
     /// `patchset_max_commits`, each after the pack's allowed tools (ruff, pytest) pass on the
     /// worktree; exit 1 when a patchset or a file was left uncommitted.
-    Commit(PatchsetSelect),
+    Commit(PatchsetCommitArgs),
 }
 
 /// Which run and how to group it.
@@ -248,6 +248,28 @@ pub struct PatchsetSelect {
     /// neighbours.
     #[arg(long, value_enum, default_value_t = GroupArg::Module)]
     pub group: GroupArg,
+}
+
+/// `noctune patchset commit`.
+#[derive(Debug, Args)]
+pub struct PatchsetCommitArgs {
+    /// Which run and how to group it.
+    #[command(flatten)]
+    pub select: PatchsetSelect,
+    /// Who writes the commit messages: the template (`Noctune Studio: <pack> (#<run_id>)
+    /// [patchset N/M]`) or the model (`analyze`, then `format`; the template line and the
+    /// trailers are kept).
+    #[arg(long, value_enum, default_value_t = MessageArg::Template)]
+    pub message: MessageArg,
+}
+
+/// Who writes `noctune patchset commit`'s messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageArg {
+    /// `Noctune Studio: <pack> (#<run_id>) [patchset N/M]`, the files, the trailers.
+    Template,
+    /// The model, in two steps; the template line and the trailers are added.
+    Llm,
 }
 
 /// `noctune patchset show`.

@@ -43,7 +43,7 @@ pub fn llm_client(
 
 /// The model client of `stage`: its profile's endpoint when `[stages]` names one, the default
 /// model otherwise.
-pub fn stage_client(
+fn stage_client(
     settings: &Settings,
     stage: noctune_core::Stage,
     verbose: u8,
@@ -53,6 +53,23 @@ pub fn stage_client(
         verbose,
         None,
     )?))
+}
+
+/// The commit-message writer: the `analyze` and `format` stages' clients and the prompts.
+pub fn message_writer(
+    settings: &Settings,
+    verbose: u8,
+) -> anyhow::Result<noctune_git::autocommit::MessageWriter> {
+    use noctune_core::Stage;
+    let analyze = settings.llm_for(Stage::Analyze);
+    Ok(noctune_git::autocommit::MessageWriter {
+        analyze: stage_client(settings, Stage::Analyze, verbose)?,
+        format: stage_client(settings, Stage::Format, verbose)?,
+        prompts: Prompts::new(CacheLayout::for_root(&settings.root).overrides()),
+        // About half the context for the diff, at ~3 characters a token.
+        max_diff_chars: analyze.context_tokens as usize * 3 / 2,
+        max_tokens: analyze.max_tokens.min(1024),
+    })
 }
 
 fn openai(

@@ -4,33 +4,24 @@
 use std::io::Write;
 
 use anyhow::Context;
-use noctune_core::prompts::Prompts;
 use noctune_core::store::CacheLayout;
-use noctune_core::{EnvOverrides, Stage, config};
-use noctune_git::autocommit::{MessageWriter, RepoReport, SweepOptions, discover, sweep_repo};
+use noctune_core::{EnvOverrides, config};
+use noctune_git::autocommit::{RepoReport, SweepOptions, discover, sweep_repo};
 use noctune_studio::audit::{CommitHistoryRow, Db, audit_db_path, record_commit_history};
 use owo_colors::OwoColorize;
 
 use crate::args::{CommitArgs, GlobalArgs, OutputFormat};
-use crate::compose::stage_client;
+use crate::compose::message_writer;
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
 
 /// Sweeps the repositories; exit 1 when a file was left out or something was refused.
 pub fn run(global: &GlobalArgs, args: &CommitArgs) -> anyhow::Result<ExitStatus> {
     let settings = config::load(&global.root, &EnvOverrides::from_process())?;
-    let analyze = settings.llm_for(Stage::Analyze);
     let options = SweepOptions {
         push: args.push,
         module_depth: settings.patchset_module_depth as usize,
-        writer: MessageWriter {
-            analyze: stage_client(&settings, Stage::Analyze, global.verbose)?,
-            format: stage_client(&settings, Stage::Format, global.verbose)?,
-            prompts: Prompts::new(CacheLayout::for_root(&settings.root).overrides()),
-            // About half the context for the diff, at ~3 characters a token.
-            max_diff_chars: analyze.context_tokens as usize * 3 / 2,
-            max_tokens: analyze.max_tokens.min(1024),
-        },
+        writer: message_writer(&settings, global.verbose)?,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -17,8 +17,10 @@ use noctune_git::patchset::{
 use owo_colors::OwoColorize;
 
 use crate::args::{
-    GlobalArgs, GroupArg, OutputFormat, PatchsetArgs, PatchsetCommand, PatchsetSelect,
+    GlobalArgs, GroupArg, MessageArg, OutputFormat, PatchsetArgs, PatchsetCommand,
+    PatchsetCommitArgs, PatchsetSelect,
 };
+use crate::compose::message_writer;
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
 
@@ -41,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: &PatchsetArgs) -> anyhow::Result<ExitStatu
             }
             list(global, &run_id, &patchsets, true)
         }
-        PatchsetCommand::Commit(select) => commit(global, &settings, &store, select),
+        PatchsetCommand::Commit(args) => commit(global, &settings, &store, args),
     }
 }
 
@@ -153,9 +155,13 @@ fn commit(
     global: &GlobalArgs,
     settings: &Settings,
     store: &RunStore,
-    select: &PatchsetSelect,
+    args: &PatchsetCommitArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let (run_id, pack, patchsets) = patchsets(settings, store, select, true)?;
+    let (run_id, pack, patchsets) = patchsets(settings, store, &args.select, true)?;
+    let writer = match args.message {
+        MessageArg::Template => None,
+        MessageArg::Llm => Some(message_writer(settings, global.verbose)?),
+    };
     if patchsets.is_empty() {
         anyhow::bail!("run `{run_id}` applied no change: there is nothing to commit");
     }
@@ -176,6 +182,7 @@ fn commit(
                 timeout: Duration::from_secs(pack_settings.test_timeout_s),
             },
         },
+        writer,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

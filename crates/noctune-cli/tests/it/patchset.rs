@@ -8,7 +8,9 @@ use std::path::Path;
 use noctune_llm::fake::{FakeOptions, FakeServer, RecordedRequest, Reply};
 use pretty_assertions::assert_eq;
 
-use crate::fake_model::{Stage, classify, code, pipeline_config, plan, review, verdict};
+use crate::fake_model::{
+    Stage, classify, code, json as json_reply, pipeline_config, plan, review, verdict,
+};
 use crate::git_fixture::{git, init_repo, json, noctune_git, noctune_git_async, snapshot};
 use crate::{text, tool};
 
@@ -366,4 +368,100 @@ async fn commit_each_approval_makes_one_commit_per_applied_change() {
             "Noctune Studio: lint_fix (#night) [patchset 5/6]",
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_llm_has_the_model_write_each_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    repo_after_run(root, "").await;
+    let mut script = Vec::new();
+    for (analysis, subject) in [
+        (
+            "Type hints for area and double.",
+            "refactor: add type hints",
+        ),
+        (
+            "greet uses an f-string.",
+            "refactor(e_eps): use an f-string.",
+        ),
+    ] {
+        script.push(Reply::answer(analysis));
+        script.push(json_reply(
+            serde_json::json!({ "subject": subject, "body": "Behaviour unchanged." }),
+        ));
+    }
+    let server = FakeServer::start(script).await;
+    let output = noctune_git_async(
+        root,
+        &[
+            "patchset",
+            "commit",
+            "--run-id",
+            "night",
+            "--message",
+            "llm",
+        ],
+        &server.url(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{:?}", text(&output));
+    // Only the patchsets that passed their tools and kept their files asked the model.
+    assert_eq!(server.remaining(), 0);
+    let prompts: Vec<String> = server
+        .chat_requests()
+        .iter()
+        .map(|r| r.prompt_text())
+        .collect();
+    assert_eq!(prompts.len(), 4);
+    assert!(
+        prompts[0].contains("+def area(w: float, h: float) -> float:"),
+        "{}",
+        prompts[0]
+    );
+    assert!(prompts.iter().all(|p| !p.contains(AWS_KEY)));
+
+    let log = git(
+        root,
+        &["log", "--format=%B%x00", "--reverse", "main..noctune/night"],
+    );
+    let messages: Vec<&str> = log
+        .split('\0')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    assert_eq!(messages.len(), 2);
+    let id = |n: usize| {
+        let list = noctune_git(
+            root,
+            &[
+                "patchset",
+                "list",
+                "--run-id",
+                "night",
+                "--output-format",
+                "json",
+            ],
+            None,
+        );
+        json(&list)["patchsets"][n]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        messages[0],
+        format!(
+            "refactor: add type hints\n\nBehaviour unchanged.\n\n\
+             Noctune Studio: lint_fix (#night) [patchset 1/5]\n\n\
+             Noctune-Run: night\nNoctune-Patchset: {}",
+            id(0)
+        )
+    );
+    assert!(
+        messages[1].starts_with("refactor(e_eps): use an f-string\n"),
+        "{}",
+        messages[1]
+    );
+    assert!(messages[1].ends_with(&format!("Noctune-Patchset: {}", id(3))));
 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::patchset::commit::LeftOut;
+use crate::patchset::diff::unified;
 use crate::patchset::group::module_of;
 use crate::runner::Git;
 use crate::secrets::{scan_added, secret_path};
@@ -156,10 +157,7 @@ async fn sweep(repo: &Path, options: &SweepOptions, report: &mut RepoReport) -> 
                 continue;
             }
             if file.untracked {
-                similar::TextDiff::from_lines("", now.as_str())
-                    .unified_diff()
-                    .header("/dev/null", &format!("b/{name}"))
-                    .to_string()
+                unified("/dev/null", &format!("b/{name}"), "", &now)
             } else {
                 git.text(&["diff", "--no-color", "--no-ext-diff", "--", &name])
                     .await?

@@ -15,8 +15,10 @@ use noctune_core::ids::RunId;
 use noctune_core::store::{RunStore, write_atomic};
 use serde::Serialize;
 
+use super::diff::unified;
 use super::group::Patchset;
 use super::tools::{ToolOutcome, ToolPlan, ToolResult};
+use crate::autocommit::{CommitMessage, MessageWriter};
 use crate::error::{Error, Result};
 use crate::runner::Git;
 use crate::secrets::{scan_added, secret_path};
@@ -36,6 +38,9 @@ pub struct CommitOptions {
     pub patchsets: Vec<Patchset>,
     /// The tools that run before each commit.
     pub tools: ToolPlan,
+    /// `--message llm`: the model writes each message (`analyze`, then `format`), the
+    /// patchset line and the trailers added; `None` for the template message.
+    pub writer: Option<MessageWriter>,
 }
 
 /// What became of one patchset.
@@ -305,6 +310,18 @@ async fn commit_one(
         }
         write_atomic(&target, text.as_bytes())?;
     }
+    let diff: String = planned
+        .iter()
+        .map(|(staged, text)| {
+            let name = staged.file.to_string_lossy();
+            unified(
+                &format!("a/{name}"),
+                &format!("b/{name}"),
+                staged.head.as_deref().unwrap_or_default(),
+                text,
+            )
+        })
+        .collect();
     let staged: Vec<Staged> = planned.into_iter().map(|(s, _)| s).collect();
     line.tools = options.tools.check(wt.dir(), &files, &baseline).await;
     if let Some(failed) = line.tools.iter().find(|t| t.outcome == ToolOutcome::Failed) {
@@ -319,7 +336,22 @@ async fn commit_one(
         .iter()
         .map(|f| f.to_string_lossy().replace('\\', "/"))
         .collect();
-    let message = message(options, patchset, number, total);
+    let message = match &options.writer {
+        None => message(options, patchset, number, total),
+        Some(writer) => {
+            let repo = format!("{} (run {})", options.pack, options.run_id);
+            match writer.write(&repo, &files, &diff).await {
+                Ok(written) => llm_message(options, patchset, number, total, &written),
+                Err(err) => {
+                    revert(wt.dir(), &staged)?;
+                    line.outcome = PatchsetOutcome::Blocked {
+                        why: format!("--message llm: {err}"),
+                    };
+                    return Ok(line);
+                }
+            }
+        }
+    };
     let outcome = commit_paths(wt, &names, &message).await;
     let why = match outcome {
         Ok(Committed::Yes { sha }) => {
@@ -349,9 +381,8 @@ pub fn message(
     total: usize,
 ) -> String {
     let mut text = format!(
-        "Noctune Studio: {} (#{}) [patchset {number}/{total}]\n\n{}: {} file(s) changed by run {}\n",
-        options.pack,
-        options.run_id,
+        "{}\n\n{}: {} file(s) changed by run {}\n",
+        title(options, number, total),
         patchset.key,
         patchset.files.len(),
         options.run_id,
@@ -359,11 +390,39 @@ pub fn message(
     for file in &patchset.files {
         text.push_str(&format!("- {}\n", file.display()));
     }
-    text.push_str(&format!(
+    text + &trailers(options, patchset)
+}
+
+/// The model's subject and body, then the patchset's title line and the trailers.
+pub fn llm_message(
+    options: &CommitOptions,
+    patchset: &Patchset,
+    number: usize,
+    total: usize,
+    written: &CommitMessage,
+) -> String {
+    format!(
+        "{}\n{}\n{}",
+        written.text(),
+        title(options, number, total),
+        trailers(options, patchset)
+    )
+}
+
+/// `Noctune Studio: <pack> (#<run_id>) [patchset N/M]`.
+fn title(options: &CommitOptions, number: usize, total: usize) -> String {
+    format!(
+        "Noctune Studio: {} (#{}) [patchset {number}/{total}]",
+        options.pack, options.run_id
+    )
+}
+
+/// `Noctune-Run:` and `Noctune-Patchset:`, as the last paragraph.
+fn trailers(options: &CommitOptions, patchset: &Patchset) -> String {
+    format!(
         "\nNoctune-Run: {}\nNoctune-Patchset: {}\n",
         options.run_id, patchset.id
-    ));
-    text
+    )
 }
 
 /// Puts the worktree's files back as they are at head_sha.

@@ -26,6 +26,14 @@ pub struct FileDiff {
     pub withheld: Option<String>,
 }
 
+/// A unified diff of `before` (named `old`) and `after` (named `new`), 3 lines of context.
+pub fn unified(old: &str, new: &str, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .header(old, new)
+        .to_string()
+}
+
 /// Each file of `patchset` as a diff.
 pub fn file_diffs(patchset: &Patchset) -> Vec<FileDiff> {
     patchset
@@ -45,11 +53,9 @@ pub fn file_diffs(patchset: &Patchset) -> Vec<FileDiff> {
                 .or_else(|| scan_added(before, after))
                 .map(|finding| format!("looks like a secret: {finding}"));
             let name = file.to_string_lossy();
-            let text = withheld.is_none().then(|| {
-                diff.unified_diff()
-                    .header(&format!("a/{name}"), &format!("b/{name}"))
-                    .to_string()
-            });
+            let text = withheld
+                .is_none()
+                .then(|| unified(&format!("a/{name}"), &format!("b/{name}"), before, after));
             FileDiff {
                 file: file.to_path_buf(),
                 added,
