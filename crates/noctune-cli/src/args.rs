@@ -241,9 +241,9 @@ pub enum PatchsetCommand {
 /// Which run and how to group it.
 #[derive(Debug, Args)]
 pub struct PatchsetSelect {
-    /// The run.
+    /// The run (default: the latest).
     #[arg(long, value_name = "ID")]
-    pub run_id: String,
+    pub run_id: Option<String>,
     /// How to group the changes; more groups than `patchset_max_commits` are merged with their
     /// neighbours.
     #[arg(long, value_enum, default_value_t = GroupArg::Module)]

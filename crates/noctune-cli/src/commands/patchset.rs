@@ -20,6 +20,7 @@ use crate::args::{
     GlobalArgs, GroupArg, MessageArg, OutputFormat, PatchsetArgs, PatchsetCommand,
     PatchsetCommitArgs, PatchsetSelect,
 };
+use crate::commands::status::pick_run;
 use crate::compose::message_writer;
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
@@ -55,8 +56,8 @@ fn patchsets(
     select: &PatchsetSelect,
     committing: bool,
 ) -> anyhow::Result<(RunId, String, Vec<Patchset>)> {
-    let run_id = RunId::new(select.run_id.as_str())?;
-    let record = store.read(&run_id)?;
+    let record = pick_run(store, select.run_id.as_deref())?;
+    let run_id = record.run_id.clone();
     let pack = record.pack.clone().unwrap_or_else(|| settings.pack.clone());
     let changes = applied_changes(store, &run_id)?;
     if committing && settings.commit_each_approval {
@@ -163,7 +164,9 @@ fn commit(
         MessageArg::Llm => Some(message_writer(settings, global.verbose)?),
     };
     if patchsets.is_empty() {
-        anyhow::bail!("run `{run_id}` applied no change: there is nothing to commit");
+        let mut out = anstream::stdout().lock();
+        writeln!(out, "run {run_id} applied no change: nothing to commit")?;
+        return Ok(ExitStatus::Success);
     }
     let packs = PolicyPacks::from_settings(settings)?;
     let configured = packs
