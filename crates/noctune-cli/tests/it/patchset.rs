@@ -11,7 +11,9 @@ use pretty_assertions::assert_eq;
 use crate::fake_model::{
     Stage, classify, code, json as json_reply, pipeline_config, plan, review, verdict,
 };
-use crate::git_fixture::{git, init_repo, json, noctune_git, noctune_git_async, snapshot};
+use crate::git_fixture::{
+    IDENTITY, git, git_output, init_repo, json, noctune_git, noctune_git_async, snapshot,
+};
 use crate::{text, tool};
 
 /// The fake AWS key the docs use; it must never reach a commit or the output.
@@ -464,4 +466,126 @@ async fn message_llm_has_the_model_write_each_message() {
         messages[1]
     );
     assert!(messages[1].ends_with(&format!("Noctune-Patchset: {}", id(3))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn studio_run_page_lists_and_commits_patchsets_behind_its_token() {
+    use std::time::Duration;
+
+    use noctune_studio::{ServeOptions, WorkerCommand};
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    repo_after_run(root, "").await;
+    let studio = noctune_studio::serve(ServeOptions {
+        root: root.to_path_buf(),
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        worker: WorkerCommand {
+            program: std::path::PathBuf::from(env!("CARGO_BIN_EXE_noctune")),
+            env: IDENTITY
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        },
+        stop_timeout: Duration::from_secs(10),
+        max_tails: 64,
+    })
+    .await
+    .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let base = format!(
+        "http://127.0.0.1:{}/api/runs/night",
+        studio.local_addr().port()
+    );
+    let token = studio.url().split("token=").nth(1).unwrap().to_owned();
+
+    let listed: serde_json::Value = http
+        .get(format!("{base}/patchsets"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cli = noctune_git(
+        root,
+        &[
+            "patchset",
+            "list",
+            "--run-id",
+            "night",
+            "--output-format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(listed, json(&cli));
+
+    // Without the token the daemon's security layer refuses, and nothing is committed.
+    let refused = http
+        .post(format!("{base}/patchsets/commit"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    assert!(
+        !git_output(root, &["rev-parse", "--verify", "noctune/night"])
+            .status
+            .success()
+    );
+
+    let commit = |http: reqwest::Client| {
+        let url = format!("{base}/patchsets/commit");
+        let token = token.clone();
+        async move {
+            let res = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .unwrap();
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    // The run page lists the patchsets and commits them on request (cookie and CSRF token).
+    let browser = crate::webdriver::Browser::start(1280, 900).await;
+    browser.goto(studio.url()).await;
+    browser
+        .goto(&format!(
+            "http://127.0.0.1:{}/#/runs/night",
+            studio.local_addr().port()
+        ))
+        .await;
+    let first_id = listed["patchsets"][0]["id"].as_str().unwrap();
+    browser.wait_text("#patchsets", first_id).await;
+    browser.click("#commit-patchsets").await;
+    browser
+        .wait_text("#patchset-branch", "Branch noctune/night from")
+        .await;
+    browser
+        .wait_text("#patchsets", "blocked: `pytest` failed")
+        .await;
+    browser.close().await;
+    assert_eq!(
+        git(root, &["rev-list", "--count", "main..noctune/night"]),
+        "2"
+    );
+    let (status, again) = commit(http.clone()).await;
+    assert_eq!(status, 409, "{again}");
+    assert!(
+        again["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{again}"
+    );
+    studio.shutdown();
 }

@@ -4,6 +4,7 @@
 //! asking, and write their own audit rows; the rules live here once.
 
 mod approvals;
+mod patchsets;
 mod runs;
 
 use std::path::{Path, PathBuf};
