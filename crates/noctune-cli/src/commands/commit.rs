@@ -27,6 +27,16 @@ pub fn run(global: &GlobalArgs, args: &CommitArgs) -> anyhow::Result<ExitStatus>
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    if !args.recursive {
+        let probe = noctune_git::Git::new(&settings.root);
+        let inside = runtime.block_on(probe.run(&["rev-parse", "--show-toplevel"]))?;
+        if !inside.success() {
+            anyhow::bail!(
+                "`{}` is not inside a git repository (`--recursive` sweeps the repositories under it)",
+                settings.root.display()
+            );
+        }
+    }
     // The history goes to the audit database; the cache's `.gitignore` keeps it out of commits.
     CacheLayout::for_root(&settings.root).ensure()?;
     let history_path = audit_db_path(&settings.root);

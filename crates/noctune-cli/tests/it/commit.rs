@@ -61,6 +61,7 @@ async fn dirty_tree_committed_in_groups_with_model_messages_and_secrets_left_out
             ("config/keys.py", &format!("KEY = \"{AWS_KEY}\"\n")),
         ],
     );
+    std::fs::remove_file(repo.join("lib/util.py")).unwrap();
     let mut script = Vec::new();
     script.extend(message(
         "main() now greets by name.",
@@ -98,8 +99,8 @@ async fn dirty_tree_committed_in_groups_with_model_messages_and_secrets_left_out
         "feat(app): greet by name\n\nmain takes the name to greet."
     );
     assert_eq!(
-        git(repo, &["show", "--name-only", "--format=", "HEAD"]),
-        "lib/extra.py"
+        git(repo, &["show", "--name-status", "--format=", "HEAD"]),
+        "A\tlib/extra.py\nD\tlib/util.py"
     );
     // The secrets stay where they were, uncommitted, and were never shown to the model.
     assert_eq!(
@@ -125,6 +126,11 @@ async fn dirty_tree_committed_in_groups_with_model_messages_and_secrets_left_out
         prompts[1].contains("main() now greets by name."),
         "{}",
         prompts[1]
+    );
+    assert!(
+        prompts[2].contains("deleted file lib/util.py"),
+        "{}",
+        prompts[2]
     );
     assert!(
         prompts
@@ -274,6 +280,19 @@ async fn push_fast_forwards_when_behind_and_refuses_when_diverged() {
     assert_eq!(origin_main(), origin_before);
     assert!(idle.chat_requests().is_empty());
     assert_eq!(untracked(&ours), vec!["g.py"]);
+}
+
+#[test]
+fn a_root_outside_git_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = noctune_git(dir.path(), &["commit"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).1.contains("is not inside a git repository"),
+        "{:?}",
+        text(&output)
+    );
+    assert!(!dir.path().join(".noctune_cache").exists());
 }
 
 #[test]
