@@ -343,6 +343,13 @@ async fn commit_each_approval_makes_one_commit_per_applied_change() {
         "commit_each_approval = true\npatchset_max_commits = 2\n",
     )
     .await;
+    // The pack no longer allows pytest: it is skipped (and logged), so f_fail commits too.
+    let config = std::fs::read_to_string(root.join("noctune.toml")).unwrap();
+    let config = config.replace(
+        "tools_allowed = [\"ruff\", \"pytest\"]",
+        "tools_allowed = [\"ruff\"]",
+    );
+    std::fs::write(root.join("noctune.toml"), config).unwrap();
     let output = noctune_git(
         root,
         &[
@@ -368,7 +375,19 @@ async fn commit_each_approval_makes_one_commit_per_applied_change() {
             "Noctune Studio: lint_fix (#night) [patchset 1/6]",
             "Noctune Studio: lint_fix (#night) [patchset 2/6]",
             "Noctune Studio: lint_fix (#night) [patchset 5/6]",
+            "Noctune Studio: lint_fix (#night) [patchset 6/6]",
         ]
+    );
+    let events =
+        std::fs::read_to_string(root.join(".noctune_cache/runs/night/logs/events.jsonl")).unwrap();
+    let skipped = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["type"] == "tool_skipped" && e["payload"]["tool"] == "pytest")
+        .count();
+    assert_eq!(
+        skipped, 4,
+        "pytest skipped for each patchset that reached its tools"
     );
 }
 

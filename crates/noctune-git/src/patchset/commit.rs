@@ -191,6 +191,22 @@ async fn commit_in(
     for (index, patchset) in options.patchsets.iter().enumerate() {
         let number = index + 1;
         let line = commit_one(wt, options, patchset, number, total).await?;
+        for skipped in line
+            .tools
+            .iter()
+            .filter(|t| t.outcome == ToolOutcome::Skipped)
+        {
+            run.event(
+                EventType::ToolSkipped,
+                None,
+                serde_json::json!({
+                    "tool": skipped.tool,
+                    "pack": options.tools.pack,
+                    "why": skipped.summary,
+                    "patchset_id": line.patchset_id,
+                }),
+            )?;
+        }
         let (event, detail) = match &line.outcome {
             PatchsetOutcome::Committed { sha } => (
                 EventType::PatchsetCommitted,
