@@ -1,6 +1,6 @@
 //! Patchsets: a run's applied changes grouped for review and for commits.
 //!
-//! - [`group`]: the grouping (per file, per module, per pack, or one), deterministic ids, and
+//! - [`mod@group`]: the grouping (per file, per module, per pack, or one), deterministic ids, and
 //!   fitting into at most `patchset_max_commits` patchsets.
 //! - [`tools`]: the pack's allowed tools run on the worktree before each commit.
 //! - [`commit`]: the commits on `noctune/<run_id>`, made in a separate `git worktree`.
