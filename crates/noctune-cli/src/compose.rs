@@ -68,7 +68,8 @@ pub fn message_writer(
         prompts: Prompts::new(CacheLayout::for_root(&settings.root).overrides()),
         // About half the context for the diff, at ~3 characters a token.
         max_diff_chars: analyze.context_tokens as usize * 3 / 2,
-        max_tokens: analyze.max_tokens.min(1024),
+        // A few lines each: a small model that rambles on is cut early.
+        max_tokens: analyze.max_tokens.min(384),
     })
 }
 

@@ -129,6 +129,8 @@ pub fn conventional(subject: &str) -> String {
             Some(space) if space > MAX_SUBJECT / 2 => cut[..space].to_owned(),
             _ => cut,
         };
+        // No dangling separator where the cut fell (`a.py, b.py,`).
+        line = line.trim_end_matches([',', ';', ':', '-', ' ']).to_owned();
     }
     line
 }
@@ -162,5 +164,8 @@ mod tests {
         let short = conventional(&long);
         assert!(short.chars().count() <= MAX_SUBJECT, "{short}");
         assert!(short.starts_with("refactor: word"));
+        let listed = format!("chore: Refactor {}", "pkg/module_name.py, ".repeat(5));
+        let short = conventional(&listed);
+        assert!(short.ends_with(".py"), "{short}");
     }
 }
