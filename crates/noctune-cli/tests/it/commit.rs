@@ -307,3 +307,63 @@ fn every_takes_an_interval_with_a_unit() {
         text(&output)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sweeps_again_until_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().to_path_buf();
+    init_repo(&repo, &[("a.py", "x = 1\n")]);
+    let server = FakeServer::start(message("Adds b.", "feat: add b", "")).await;
+    let url = server.url();
+    let stdout = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_noctune"))
+            .args(["commit", "--every", "1s"])
+            .current_dir(&repo)
+            .envs(crate::git_fixture::IDENTITY)
+            .env("NOCTUNE_BASE_URL", &url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut next_cycle = || loop {
+            let line = lines.next().expect("the sweep ended early").unwrap();
+            if line.starts_with("cycle ") {
+                return line;
+            }
+        };
+        let first = next_cycle();
+        assert!(
+            first.starts_with("cycle 1: 1 repositories, 0 commit(s)"),
+            "{first}"
+        );
+        // Someone changes the tree between sweeps: the next sweep commits it.
+        write_files(&repo, &[("b.py", "y = 1\n")]);
+        let second = next_cycle();
+        assert!(
+            second.starts_with("cycle 2: 1 repositories, 1 commit(s)"),
+            "{second}"
+        );
+        let interrupted = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        assert_eq!(subjects(&repo, "HEAD~1..HEAD"), vec!["feat: add b"]);
+        String::from_utf8(output.stdout).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(stdout.contains("clean "), "{stdout}");
+    assert!(stdout.contains("feat: add b"), "{stdout}");
+    let db = Db::open(&audit_db_path(dir.path())).unwrap();
+    let rows = commit_history(&db, 100).await.unwrap();
+    assert_eq!(rows.len(), 1, "only the commit leaves a row: {rows:?}");
+    assert!(rows[0].cycle.ends_with("#2"), "{:?}", rows[0]);
+}
