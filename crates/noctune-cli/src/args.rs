@@ -81,6 +81,16 @@ pub enum Command {
     /// Put files back as they were before a run, byte-exact, from the run's backups; a file
     /// edited since Noctune changed it is refused unless `--force`.
     Restore(RestoreArgs),
+    /// A run's applied changes as patchsets (per file, module, pack, or one): list them, show
+    /// their diffs, or commit them on a branch `noctune/<run_id>` made in a separate git
+    /// worktree (the working tree, index and current branch are never touched).
+    Patchset(PatchsetArgs),
+    /// Commit dirty working trees, whoever changed them: per repository (skipped when its index
+    /// is not empty or it is mid-merge/rebase), changed files grouped by module, each group's
+    /// message written by the model (`analyze`, then `format`), secret-looking files left
+    /// out; `--push` fast-forwards first and never forces. Exit 1 when something was left out
+    /// or refused.
+    Commit(CommitArgs),
     /// Score the configured model and prompts on a corpus of cases with their own tests, beside
     /// what one `ruff check --fix` achieves alone; exit 1 when a file broke or a case's tests
     /// fail after the run.
@@ -307,6 +317,120 @@ pub struct RestoreArgs {
     /// saved under the run's backups first).
     #[arg(long)]
     pub force: bool,
+}
+
+/// `noctune patchset`.
+#[derive(Debug, Args)]
+pub struct PatchsetArgs {
+    /// What to do with the patchsets.
+    #[command(subcommand)]
+    pub command: PatchsetCommand,
+}
+
+/// `noctune patchset list|show|commit`.
+#[derive(Debug, Subcommand)]
+pub enum PatchsetCommand {
+    /// The run's patchsets: ids, keys, files, lines changed.
+    List(PatchsetSelect),
+    /// The run's patchsets with their diffs (a diff that looks like a secret is withheld).
+    Show(PatchsetShowArgs),
+    /// Commit the patchsets on `noctune/<run_id>` from the run's `head_sha`, at most
+    /// `patchset_max_commits`, each after the pack's allowed tools (ruff, pytest) pass on the
+    /// worktree; exit 1 when a patchset or a file was left uncommitted.
+    Commit(PatchsetCommitArgs),
+}
+
+/// Which run and how to group it.
+#[derive(Debug, Args)]
+pub struct PatchsetSelect {
+    /// The run (default: the latest).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// How to group the changes; more groups than `patchset_max_commits` are merged with their
+    /// neighbours.
+    #[arg(long, value_enum, default_value_t = GroupArg::Module)]
+    pub group: GroupArg,
+}
+
+/// `noctune patchset commit`.
+#[derive(Debug, Args)]
+pub struct PatchsetCommitArgs {
+    /// Which run and how to group it.
+    #[command(flatten)]
+    pub select: PatchsetSelect,
+    /// Who writes the commit messages: the template (`Noctune Studio: <pack> (#<run_id>)
+    /// [patchset N/M]`) or the model (`analyze`, then `format`; the template line and the
+    /// trailers are kept).
+    #[arg(long, value_enum, default_value_t = MessageArg::Template)]
+    pub message: MessageArg,
+}
+
+/// Who writes `noctune patchset commit`'s messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageArg {
+    /// `Noctune Studio: <pack> (#<run_id>) [patchset N/M]`, the files, the trailers.
+    Template,
+    /// The model, in two steps; the template line and the trailers are added.
+    Llm,
+}
+
+/// `noctune patchset show`.
+#[derive(Debug, Args)]
+pub struct PatchsetShowArgs {
+    /// Which run and how to group it.
+    #[command(flatten)]
+    pub select: PatchsetSelect,
+    /// Only this patchset (its `ps-...` id); every patchset by default.
+    #[arg(value_name = "PATCHSET")]
+    pub patchset: Option<String>,
+}
+
+/// How `noctune patchset` groups a run's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupArg {
+    /// One patchset per file.
+    File,
+    /// One per module: the first `patchset_module_depth` directories.
+    Module,
+    /// One per policy pack.
+    Pack,
+    /// One for the whole run.
+    Single,
+}
+
+/// `noctune commit`.
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// Sweep every git repository under `--root`, not only the one at it.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Repeat the sweep at this interval (`30s`, `5m`, `1h`) until Ctrl+C.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+    pub every: Option<std::time::Duration>,
+    /// Push to the tracked upstream: fast-forward first when behind, stop when diverged.
+    #[arg(long)]
+    pub push: bool,
+}
+
+/// `30s`, `5m`, `1h` as a duration (at least one second).
+pub fn parse_interval(value: &str) -> Result<std::time::Duration, String> {
+    let expected = || format!("expected a number and a unit (`30s`, `5m`, `1h`), found `{value}`");
+    let unit = value.chars().last().ok_or_else(expected)?;
+    let number: u64 = value[..value.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| expected())?;
+    let seconds = match unit {
+        's' => number,
+        'm' => number * 60,
+        'h' => number * 3600,
+        _ => return Err(expected()),
+    };
+    if seconds == 0 {
+        return Err(format!(
+            "expected an interval of at least 1s, found `{value}`"
+        ));
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// `noctune runs`.

@@ -52,6 +52,39 @@ pub fn llm_client(
     }
 }
 
+/// The model client of `stage`: its profile's endpoint when `[stages]` names one, the default
+/// model otherwise.
+fn stage_client(
+    settings: &Settings,
+    stage: noctune_core::Stage,
+    verbose: u8,
+) -> anyhow::Result<Arc<dyn LlmClient>> {
+    Ok(Arc::new(openai(
+        settings.llm_for(stage).clone(),
+        verbose,
+        None,
+        None,
+    )?))
+}
+
+/// The commit-message writer: the `analyze` and `format` stages' clients and the prompts.
+pub fn message_writer(
+    settings: &Settings,
+    verbose: u8,
+) -> anyhow::Result<noctune_git::autocommit::MessageWriter> {
+    use noctune_core::Stage;
+    let analyze = settings.llm_for(Stage::Analyze);
+    Ok(noctune_git::autocommit::MessageWriter {
+        analyze: stage_client(settings, Stage::Analyze, verbose)?,
+        format: stage_client(settings, Stage::Format, verbose)?,
+        prompts: Prompts::new(CacheLayout::for_root(&settings.root).overrides()),
+        // About half the context for the diff, at ~3 characters a token.
+        max_diff_chars: analyze.context_tokens as usize * 3 / 2,
+        // A few lines each: a small model that rambles on is cut early.
+        max_tokens: analyze.max_tokens.min(384),
+    })
+}
+
 fn openai(
     settings: LlmSettings,
     verbose: u8,

@@ -41,6 +41,8 @@ fn main() -> ExitCode {
         Command::Report(args) => commands::report::run(&cli.global, &args),
         Command::Apply(args) => commands::apply::run(&cli.global, &args),
         Command::Restore(args) => commands::restore::run(&cli.global, &args),
+        Command::Patchset(args) => commands::patchset::run(&cli.global, &args),
+        Command::Commit(args) => commands::commit::run(&cli.global, &args),
         Command::Eval(args) => commands::eval::run(&cli.global, &args),
         Command::Probe(args) => commands::probe::run(&cli.global, &args),
         Command::Studio(args) => commands::studio::run(&cli.global, &args),

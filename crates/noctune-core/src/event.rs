@@ -66,6 +66,11 @@ pub enum EventType {
     LlmCall,
     /// A token or time budget ran out.
     BudgetExceeded,
+    /// `noctune patchset commit` committed a patchset on the run's branch.
+    PatchsetCommitted,
+    /// `noctune patchset commit` made no commit for a patchset (a tool failed, a secret was
+    /// found, nothing was left to commit); `why` says which.
+    PatchsetBlocked,
 }
 
 /// One event.

@@ -21,6 +21,8 @@ pub fn default_prompt(stage: Stage) -> &'static str {
         Stage::Plan => include_str!("../prompts/plan.md"),
         Stage::Tests => include_str!("../prompts/tests.md"),
         Stage::Implement => include_str!("../prompts/implement.md"),
+        Stage::Analyze => include_str!("../prompts/analyze.md"),
+        Stage::Format => include_str!("../prompts/format.md"),
     }
 }
 
@@ -176,7 +178,7 @@ mod tests {
 
     #[test]
     fn builtin_prompts_render_with_their_stage_values() {
-        let cases: [(Stage, &[&str]); 5] = [
+        let cases: [(Stage, &[&str]); 7] = [
             (
                 Stage::Review,
                 &["path", "source", "pack_guidance", "guidance", "findings"],
@@ -209,6 +211,8 @@ mod tests {
                 Stage::Approve,
                 &["path", "changes", "signals", "pack_guidance"],
             ),
+            (Stage::Analyze, &["repo", "files", "diff"]),
+            (Stage::Format, &["files", "analysis"]),
         ];
         for (stage, keys) in cases {
             let values: Vec<(&str, &str)> = keys.iter().map(|k| (*k, "VALUE")).collect();

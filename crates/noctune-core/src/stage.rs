@@ -30,11 +30,16 @@ pub enum Stage {
     /// `noctune task`: write the code of one target of a step (new or changed), and fix it when
     /// a verifier fails.
     Implement,
+    /// `noctune commit`: describe what a group of changed files does, from its diff.
+    Analyze,
+    /// `noctune commit`: turn the analysis into a Conventional Commit subject and body.
+    Format,
 }
 
 impl Stage {
-    /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 8] = [
+    /// Every stage: the per-file pipeline's in order, then `noctune task`'s, then `noctune
+    /// commit`'s (`noctune init` writes an override of each).
+    pub const ALL: [Stage; 10] = [
         Stage::Review,
         Stage::Draft,
         Stage::Edit,
@@ -43,6 +48,8 @@ impl Stage {
         Stage::Plan,
         Stage::Tests,
         Stage::Implement,
+        Stage::Analyze,
+        Stage::Format,
     ];
 
     /// The stage's name as users see it (`review`, `draft`, ...).
@@ -56,6 +63,8 @@ impl Stage {
             Stage::Plan => "plan",
             Stage::Tests => "tests",
             Stage::Implement => "implement",
+            Stage::Analyze => "analyze",
+            Stage::Format => "format",
         }
     }
 }

@@ -111,6 +111,38 @@ function eventRow(e) {
     h("span", { class: "payload", title: payload }, payload));
 }
 
+// The run's patchsets and, on request, their commits on noctune/<run_id>.
+function patchsetsCard(path, id) {
+  const card = h("div", { class: "card pad", id: "patchsets" });
+  const outcome = (line) => line.outcome === "committed"
+    ? h("span", { class: "badge completed" }, `committed ${line.sha.slice(0, 12)}`)
+    : h("span", { class: "badge failed", title: line.why }, `blocked: ${line.why}`);
+  const show = (data, report) => {
+    const lines = new Map(((report && report.patchsets) || []).map((l) => [l.patchset_id, l]));
+    const rows = data.patchsets.map((p, n) => h("tr", { "data-patchset": p.id },
+      h("td", { class: "num" }, `${n + 1}/${data.patchsets.length}`),
+      h("td", { class: "mono" }, p.id), h("td", { class: "mono" }, p.key),
+      h("td", { class: "mono" }, p.diffs.map((d) => h("div", {}, `${d.file} +${d.added} -${d.removed}${d.withheld ? ` (${d.withheld})` : ""}`))),
+      h("td", {}, lines.has(p.id) ? outcome(lines.get(p.id)) : "")));
+    const commit = h("button", { id: "commit-patchsets", disabled: !data.patchsets.length || !!report,
+      onclick: async () => {
+        commit.disabled = true;
+        toast("Committing: the pack's tools run before each commit…");
+        try { show(data, await api(`${path}/patchsets/commit`, { body: {} })); }
+        catch (e) { toast(e.message); commit.disabled = false; }
+      } }, "Commit patchsets");
+    put(card,
+      h("div", { class: "cardhead" }, h("h2", {}, "Patchsets"), commit),
+      report ? h("p", { class: "sub", id: "patchset-branch" }, report.branch
+        ? `Branch ${report.branch} from ${report.head_sha.slice(0, 12)}; your working tree, index and branch are unchanged.`
+        : "No commit was made; no branch was created.") : null,
+      rows.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", { class: "num" }, "#"), h("th", {}, "Id"), h("th", {}, "Module"), h("th", {}, "Files"), h("th", {}, ""))), h("tbody", {}, rows))
+        : h("div", { class: "empty-state" }, "The run applied no change."));
+  };
+  api(`${path}/patchsets`).then((data) => show(data, null)).catch((e) => put(card, h("h2", {}, "Patchsets"), h("div", { class: "empty-state" }, e.message)));
+  return card;
+}
+
 async function runView(id) {
   const path = `/api/runs/${encodeURIComponent(id)}`;
   const top = h("div");
@@ -176,7 +208,8 @@ async function runView(id) {
   };
   const run = await api(path);
   put(main, top, h("div", { class: "grid two" }, filesCard,
-    h("div", { class: "card" }, h("div", { class: "cardhead" }, h("h2", {}, "Events"), liveLabel), eventsBox)));
+    h("div", { class: "card" }, h("div", { class: "cardhead" }, h("h2", {}, "Events"), liveLabel), eventsBox)),
+    ["completed", "failed", "stopped"].includes(run.status) ? patchsetsCard(path, id) : null);
   paint(run);
   if (!source) openTail(); // the history, then live while the run works
   const timer = setInterval(reload, 5000); // a resume started by a decision elsewhere

@@ -54,6 +54,7 @@ fn to_json(settings: &Settings) -> serde_json::Value {
         "pack": settings.pack,
         "patchset_max_commits": settings.patchset_max_commits,
         "commit_each_approval": settings.commit_each_approval,
+        "patchset_module_depth": settings.patchset_module_depth,
         "llm": llm_json(&settings.llm),
         "profiles": profiles,
         "stages": stages,

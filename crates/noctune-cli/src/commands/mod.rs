@@ -3,12 +3,14 @@
 pub mod apply;
 pub mod approvals;
 pub mod check;
+pub mod commit;
 pub mod config;
 pub mod eval;
 pub mod index;
 pub mod init;
 pub mod lessons;
 pub mod owners;
+pub mod patchset;
 pub mod probe;
 pub mod report;
 pub mod restore;

@@ -1,6 +1,7 @@
-//! `noctune run --max-files 1` on a tiny file with the real local model (Qwen2.5-Coder 0.5B on
-//! llama.cpp, started by `scripts/test`). What a small model answers varies; the invariants do
-//! not: the run completes, the file still parses, the artifacts and the report exist.
+//! `noctune run --max-files 1` on a tiny file, and `noctune commit` on the demo repository's
+//! diff, with the real local model (Qwen2.5-Coder 0.5B on llama.cpp, started by `scripts/test`).
+//! What a small model answers varies; the invariants do not: the run completes, the file still
+//! parses, the artifacts and the report exist; the commit is made with a Conventional subject.
 
 use std::path::Path;
 use std::time::Instant;
@@ -178,4 +179,56 @@ fn eval_on_three_cases_with_the_real_model() {
         "eval on 3 cases with the real model: {:?}",
         started.elapsed()
     );
+}
+
+/// `noctune commit` on a dirty copy of the demo repository: the real model analyses the diff and
+/// writes a Conventional Commit subject that Noctune keeps to one line of at most 72 characters.
+#[test]
+fn a_real_model_writes_the_commit_message_of_the_demo_diff() {
+    use crate::git_fixture::{git, init_repo, json, noctune_git};
+
+    let url = model_url();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("demo");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-repo");
+    let mut files = Vec::new();
+    for name in [
+        "inventory/__init__.py",
+        "inventory/models.py",
+        "inventory/report.py",
+    ] {
+        files.push((name, std::fs::read_to_string(demo.join(name)).unwrap()));
+    }
+    let config = "[llm]\nmax_tokens = 200\ntemperature = 0.0\ntimeout_s = 300\n".to_owned();
+    files.push(("noctune.toml", config));
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    init_repo(&repo, &borrowed);
+    let report = repo.join("inventory/report.py");
+    let mut source = std::fs::read_to_string(&report).unwrap();
+    source.push_str(
+        "\n\ndef total_quantity(items):\n    \"\"\"The number of units over all items.\"\"\"\n    return sum(item.quantity for item in items)\n",
+    );
+    std::fs::write(&report, source).unwrap();
+
+    let output = noctune_git(&repo, &["commit", "--output-format", "json"], Some(&url));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let commits = json(&output)["repositories"][0]["commits"].clone();
+    assert_eq!(commits.as_array().map(Vec::len), Some(1), "{stdout}");
+    let subject = git(&repo, &["log", "-1", "--format=%s"]);
+    assert_eq!(commits[0]["subject"], subject.as_str());
+    assert!(subject.chars().count() <= 72, "{subject}");
+    let kind = subject.split([':', '(', '!']).next().unwrap();
+    assert!(
+        [
+            "feat", "fix", "refactor", "docs", "test", "chore", "style", "perf", "build", "ci"
+        ]
+        .contains(&kind),
+        "{subject}"
+    );
+    assert_eq!(
+        git(&repo, &["show", "--name-only", "--format=", "HEAD"]),
+        "inventory/report.py"
+    );
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
 }

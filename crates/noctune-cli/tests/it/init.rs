@@ -31,7 +31,9 @@ fn init_writes_config_and_prompts_then_keeps_edits() {
          created .noctune_cache/overrides/approve.md\n\
          created .noctune_cache/overrides/plan.md\n\
          created .noctune_cache/overrides/tests.md\n\
-         created .noctune_cache/overrides/implement.md\n"
+         created .noctune_cache/overrides/implement.md\n\
+         created .noctune_cache/overrides/analyze.md\n\
+         created .noctune_cache/overrides/format.md\n"
     );
     let edit = dir.path().join(".noctune_cache/overrides/edit.md");
     std::fs::write(&edit, "my own edit prompt").unwrap();
@@ -52,6 +54,8 @@ fn init_writes_config_and_prompts_then_keeps_edits() {
             "unchanged",
             "unchanged",
             "kept_edited",
+            "unchanged",
+            "unchanged",
             "unchanged",
             "unchanged",
             "unchanged",

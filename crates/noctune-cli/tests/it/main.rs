@@ -4,12 +4,14 @@
 mod approve_modes;
 mod budgets;
 mod check;
+mod commit;
 mod config_errors;
 mod crash_resume;
 mod e2e_chat;
 mod e2e_model;
 mod eval;
 mod fake_model;
+mod git_fixture;
 mod graph;
 mod index;
 mod init;
@@ -17,6 +19,7 @@ mod malformed_answers;
 mod mcp;
 mod morning;
 mod packs;
+mod patchset;
 mod probe;
 mod report_passes;
 mod run;
@@ -27,7 +30,7 @@ mod studio_chat_mcp;
 mod task;
 mod webdriver;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// Runs `noctune ARGS` in `dir` with a clean `NOCTUNE_*` environment.
@@ -72,4 +75,18 @@ pub fn text(output: &Output) -> (String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// The first executable `name` on this process's `PATH` (the test script puts `.tools/bin`
+/// there); a missing tool fails the test, it never skips.
+pub fn tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "`{name}` is not on PATH: run `. scripts/lib/tools.sh; ensure_ruff; ensure_pytest`"
+            )
+        })
 }

@@ -3,34 +3,20 @@
 //! runs the pack's test command (the real pytest) on a copy with the change in place, and files
 //! outside `allowed_globs` never reach the model.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use noctune_core::TaskId;
 use noctune_llm::fake::{FakeOptions, FakeServer, Reply};
 use pretty_assertions::assert_eq;
 
 use crate::fake_model::{Stage, classify, code, plan, review, verdict};
-use crate::{noctune_with_env, text};
+use crate::{noctune_with_env, text, tool};
 
 const AREA: &str = "def area(w, h):\n    return w * h\n";
 const AREA_TYPED: &str = "def area(w: float, h: float) -> float:\n    return w * h\n";
 /// Keeps the signature, breaks the behaviour `tests/test_calc.py` checks.
 const AREA_BROKEN: &str = "def area(w, h):\n    return w + h\n";
 const TEST_CALC: &str = "from calc import area\n\n\ndef test_area():\n    assert area(2, 3) == 6\n";
-
-/// The first executable `name` on this process's `PATH` (the test script puts `.tools/bin`
-/// there); a missing tool fails the test, it never skips.
-fn tool(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{name}` is not on PATH: run `. scripts/lib/tools.sh; ensure_ruff; ensure_pytest`"
-            )
-        })
-}
 
 /// `noctune.toml` with one `lint_fix` table (`pack` is its body) and the scripted suites'
 /// settings: applying allowed, no retries, the model judging every change.

@@ -25,6 +25,9 @@ pub struct Options {
     pub patchset_max_commits: Option<u32>,
     /// Debug mode: one commit per approved change.
     pub commit_each_approval: Option<bool>,
+    /// How many leading directories name a module when patchsets are grouped by module
+    /// (default 2: `src/pkg/a.py` → `src/pkg`).
+    pub patchset_module_depth: Option<u32>,
     /// `[tool.noctune.llm]`.
     pub llm: Option<LlmOptions>,
     /// `[tool.noctune.stages]`: the model profile per stage.
@@ -196,6 +199,10 @@ pub struct StageOptions {
     pub tests: Option<String>,
     /// Profile for a request's code.
     pub implement: Option<String>,
+    /// Profile of `noctune commit`'s diff analysis.
+    pub analyze: Option<String>,
+    /// Profile of `noctune commit`'s message formatting.
+    pub format: Option<String>,
 }
 
 /// `[tool.noctune.index]`: what the symbol index reads.

@@ -121,6 +121,8 @@ pub struct Settings {
     pub patchset_max_commits: u32,
     /// One commit per approved change (debug).
     pub commit_each_approval: bool,
+    /// Leading directories that name a module for `noctune patchset --group module`.
+    pub patchset_module_depth: u32,
     /// The default model.
     pub llm: LlmSettings,
     /// Named profiles, each fully resolved on top of [`Settings::llm`].
@@ -219,6 +221,13 @@ impl Settings {
                 "expected at least 1, found 0".to_owned(),
             ));
         }
+        let patchset_module_depth = options.patchset_module_depth.unwrap_or(2);
+        if patchset_module_depth == 0 || patchset_module_depth > 20 {
+            return Err(err(
+                "patchset_module_depth",
+                format!("expected a number from 1 to 20, found {patchset_module_depth}"),
+            ));
+        }
 
         let llm_options = options.llm.unwrap_or_default();
         let mut llm = LlmSettings::default();
@@ -261,6 +270,8 @@ impl Settings {
             (Stage::Plan, stage_options.plan),
             (Stage::Tests, stage_options.tests),
             (Stage::Implement, stage_options.implement),
+            (Stage::Analyze, stage_options.analyze),
+            (Stage::Format, stage_options.format),
         ] {
             let Some(profile) = profile else { continue };
             if !profiles.contains_key(&profile) {
@@ -394,6 +405,7 @@ impl Settings {
             pack: options.pack.unwrap_or_else(|| DEFAULT_PACK.to_owned()),
             patchset_max_commits,
             commit_each_approval: options.commit_each_approval.unwrap_or(false),
+            patchset_module_depth,
             llm,
             profiles,
             stages,

@@ -420,4 +420,23 @@ fn mcp_server_names_split_at_the_first_double_underscore() {
     for bad in ["", "a__b", "a_", "a.b", "a b", &"x".repeat(33)] {
         assert!(!is_mcp_server_name(bad), "{bad}");
     }
+fn patchset_keys_are_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "patchset_max_commits = 3\ncommit_each_approval = true\npatchset_module_depth = 1\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(
+        (
+            settings.patchset_max_commits,
+            settings.commit_each_approval,
+            settings.patchset_module_depth
+        ),
+        (3, true, 1)
+    );
+    let err = load_err(&[(CONFIG_FILE, "patchset_module_depth = 0\n")], &no_env());
+    assert_eq!(err.key.as_deref(), Some("patchset_module_depth"));
+    assert!(err.message.contains("from 1 to 20, found 0"), "{err}");
 }

@@ -4,11 +4,13 @@
 //! both record what they did as events of the run and refresh its report.
 
 pub mod apply;
+pub mod changes;
 pub mod restore;
 
 use std::path::{Path, PathBuf};
 
 pub use apply::{ApplyLine, ApplyOptions, ApplyVerdict, apply_approved};
+pub use changes::{AppliedChange, applied_changes};
 pub use restore::{RestoreLine, RestoreOptions, RestoreVerdict, restore};
 
 /// Whether `file` is selected by `only` (every file when `only` is empty).

@@ -1,7 +1,8 @@
 //! The audit database `.noctune_cache/studio/audit.db`: runs, events, approvals and decisions
-//! ingested from the run store, and one row per state-changing API call (and per rejected
-//! request). One connection, owned by one thread; async code sends it closures.
+//! ingested from the run store, one row per state-changing API call (and per rejected
+//! request), and `noctune commit`'s history. One connection, owned by one thread; async code sends it closures.
 
+pub mod commits;
 mod ingest;
 pub mod query;
 mod schema;
@@ -11,12 +12,18 @@ use std::sync::mpsc;
 
 use rusqlite::Connection;
 
+pub use commits::{CommitHistoryRow, commit_history, record_commit_history};
 pub use ingest::ingest_run;
 pub use query::{AuditRow, StoredApproval, StoredRun};
 
 use crate::error::{Error, Result};
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// `.noctune_cache/studio/audit.db` of the repository at `root`.
+pub fn audit_db_path(root: &Path) -> PathBuf {
+    crate::state::studio_dir(root).join("audit.db")
+}
 
 /// The handle to the audit database: cheap to clone, every call runs on the database thread.
 #[derive(Debug, Clone)]

@@ -52,6 +52,15 @@ pub fn create(conn: &Connection) -> rusqlite::Result<()> {
             payload_json TEXT NOT NULL,
             PRIMARY KEY (run_id, approval_id)
         );
+        CREATE TABLE IF NOT EXISTS commit_history (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT NOT NULL,
+            cycle       TEXT NOT NULL,
+            repo        TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            sha         TEXT,
+            detail      TEXT NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS audit (
             id          INTEGER PRIMARY KEY AUTOINCREMENT,
             at          TEXT NOT NULL,

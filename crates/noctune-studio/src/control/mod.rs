@@ -4,6 +4,7 @@
 //! asking, and write their own audit rows; the rules live here once.
 
 mod approvals;
+mod patchsets;
 mod runs;
 
 use std::path::{Path, PathBuf};
@@ -49,7 +50,7 @@ impl Control {
     /// supervisor of its workers.
     pub fn open(root: &Path, worker: WorkerCommand, stop_timeout: Duration) -> Result<Self> {
         let dir = studio_dir(root);
-        let db = Db::open(&dir.join("audit.db"))?;
+        let db = Db::open(&crate::audit::audit_db_path(root))?;
         let supervisor = Arc::new(Supervisor::new(
             root,
             &dir,

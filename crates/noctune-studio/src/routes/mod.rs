@@ -6,6 +6,7 @@ pub mod assets;
 pub mod chat;
 pub mod events;
 pub mod page;
+pub mod patchsets;
 pub mod report;
 pub mod runs;
 pub mod shutdown;
@@ -27,6 +28,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(runs::routes())
         .merge(events::routes())
         .merge(approvals::routes())
+        .merge(patchsets::routes())
         .merge(report::routes())
         .merge(shutdown::routes())
         .merge(chat::routes())

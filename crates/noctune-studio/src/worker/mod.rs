@@ -398,6 +398,11 @@ impl Supervisor {
         }
     }
 
+    /// The program (and environment) workers run; `noctune patchset` runs with it too.
+    pub fn command(&self) -> &WorkerCommand {
+        &self.command
+    }
+
     /// The run store.
     pub fn store(&self) -> &RunStore {
         &self.store
