@@ -420,6 +420,9 @@ fn mcp_server_names_split_at_the_first_double_underscore() {
     for bad in ["", "a__b", "a_", "a.b", "a b", &"x".repeat(33)] {
         assert!(!is_mcp_server_name(bad), "{bad}");
     }
+}
+
+#[test]
 fn patchset_keys_are_read_and_checked() {
     let dir = tempfile::tempdir().unwrap();
     write(

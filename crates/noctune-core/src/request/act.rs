@@ -64,7 +64,10 @@ pub fn merge_definitions(
         return Ok(Err(if found.is_empty() {
             "the answer holds no function or class".to_owned()
         } else {
-            format!("the answer holds none of the asked-for definitions (it has {})", found.join(", "))
+            format!(
+                "the answer holds none of the asked-for definitions (it has {})",
+                found.join(", ")
+            )
         }));
     }
     let Some(current) = current.filter(|c| !c.trim().is_empty()) else {
@@ -134,7 +137,9 @@ mod tests {
                     let start = offset;
                     let mut end = offset + line.len();
                     let mut j = i + 1;
-                    while j < lines.len() && (lines[j].starts_with(' ') || lines[j].trim().is_empty()) {
+                    while j < lines.len()
+                        && (lines[j].starts_with(' ') || lines[j].trim().is_empty())
+                    {
                         if !lines[j].trim().is_empty() {
                             end = lines[..=j].iter().map(|l| l.len()).sum();
                         }
@@ -186,11 +191,17 @@ mod tests {
         let new_file = merge_definitions(&Lines, None, answer, &|n| n == "double")
             .unwrap()
             .unwrap();
-        assert_eq!(new_file, "import math\n\n\ndef double(x):\n    return x * 2\n");
+        assert_eq!(
+            new_file,
+            "import math\n\n\ndef double(x):\n    return x * 2\n"
+        );
         let none = merge_definitions(&Lines, Some(current), answer, &|n| n == "fib").unwrap();
         assert_eq!(
             none,
-            Err("the answer holds none of the asked-for definitions (it has double, render)".to_owned())
+            Err(
+                "the answer holds none of the asked-for definitions (it has double, render)"
+                    .to_owned()
+            )
         );
     }
 }

@@ -231,8 +231,7 @@ impl TaskPlan {
             dedup(&mut step.acceptance);
             dedup(&mut step.tests);
             let same = steps.iter_mut().find(|s| {
-                !step.targets.is_empty()
-                    && step.targets.iter().all(|t| s.targets.contains(t))
+                !step.targets.is_empty() && step.targets.iter().all(|t| s.targets.contains(t))
             });
             match same {
                 Some(earlier) => {
