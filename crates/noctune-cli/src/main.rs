@@ -14,6 +14,7 @@ mod exit;
 mod pack_scope;
 mod printer;
 mod progress;
+mod start_run;
 
 use args::{Cli, Command};
 use exit::ExitStatus;

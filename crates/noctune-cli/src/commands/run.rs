@@ -6,10 +6,10 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::{Arc, Weak};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use noctune_core::pipeline::{Control, PassKind, PauseAction, Progress, drive};
 use noctune_core::run_origin::RunOrigin;
-use noctune_core::store::{RunSpec, RunStore, write_calibration};
+use noctune_core::store::RunStore;
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
 use owo_colors::OwoColorize;
 
@@ -17,6 +17,7 @@ use crate::args::{GlobalArgs, IndexArgs, LlmMode, OutputFormat, RunFlags};
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
 use crate::progress::ProgressLine;
+use crate::start_run::{RunFor, start_run};
 use crate::{compose, pack_scope};
 
 /// Which command.
@@ -118,52 +119,17 @@ async fn drive_run(
     )
     .await?;
     let origin = RunOrigin::detect(root, settings).await;
-    let mut run = if let Ok(record) = store.read(&run_id) {
-        // A resume must do the same kind of work with the same pack: the run's artifacts and
-        // decisions were made for them.
-        if let Some(command) = &record.command
-            && command != mode.name()
-        {
-            bail!(
-                "run `{run_id}` was started by `noctune {command}`; resume it with \
-                 `noctune {command} --run-id {run_id}`, or start a new run"
-            );
-        }
-        if let Some(pack) = &record.pack
-            && pack != pipeline.pack.name()
-        {
-            bail!(
-                "run `{run_id}` uses pack `{pack}`; resume it with `--pack {pack}`, or start a \
-                 new run"
-            );
-        }
-        let mut run = store.open(&run_id)?;
-        run.update(|record| {
-            origin.fill(record);
-            record.status = RunStatus::Starting;
-            record.error = None;
-        })?;
-        run
-    } else {
-        store.create(RunSpec {
-            run_id: Some(run_id),
-            pack: Some(pipeline.pack.name().to_owned()),
-            command: Some(mode.name().to_owned()),
-            profile: origin.profile,
-            branch: origin.branch,
-            head_sha: origin.head_sha,
-            starting: true,
-            ..RunSpec::default()
-        })?
-    };
+    let mut run = start_run(
+        &store,
+        run_id,
+        origin,
+        RunFor {
+            command: mode.name(),
+            pack: pipeline.pack.name(),
+            calibration: calibration.as_ref(),
+        },
+    )?;
     // The run is `starting` from here, before the file walk and the index.
-    // The probe's record of the model goes with the run (the report shows it).
-    if let Some(calibration) = &calibration {
-        write_calibration(
-            &store.cache().run(run.id()).model_calibration(),
-            calibration,
-        )?;
-    }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let progress = Arc::new(ProgressLine::new(
         interactive && global.output_format == OutputFormat::Text,

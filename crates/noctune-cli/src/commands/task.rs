@@ -8,7 +8,7 @@ use anyhow::Context;
 use noctune_core::pipeline::{Control, PassKind};
 use noctune_core::request::{TaskOutcome, TaskPlan, TaskRequest, run_request};
 use noctune_core::run_origin::RunOrigin;
-use noctune_core::store::{RunSpec, RunStore, write_calibration};
+use noctune_core::store::RunStore;
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
 use owo_colors::OwoColorize;
 
@@ -16,6 +16,7 @@ use crate::args::{GlobalArgs, LlmMode, OutputFormat, RunFlags, TaskArgs};
 use crate::compose;
 use crate::exit::ExitStatus;
 use crate::printer::print_json;
+use crate::start_run::{RunFor, start_run};
 
 /// The command's name in `run.json`: a resume must be a task too.
 const COMMAND: &str = "task";
@@ -75,39 +76,16 @@ async fn drive(
     )
     .await?;
     let origin = RunOrigin::detect(&root, settings).await;
-    let mut run = if let Ok(record) = store.read(&run_id) {
-        if record.command.as_deref() != Some(COMMAND) {
-            anyhow::bail!(
-                "run `{run_id}` was started by `noctune {}`, not by `noctune task`; start a new task",
-                record.command.as_deref().unwrap_or("run")
-            );
-        }
-        let mut run = store.open(&run_id)?;
-        run.update(|record| {
-            origin.fill(record);
-            record.status = RunStatus::Starting;
-            record.error = None;
-        })?;
-        run
-    } else {
-        store.create(RunSpec {
-            run_id: Some(run_id.clone()),
-            pack: Some(pipeline.pack.name().to_owned()),
-            command: Some(COMMAND.to_owned()),
-            profile: origin.profile,
-            branch: origin.branch,
-            head_sha: origin.head_sha,
-            starting: true,
-            ..RunSpec::default()
-        })?
-    };
-    // The probe's record of the model goes with the run (the report shows it).
-    if let Some(calibration) = &calibration {
-        write_calibration(
-            &store.cache().run(run.id()).model_calibration(),
-            calibration,
-        )?;
-    }
+    let mut run = start_run(
+        &store,
+        run_id.clone(),
+        origin,
+        RunFor {
+            command: COMMAND,
+            pack: pipeline.pack.name(),
+            calibration: calibration.as_ref(),
+        },
+    )?;
     let control = Arc::new(Control::default());
     {
         let control = control.clone();

@@ -83,22 +83,7 @@ pub fn init_repo(dir: &Path, files: &[(&str, &str)]) {
 /// Every file under `root` but `.git/` and `.noctune_cache/`, with `.git/index`, `.git/HEAD`
 /// and the commit HEAD points at, byte for byte.
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if rel == Path::new(".git") || rel == Path::new(".noctune_cache") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
+    let mut out = crate::tree_files(root);
     for name in [".git/index", ".git/HEAD"] {
         out.insert(PathBuf::from(name), std::fs::read(root.join(name)).unwrap());
     }

@@ -4,34 +4,20 @@
 //! a missing symbol refused; lesson cards feeding the next request; a queued request applied in
 //! the morning and a created file removed by `noctune restore`.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use noctune_llm::fake::{FakeServer, Reply};
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
 use crate::fake_model::{code, json};
-use crate::{noctune, noctune_async, text};
+use crate::{noctune, noctune_async, text, tool, tree_files as tree};
 
 const MATHS: &str = "def add(a, b):\n    return a + b\n";
 const FIB: &str =
     "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n";
 const FIB_WRONG: &str = "def fib(n):\n    return n\n";
 const TEST_FIB: &str = "from pkg.maths import fib\n\n\ndef test_fib():\n    assert fib(0) == 0\n    assert fib(10) == 55\n";
-
-/// The first executable `name` on `PATH`; a missing tool fails the test.
-fn tool(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{name}` is not on PATH: run `. scripts/lib/tools.sh; ensure_ruff; ensure_pytest`"
-            )
-        })
-}
 
 /// A package with one function, a root `conftest.py` (so tests import `pkg`), and the
 /// `feature` pack running the real pytest.
@@ -62,27 +48,6 @@ fn plan(target: &str, new: bool, test: &str) -> Reply {
         }],
         "risks": [],
     }))
-}
-
-/// Every file of the repository but Noctune's cache, with its bytes.
-fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if rel.starts_with(".noctune_cache") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
 }
 
 /// The purposes of the model calls every run of `root` made, for failure messages.

@@ -443,3 +443,32 @@ fn patchset_keys_are_read_and_checked() {
     assert_eq!(err.key.as_deref(), Some("patchset_module_depth"));
     assert!(err.message.contains("from 1 to 20, found 0"), "{err}");
 }
+
+#[test]
+fn task_keys_are_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(settings.task, TaskSettings::default());
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "[task]\npack = \"deps_bump\"\nmax_retries = 1\nprobe = [\"python\", \"-m\", \"pkg\"]\nprobe_timeout_s = 5\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    assert_eq!(
+        settings.task,
+        TaskSettings {
+            pack: "deps_bump".into(),
+            max_retries: 1,
+            probe: vec!["python".into(), "-m".into(), "pkg".into()],
+            probe_timeout: std::time::Duration::from_secs(5),
+        }
+    );
+    for (text, key) in [
+        ("[task]\nprobe = []\n", "task.probe"),
+        ("[task]\nprobe_timeout_s = 0\n", "task.probe_timeout_s"),
+    ] {
+        let err = load_err(&[(CONFIG_FILE, text)], &no_env());
+        assert_eq!(err.key.as_deref(), Some(key), "{text}: {err}");
+    }
+}

@@ -265,8 +265,19 @@ impl<'a> TaskCtx<'a> {
     /// recording the exchange. An answer without a usable block is a [`CodeReply`] without
     /// code, not an error.
     pub async fn ask_code(&self, stage: Stage, prompt: String) -> Result<CodeReply> {
+        self.ask_code_within(stage, prompt, self.pipeline.options.max_tokens_code)
+            .await
+    }
+
+    /// [`TaskCtx::ask_code`] with an answer of at most `max_tokens`.
+    pub async fn ask_code_within(
+        &self,
+        stage: Stage,
+        prompt: String,
+        max_tokens: u32,
+    ) -> Result<CodeReply> {
         let request = self
-            .request(stage, prompt, self.pipeline.options.max_tokens_code)
+            .request(stage, prompt, max_tokens)
             .with_answer(AnswerFormat::Grammar {
                 gbnf: PYTHON_BLOCK_GBNF.to_owned(),
             });

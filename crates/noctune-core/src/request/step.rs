@@ -19,6 +19,11 @@ use crate::stage::Stage;
 /// The most lesson cards shown as examples in one prompt.
 const MAX_EXAMPLES: usize = 2;
 
+/// The longest answer asked for one target's code or one file's tests, in tokens: a small
+/// model that goes on repeating itself is cut here, and the complete lines before the cut are
+/// kept (see [`complete_lines`]).
+const MAX_ANSWER_TOKENS: u32 = 512;
+
 /// One step being carried out.
 pub(super) struct Step<'s, 'a> {
     /// The request's task (model calls, events, artifacts).
@@ -130,7 +135,10 @@ impl Step<'_, '_> {
             }
             let rel = PathBuf::from(&file);
             let prompt = self.tests_prompt(target, &file, &names)?;
-            let reply = self.ctx.ask_code(Stage::Tests, prompt).await?;
+            let reply = self
+                .ctx
+                .ask_code_within(Stage::Tests, prompt, self.answer_tokens())
+                .await?;
             let Some(code) = reply.code.or_else(|| complete_lines(&reply.raw)) else {
                 self.note(format!(
                     "step {}: the tests for `{file}` were unusable ({}); the step is verified without them",
@@ -200,14 +208,17 @@ impl Step<'_, '_> {
             });
             let prompt =
                 self.implement_prompt(target, current.as_deref(), existing.as_deref(), failure)?;
-            let reply = self.ctx.ask_code(Stage::Implement, prompt).await?;
+            let reply = self
+                .ctx
+                .ask_code_within(Stage::Implement, prompt, self.answer_tokens())
+                .await?;
             let unusable = |why: String| VerifierResult {
                 verifier: "implement".to_owned(),
                 passed: Some(false),
                 summary: format!("`{}`: {why}", target.symbol),
                 output: String::new(),
             };
-            let Some(code) = reply.code else {
+            let Some(code) = reply.code.or_else(|| complete_lines(&reply.raw)) else {
                 return Ok(Err(unusable(reply.problem.unwrap_or_default())));
             };
             let editor = self.ctx.pipeline.editor.as_ref();
@@ -264,6 +275,14 @@ impl Step<'_, '_> {
         Ok(results)
     }
 
+    fn answer_tokens(&self) -> u32 {
+        self.ctx
+            .pipeline
+            .options
+            .max_tokens_code
+            .min(MAX_ANSWER_TOKENS)
+    }
+
     fn test_command(&self) -> crate::test_command::TestCommand {
         self.ctx.pipeline.pack.test_command()
     }
@@ -287,7 +306,7 @@ impl Step<'_, '_> {
     }
 
     fn tests_prompt(&self, target: &PlanTarget, file: &str, names: &[String]) -> Result<String> {
-        let room = self.room(Stage::Tests, self.ctx.pipeline.options.max_tokens_code)?;
+        let room = self.room(Stage::Tests, self.answer_tokens())?;
         let current = match self.current_code(target)? {
             Some(code) => format!(
                 "Its current code:\n```python\n{}\n```",
@@ -323,7 +342,7 @@ impl Step<'_, '_> {
         existing: Option<&str>,
         failure: Option<&VerifierResult>,
     ) -> Result<String> {
-        let room = self.room(Stage::Implement, self.ctx.pipeline.options.max_tokens_code)?;
+        let room = self.room(Stage::Implement, self.answer_tokens())?;
         let kind = kind_of(target, existing);
         let current = match existing {
             Some(code) => format!(
