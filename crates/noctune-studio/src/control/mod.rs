@@ -1,5 +1,5 @@
 //! What the daemon's HTTP API and the MCP server both do to runs: start one (a worker child
-//! process), show runs, tail events, list approvals, decide one (and resume the run to apply
+//! process, `noctune run` or `noctune task`), show runs, tail events, list approvals, decide one (and resume the run to apply
 //! it), stop a run, read its report. Callers check their own arguments' shapes, say who is
 //! asking, and write their own audit rows; the rules live here once.
 
@@ -14,7 +14,10 @@ use noctune_core::RunId;
 use noctune_core::store::RunStore;
 
 pub use approvals::{ApprovalView, Decided};
-pub use runs::{RunView, StartRequest, WorkerView, check_file, check_pack};
+pub use runs::{
+    MAX_REQUEST_BYTES, RunView, StartRequest, TaskStartRequest, WorkerView, check_file, check_pack,
+    check_path, check_request,
+};
 
 use crate::audit::query::{events_after, get_run, list_runs};
 use crate::audit::{AuditRow, Db, StoredRun, ingest_run};
