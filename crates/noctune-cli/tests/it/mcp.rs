@@ -5,6 +5,9 @@
 //! every schema, then: enqueue a run on a fixture repository against the fake OpenAI server ->
 //! tail its events -> list approvals -> approve the queued change -> it is applied on disk ->
 //! stop a second run -> `stopped`; bad arguments and unknown run ids are `isError` results.
+//! A task goes the same way: `enqueue_task` on the `noctune task` fixture (a scripted plan,
+//! test and code, the real pytest) -> tail -> `completed` with the change applied, or, where
+//! the configuration does not apply, queued -> approved over MCP.
 //!
 //! `scripts/test` installs both clients (`ensure_mcp_python`, `ensure_mcp_inspector` in
 //! `scripts/lib/tools.sh`); without them these tests fail, naming the command to run.
@@ -70,6 +73,70 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The `noctune task` fixture (`pkg/maths.py`, the `feature` pack running the real
+    /// pytest) with a model that answers one request: a plan adding `fib`, its test, its code.
+    async fn task(allow_apply: bool) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        crate::task::repo(dir.path(), allow_apply);
+        let server = FakeServer::start([
+            crate::task::plan("fib", true, "test_fib"),
+            code(crate::task::TEST_FIB),
+            code(crate::task::FIB),
+        ])
+        .await;
+        Fixture { dir, server }
+    }
+
+    /// After a task's flow: run.json says `task`, completed; the change is on disk (applied)
+    /// or the tree is untouched with both files approved by `decided_by` (queued).
+    fn assert_task(&self, run_id: &str, decided_by: Option<&str>) {
+        let store = self.store();
+        let run_id = RunId::new(run_id).unwrap();
+        let record = store.read(&run_id).unwrap();
+        assert_eq!(
+            (
+                record.command.as_deref(),
+                record.status,
+                record.pack.as_deref()
+            ),
+            (Some("task"), RunStatus::Completed, Some("feature"))
+        );
+        assert_eq!(self.server.remaining(), 0);
+        // The request the worker was given is kept for a resume.
+        assert_eq!(
+            std::fs::read_to_string(
+                self.root()
+                    .join(".noctune_cache/studio/requests")
+                    .join(format!("{run_id}.txt"))
+            )
+            .unwrap(),
+            "add a function fib(n) with a test"
+        );
+        let maths = std::fs::read_to_string(self.root().join("pkg/maths.py")).unwrap();
+        let test = std::fs::read_to_string(self.root().join("tests/test_maths.py")).ok();
+        let approvals = store.approvals(&run_id).unwrap();
+        match decided_by {
+            None => {
+                assert_eq!(
+                    maths,
+                    format!("{}\n\n{}", crate::task::MATHS, crate::task::FIB)
+                );
+                assert_eq!(test.as_deref(), Some(crate::task::TEST_FIB));
+            }
+            Some(who) => {
+                assert_eq!((maths.as_str(), test), (crate::task::MATHS, None));
+                let decisions: Vec<(DecisionKind, String)> = approvals
+                    .iter()
+                    .map(|a| {
+                        let d = a.decision.clone().unwrap();
+                        (d.decision, d.decided_by)
+                    })
+                    .collect();
+                assert_eq!(decisions, vec![(DecisionKind::Approve, who.to_owned()); 2]);
+            }
+        }
+    }
+
     async fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -210,6 +277,23 @@ async fn the_python_sdk_drives_a_run_over_the_newest_protocol_version() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_drives_a_task_to_an_applied_change() {
+    let fixture = Fixture::task(true).await;
+    let summary = python_client(&fixture, "auto", "task").await;
+    fixture.assert_task(summary["task"]["run_id"].as_str().unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_approves_a_queued_task_over_the_initialize_handshake() {
+    let fixture = Fixture::task(false).await;
+    let summary = python_client(&fixture, "legacy", "task-queued").await;
+    fixture.assert_task(
+        summary["task"]["run_id"].as_str().unwrap(),
+        Some("mcp:noctune-contract-python"),
+    );
+}
+
 /// One Inspector CLI call (a fresh server process each time): exit status and JSON output.
 async fn inspector_call(
     fixture: &Fixture,
@@ -327,6 +411,11 @@ async fn the_inspector_cli_drives_a_run_one_server_process_per_call() {
                 "enqueue_run".into(),
                 s(&["files", "pack", "profile", "repo_root"]),
                 s(&["pack", "repo_root"])
+            ),
+            (
+                "enqueue_task".into(),
+                s(&["pack", "paths", "repo_root", "request"]),
+                s(&["repo_root", "request"])
             ),
             ("get_report".into(), s(&["run_id"]), s(&["run_id"])),
             ("get_status".into(), s(&["run_id"]), s(&["run_id"])),
@@ -463,6 +552,13 @@ async fn the_inspector_cli_drives_a_run_one_server_process_per_call() {
         "enqueue_run",
         &args(&[("repo_root", ".")]),
         "missing field `pack`",
+    )
+    .await;
+    inspector_error(
+        f,
+        "enqueue_task",
+        &args(&[("repo_root", "."), ("request", " ")]),
+        "bad argument `request`",
     )
     .await;
 
