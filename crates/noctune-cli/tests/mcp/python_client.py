@@ -286,6 +286,13 @@ async def run_task_flow(client, root, queued):
     check(
         status["run"]["command"] == "task" and status["worker"] is None, f"{status}"
     )
+    task = status["task"]
+    check(task["request"] == "add a function fib(n) with a test", f"{task}")
+    check(
+        task["outcome"]["outcome"] == ("queued" if queued else "applied"),
+        f"{task}",
+    )
+    check("pkg/maths.py" in task["summary"], f"{task}")
     approvals = (await call(client, "list_approvals", {"run_id": run_id}))["approvals"]
     report = await call(client, "get_report", {"run_id": run_id})
     check("pkg/maths.py" in report["markdown"], report["markdown"])

@@ -15,8 +15,8 @@ use noctune_core::store::RunStore;
 
 pub use approvals::{ApprovalView, Decided};
 pub use runs::{
-    MAX_REQUEST_BYTES, RunView, StartRequest, TaskStartRequest, WorkerView, check_file, check_pack,
-    check_path, check_request,
+    MAX_REQUEST_BYTES, RunView, StartRequest, TaskStartRequest, TaskView, WorkerView, check_file,
+    check_pack, check_path, check_request,
 };
 
 use crate::audit::query::{events_after, get_run, list_runs};
@@ -116,10 +116,14 @@ impl Control {
             .ok_or_else(|| ApiError::NotFound(format!("no run `{run_id}`")))
     }
 
-    /// One run as the API shows it.
+    /// One run as the API shows it (with a task run's request and outcome).
     pub async fn run(&self, run_id: &RunId) -> Result<RunView, ApiError> {
         let stored = self.load_run(run_id).await?;
-        Ok(self.view(stored))
+        let task = self.task_view(&stored).await?;
+        Ok(RunView {
+            task,
+            ..self.view(stored)
+        })
     }
 
     /// Every run, newest first.

@@ -24,6 +24,21 @@ pub struct RunView {
     pub status: String,
     /// The worker of this daemon driving the run, if any.
     pub worker: Option<WorkerView>,
+    /// A task run's request and how it ended (in the view of one run; absent for other
+    /// commands and in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskView>,
+}
+
+/// A task run's request and outcome (`task_result.json` of its `<request>` task).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct TaskView {
+    /// The request, in the user's words (from its result, or the request Studio kept).
+    pub request: Option<String>,
+    /// How it ended (`{"outcome": "applied", "files": [...], ...}`), once it has.
+    pub outcome: Option<serde_json::Value>,
+    /// The outcome in one line for people, once it has ended.
+    pub summary: Option<String>,
 }
 
 /// A live worker.
@@ -149,7 +164,45 @@ impl Control {
             worker: self.supervisor.pid(id).map(|pid| WorkerView { pid }),
             status,
             stored,
+            task: None,
         }
+    }
+
+    /// A task run's request and outcome; `None` for other runs.
+    pub(super) async fn task_view(&self, stored: &StoredRun) -> Result<Option<TaskView>, ApiError> {
+        if stored.run.command.as_deref() != Some("task") {
+            return Ok(None);
+        }
+        let store = self.store.clone();
+        let run_id = stored.run.run_id.clone();
+        let supervisor = self.supervisor.clone();
+        let view = tokio::task::spawn_blocking(move || -> Result<TaskView, ApiError> {
+            let report = noctune_core::request::read_report(&store, &run_id)?;
+            let request = match &report {
+                Some(report) => Some(report.request.clone()),
+                None => match supervisor.job(&run_id) {
+                    Ok(WorkerJob::Task { request }) => Some(request),
+                    _ => None,
+                },
+            };
+            Ok(TaskView {
+                request,
+                summary: report.as_ref().map(|r| r.outcome.describe()),
+                outcome: report
+                    .map(|r| serde_json::to_value(r.outcome))
+                    .transpose()
+                    .map_err(|err| {
+                        ApiError::Internal(crate::error::Error::Refused(format!(
+                            "cannot encode the task's outcome: {err}"
+                        )))
+                    })?,
+            })
+        })
+        .await
+        .map_err(|err| {
+            ApiError::Internal(crate::error::Error::Refused(format!("task failed: {err}")))
+        })??;
+        Ok(Some(view))
     }
 
     /// Checks the request, creates the run (`queued`) and starts its worker.

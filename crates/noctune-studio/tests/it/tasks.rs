@@ -211,8 +211,12 @@ async fn a_browser_session_starts_a_task_whose_worker_gets_the_request() {
     // The run routes show it like any run.
     let (status, detail) = app.get(&format!("/api/runs/{run_id}")).await;
     assert_eq!(
-        (status, detail["run"]["command"].as_str()),
-        (StatusCode::OK, Some("task"))
+        (
+            status,
+            detail["run"]["command"].as_str(),
+            detail["task"]["request"].as_str()
+        ),
+        (StatusCode::OK, Some("task"), Some(request))
     );
     let log = app.store().cache().run(&run_id).logs().join("worker.log");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -240,4 +244,61 @@ async fn a_browser_session_starts_a_task_whose_worker_gets_the_request() {
             "/api/tasks".to_owned()
         )]
     );
+}
+
+#[tokio::test]
+async fn the_run_detail_shows_a_task_runs_request_and_outcome() {
+    use noctune_core::request::{REQUEST_TASK, TaskOutcome, TaskReport};
+    use noctune_core::store::RunSpec;
+
+    let app = TestApp::new();
+    let store = app.store();
+    let run = store
+        .create(RunSpec {
+            run_id: Some(RunId::new("task-1").unwrap()),
+            pack: Some("feature".into()),
+            command: Some("task".into()),
+            ..RunSpec::default()
+        })
+        .unwrap();
+    let task_id = noctune_core::TaskId::for_path(std::path::Path::new(REQUEST_TASK));
+    let (status, detail) = app.get("/api/runs/task-1").await;
+    // Started by `noctune task` (no request kept by Studio) and not ended: nothing to show yet.
+    assert_eq!(
+        (status, detail["task"].clone()),
+        (
+            StatusCode::OK,
+            json!({ "request": null, "outcome": null, "summary": null })
+        )
+    );
+    let report = TaskReport {
+        request: "add fib(n) with a test".into(),
+        plan: None,
+        notes: Vec::new(),
+        attempts: Vec::new(),
+        outcome: TaskOutcome::Reverted {
+            verifier: "tests".into(),
+            why: "1 failed".into(),
+            attempts: 4,
+        },
+    };
+    run.write_artifact(
+        &task_id,
+        "task_result.json",
+        &serde_json::to_vec(&report).unwrap(),
+    )
+    .unwrap();
+    drop(run);
+    let (_, detail) = app.get("/api/runs/task-1").await;
+    assert_eq!(
+        detail["task"],
+        json!({
+            "request": "add fib(n) with a test",
+            "outcome": { "outcome": "reverted", "verifier": "tests", "why": "1 failed", "attempts": 4 },
+            "summary": report.outcome.describe(),
+        })
+    );
+    // Other runs have no `task`; lists leave it out.
+    let (_, list) = app.get("/api/runs").await;
+    assert!(list["runs"][0].get("task").is_none(), "{list}");
 }
