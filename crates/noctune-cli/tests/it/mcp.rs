@@ -133,6 +133,18 @@ impl Fixture {
                     })
                     .collect();
                 assert_eq!(decisions, vec![(DecisionKind::Approve, who.to_owned()); 2]);
+                // A task is not resumed after a decision: `noctune apply` applies it.
+                let applied = crate::noctune(self.root(), &["apply", "--run-id", run_id.as_str()]);
+                assert_eq!(
+                    applied.status.code(),
+                    Some(0),
+                    "{:?}",
+                    crate::text(&applied)
+                );
+                assert_eq!(
+                    std::fs::read_to_string(self.root().join("pkg/maths.py")).unwrap(),
+                    format!("{}\n\n{}", crate::task::MATHS, crate::task::FIB)
+                );
             }
         }
     }
