@@ -74,7 +74,8 @@ struct Fixture {
 
 impl Fixture {
     /// The `noctune task` fixture (`pkg/maths.py`, the `feature` pack running the real
-    /// pytest) with a model that answers one request: a plan adding `fib`, its test, its code.
+    /// pytest) with a model that answers one request: a plan adding `fib`, its test, its code;
+    /// then, slowly (so that task can be stopped while it works), a second request's plan.
     async fn task(allow_apply: bool) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         crate::task::repo(dir.path(), allow_apply);
@@ -82,14 +83,17 @@ impl Fixture {
             crate::task::plan("fib", true, "test_fib"),
             code(crate::task::TEST_FIB),
             code(crate::task::FIB),
+            crate::task::plan("lucas", true, "test_lucas").delayed(Duration::from_secs(4)),
         ])
         .await;
         Fixture { dir, server }
     }
 
-    /// After a task's flow: run.json says `task`, completed; the change is on disk (applied)
-    /// or the tree is untouched with both files approved by `decided_by` (queued).
-    fn assert_task(&self, run_id: &str, decided_by: Option<&str>) {
+    /// After a task's flow: run.json says `task`, completed; the change is on disk (applied,
+    /// and a second task stopped with nothing written) or the tree is untouched with both
+    /// files approved by `decided_by` (queued; then `noctune apply` applies them).
+    fn assert_task(&self, summary: &Value, decided_by: Option<&str>) {
+        let run_id = summary["run_id"].as_str().unwrap();
         let store = self.store();
         let run_id = RunId::new(run_id).unwrap();
         let record = store.read(&run_id).unwrap();
@@ -101,7 +105,6 @@ impl Fixture {
             ),
             (Some("task"), RunStatus::Completed, Some("feature"))
         );
-        assert_eq!(self.server.remaining(), 0);
         // The request the worker was given is kept for a resume.
         assert_eq!(
             std::fs::read_to_string(
@@ -117,6 +120,12 @@ impl Fixture {
         let approvals = store.approvals(&run_id).unwrap();
         match decided_by {
             None => {
+                let stopped = RunId::new(summary["stopped"].as_str().unwrap()).unwrap();
+                let record = store.read(&stopped).unwrap();
+                assert_eq!(
+                    (record.command.as_deref(), record.status),
+                    (Some("task"), RunStatus::Stopped)
+                );
                 assert_eq!(
                     maths,
                     format!("{}\n\n{}", crate::task::MATHS, crate::task::FIB)
@@ -290,20 +299,17 @@ async fn the_python_sdk_drives_a_run_over_the_newest_protocol_version() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_python_sdk_drives_a_task_to_an_applied_change() {
+async fn the_python_sdk_drives_a_task_to_an_applied_change_and_stops_another() {
     let fixture = Fixture::task(true).await;
     let summary = python_client(&fixture, "auto", "task").await;
-    fixture.assert_task(summary["task"]["run_id"].as_str().unwrap(), None);
+    fixture.assert_task(&summary["task"], None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_approves_a_queued_task_over_the_initialize_handshake() {
     let fixture = Fixture::task(false).await;
     let summary = python_client(&fixture, "legacy", "task-queued").await;
-    fixture.assert_task(
-        summary["task"]["run_id"].as_str().unwrap(),
-        Some("mcp:noctune-contract-python"),
-    );
+    fixture.assert_task(&summary["task"], Some("mcp:noctune-contract-python"));
 }
 
 /// One Inspector CLI call (a fresh server process each time): exit status and JSON output.

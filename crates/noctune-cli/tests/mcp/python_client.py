@@ -9,7 +9,7 @@ MODE is `legacy` (the initialize handshake) or a modern protocol version (no han
 client context rides in each request's `_meta`). CHECK is `tools` (the tool list and every
 schema, a call, an error), `flow` (enqueue -> tail -> approvals -> approve -> applied ->
 stop a second run -> stopped), `task` (enqueue_task "add fib(n) with a test" -> tail ->
-completed, applied) or `task-queued` (the same in a repository with `allow_apply = false`:
+completed, applied; a second task stopped while it works) or `task-queued` (the same in a repository with `allow_apply = false`:
 completed, its files queued -> approved with decide_approval). Any failed check raises: the exit status is non-zero and the
 traceback is on stderr. The last stdout line is a JSON summary for the Rust side.
 """
@@ -27,7 +27,10 @@ CLIENT_NAME = "noctune-contract-python"
 
 TOOLS = {
     "enqueue_run": (["files", "pack", "profile", "repo_root"], ["pack", "repo_root"]),
-    "enqueue_task": (["pack", "paths", "repo_root", "request"], ["repo_root", "request"]),
+    "enqueue_task": (
+        ["pack", "paths", "repo_root", "request"],
+        ["repo_root", "request"],
+    ),
     "get_status": (["run_id"], ["run_id"]),
     "tail_events": (["cursor", "limit", "run_id"], ["run_id"]),
     "list_approvals": (["run_id"], ["run_id"]),
@@ -283,9 +286,7 @@ async def run_task_flow(client, root, queued):
 
     # 4. Its status, approvals and report, through the same tools as a run's.
     status = await call(client, "get_status", {"run_id": run_id})
-    check(
-        status["run"]["command"] == "task" and status["worker"] is None, f"{status}"
-    )
+    check(status["run"]["command"] == "task" and status["worker"] is None, f"{status}")
     task = status["task"]
     check(task["request"] == "add a function fib(n) with a test", f"{task}")
     check(
@@ -321,7 +322,45 @@ async def run_task_flow(client, root, queued):
     else:
         check(types.count("applied") == 2, f"events: {types}")
     await call_error(client, "stop_run", {"run_id": run_id}, "run_final")
-    return {"run_id": run_id, "events": types, "decided_by": decided_by}
+    stopped = None
+    if not queued:
+        # 5. A second task (a slow model): stop it while it works.
+        stopped = (
+            await call(
+                client,
+                "enqueue_task",
+                {"repo_root": ".", "request": "add a function lucas(n) with a test"},
+            )
+        )["run_id"]
+
+        async def running():
+            status = await call(client, "get_status", {"run_id": stopped})
+            return status["status"] == "running"
+
+        await wait_for("the second task to run", running)
+        stopping = await call(client, "stop_run", {"run_id": stopped})
+        check(stopping["status"] == "stopping", f"{stopping}")
+
+        async def is_stopped():
+            status = await call(client, "get_status", {"run_id": stopped})
+            return status["status"] == "stopped" and status["worker"] is None and status
+
+        last = await wait_for("the second task to stop", is_stopped)
+        check(
+            last["task"]
+            == {
+                "request": "add a function lucas(n) with a test",
+                "outcome": None,
+                "summary": None,
+            },
+            f"{last['task']}",
+        )
+    return {
+        "run_id": run_id,
+        "stopped": stopped,
+        "events": types,
+        "decided_by": decided_by,
+    }
 
 
 async def main():
