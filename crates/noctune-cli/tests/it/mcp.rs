@@ -6,8 +6,9 @@
 //! tail its events -> list approvals -> approve the queued change -> it is applied on disk ->
 //! stop a second run -> `stopped`; bad arguments and unknown run ids are `isError` results.
 //! A task goes the same way: `enqueue_task` on the `noctune task` fixture (a scripted plan,
-//! test and code, the real pytest) -> tail -> `completed` with the change applied, or, where
-//! the configuration does not apply, queued -> approved over MCP.
+//! test and code, the real pytest) -> tail -> `completed` with the change applied, and a
+//! second task stopped while it works; or, where the configuration does not apply, queued ->
+//! approved over MCP -> applied by `noctune apply`.
 //!
 //! `scripts/test` installs both clients (`ensure_mcp_python`, `ensure_mcp_inspector` in
 //! `scripts/lib/tools.sh`); without them these tests fail, naming the command to run.
