@@ -119,6 +119,11 @@ pub fn check_request(text: &str) -> Result<String, ApiError> {
     Err(ApiError::bad_request("bad_request_text", problem))
 }
 
+/// A blocking task that panicked or was cancelled.
+fn joined(err: tokio::task::JoinError) -> ApiError {
+    ApiError::Internal(crate::error::Error::Refused(format!("task failed: {err}")))
+}
+
 /// Checks a list of items with `check`; `None` when absent or empty.
 fn check_all(
     items: Option<Vec<String>>,
@@ -199,9 +204,7 @@ impl Control {
             })
         })
         .await
-        .map_err(|err| {
-            ApiError::Internal(crate::error::Error::Refused(format!("task failed: {err}")))
-        })??;
+        .map_err(joined)??;
         Ok(Some(view))
     }
 
@@ -234,9 +237,7 @@ impl Control {
                     noctune_core::config::load(&root, &noctune_core::EnvOverrides::default())
                 })
                 .await
-                .map_err(|err| {
-                    ApiError::Internal(crate::error::Error::Refused(format!("task failed: {err}")))
-                })?
+                .map_err(joined)?
                 // The repository's configuration is broken: no worker could start either.
                 .map_err(|err| ApiError::conflict("bad_config", err.to_string()))?
                 .task
