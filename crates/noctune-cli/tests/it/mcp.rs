@@ -5,6 +5,10 @@
 //! every schema, then: enqueue a run on a fixture repository against the fake OpenAI server ->
 //! tail its events -> list approvals -> approve the queued change -> it is applied on disk ->
 //! stop a second run -> `stopped`; bad arguments and unknown run ids are `isError` results.
+//! A task goes the same way: `enqueue_task` on the `noctune task` fixture (a scripted plan,
+//! test and code, the real pytest) -> tail -> `completed` with the change applied, and a
+//! second task stopped while it works; or, where the configuration does not apply, queued ->
+//! approved over MCP -> applied by `noctune apply`.
 //!
 //! `scripts/test` installs both clients (`ensure_mcp_python`, `ensure_mcp_inspector` in
 //! `scripts/lib/tools.sh`); without them these tests fail, naming the command to run.
@@ -70,6 +74,91 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The `noctune task` fixture (`pkg/maths.py`, the `feature` pack running the real
+    /// pytest) with a model that answers one request: a plan adding `fib`, its test, its code;
+    /// then, slowly (so that task can be stopped while it works), a second request's plan.
+    async fn task(allow_apply: bool) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        crate::task::repo(dir.path(), allow_apply);
+        let server = FakeServer::start([
+            crate::task::plan("fib", true, "test_fib"),
+            code(crate::task::TEST_FIB),
+            code(crate::task::FIB),
+            crate::task::plan("lucas", true, "test_lucas").delayed(Duration::from_secs(4)),
+        ])
+        .await;
+        Fixture { dir, server }
+    }
+
+    /// After a task's flow: run.json says `task`, completed; the change is on disk (applied,
+    /// and a second task stopped with nothing written) or the tree is untouched with both
+    /// files approved by `decided_by` (queued; then `noctune apply` applies them).
+    fn assert_task(&self, summary: &Value, decided_by: Option<&str>) {
+        let run_id = summary["run_id"].as_str().unwrap();
+        let store = self.store();
+        let run_id = RunId::new(run_id).unwrap();
+        let record = store.read(&run_id).unwrap();
+        assert_eq!(
+            (
+                record.command.as_deref(),
+                record.status,
+                record.pack.as_deref()
+            ),
+            (Some("task"), RunStatus::Completed, Some("feature"))
+        );
+        // The request the worker was given is kept for a resume.
+        assert_eq!(
+            std::fs::read_to_string(
+                self.root()
+                    .join(".noctune_cache/studio/requests")
+                    .join(format!("{run_id}.txt"))
+            )
+            .unwrap(),
+            "add a function fib(n) with a test"
+        );
+        let maths = std::fs::read_to_string(self.root().join("pkg/maths.py")).unwrap();
+        let test = std::fs::read_to_string(self.root().join("tests/test_maths.py")).ok();
+        let approvals = store.approvals(&run_id).unwrap();
+        match decided_by {
+            None => {
+                let stopped = RunId::new(summary["stopped"].as_str().unwrap()).unwrap();
+                let record = store.read(&stopped).unwrap();
+                assert_eq!(
+                    (record.command.as_deref(), record.status),
+                    (Some("task"), RunStatus::Stopped)
+                );
+                assert_eq!(
+                    maths,
+                    format!("{}\n\n{}", crate::task::MATHS, crate::task::FIB)
+                );
+                assert_eq!(test.as_deref(), Some(crate::task::TEST_FIB));
+            }
+            Some(who) => {
+                assert_eq!((maths.as_str(), test), (crate::task::MATHS, None));
+                let decisions: Vec<(DecisionKind, String)> = approvals
+                    .iter()
+                    .map(|a| {
+                        let d = a.decision.clone().unwrap();
+                        (d.decision, d.decided_by)
+                    })
+                    .collect();
+                assert_eq!(decisions, vec![(DecisionKind::Approve, who.to_owned()); 2]);
+                // A task is not resumed after a decision: `noctune apply` applies it.
+                let applied = crate::noctune(self.root(), &["apply", "--run-id", run_id.as_str()]);
+                assert_eq!(
+                    applied.status.code(),
+                    Some(0),
+                    "{:?}",
+                    crate::text(&applied)
+                );
+                assert_eq!(
+                    std::fs::read_to_string(self.root().join("pkg/maths.py")).unwrap(),
+                    format!("{}\n\n{}", crate::task::MATHS, crate::task::FIB)
+                );
+            }
+        }
+    }
+
     async fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -210,6 +299,20 @@ async fn the_python_sdk_drives_a_run_over_the_newest_protocol_version() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_drives_a_task_to_an_applied_change_and_stops_another() {
+    let fixture = Fixture::task(true).await;
+    let summary = python_client(&fixture, "auto", "task").await;
+    fixture.assert_task(&summary["task"], None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_approves_a_queued_task_over_the_initialize_handshake() {
+    let fixture = Fixture::task(false).await;
+    let summary = python_client(&fixture, "legacy", "task-queued").await;
+    fixture.assert_task(&summary["task"], Some("mcp:noctune-contract-python"));
+}
+
 /// One Inspector CLI call (a fresh server process each time): exit status and JSON output.
 async fn inspector_call(
     fixture: &Fixture,
@@ -327,6 +430,11 @@ async fn the_inspector_cli_drives_a_run_one_server_process_per_call() {
                 "enqueue_run".into(),
                 s(&["files", "pack", "profile", "repo_root"]),
                 s(&["pack", "repo_root"])
+            ),
+            (
+                "enqueue_task".into(),
+                s(&["pack", "paths", "repo_root", "request"]),
+                s(&["repo_root", "request"])
             ),
             ("get_report".into(), s(&["run_id"]), s(&["run_id"])),
             ("get_status".into(), s(&["run_id"]), s(&["run_id"])),
@@ -463,6 +571,13 @@ async fn the_inspector_cli_drives_a_run_one_server_process_per_call() {
         "enqueue_run",
         &args(&[("repo_root", ".")]),
         "missing field `pack`",
+    )
+    .await;
+    inspector_error(
+        f,
+        "enqueue_task",
+        &args(&[("repo_root", "."), ("request", " ")]),
+        "bad argument `request`",
     )
     .await;
 

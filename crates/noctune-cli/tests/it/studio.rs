@@ -1,7 +1,9 @@
 //! Noctune Studio in a real browser (headless chromium over chromedriver), against the fake
 //! OpenAI server and real `noctune run` workers: start a run in the browser, a risky edit is
 //! queued, approve it in the browser and the run applies it; reject the other and its file
-//! stays as it was. Screenshots go to `target/studio-screenshots/`.
+//! stays as it was; a task started with `POST /api/tasks` is applied by its `noctune task`
+//! worker and its page shows the request and outcome. Screenshots go to
+//! `target/studio-screenshots/`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -352,6 +354,67 @@ fn write_two_files(root: &Path) {
 
 /// A real worker killed with SIGKILL: the daemon marks its run `failed` with the signal, and
 /// `noctune status` reads the same record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_started_over_http_is_applied_and_its_page_shows_the_request_and_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    crate::task::repo(&root, true);
+    let server = FakeServer::start([
+        crate::task::plan("fib", true, "test_fib"),
+        code(crate::task::TEST_FIB),
+        code(crate::task::FIB),
+    ])
+    .await;
+    let studio = noctune_studio::serve(ServeOptions {
+        root: root.clone(),
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        worker: WorkerCommand {
+            program: PathBuf::from(env!("CARGO_BIN_EXE_noctune")),
+            env: vec![("NOCTUNE_BASE_URL".into(), server.url().into())],
+        },
+        stop_timeout: Duration::from_secs(10),
+        max_tails: 64,
+    })
+    .await
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", studio.local_addr().port());
+    let request = "add a function fib(n) with a test";
+    let (status, started) = Api::new(&studio)
+        .post("/api/tasks", serde_json::json!({ "request": request }))
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let run_id = started["run_id"].as_str().unwrap().to_owned();
+
+    let browser = Browser::start(1280, 800).await;
+    browser.goto(studio.url()).await;
+    browser.goto(&format!("{base}/#/runs/{run_id}")).await;
+    browser.wait_text("#task-request", request).await;
+    browser.wait_text("#run-status", "completed").await;
+    browser
+        .wait_text(
+            "#task-outcome",
+            "applied: pkg/maths.py, tests/test_maths.py",
+        )
+        .await;
+    browser
+        .screenshot(&screenshots().join("task-detail.png"))
+        .await;
+    assert_eq!(
+        std::fs::read_to_string(root.join("pkg/maths.py")).unwrap(),
+        format!("{}\n\n{}", crate::task::MATHS, crate::task::FIB)
+    );
+    let record = RunStore::new(&root)
+        .read(&RunId::new(run_id.as_str()).unwrap())
+        .unwrap();
+    assert_eq!(
+        (record.command.as_deref(), record.status),
+        (Some("task"), RunStatus::Completed)
+    );
+    browser.close().await;
+    studio.shutdown();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_worker_killed_with_sigkill_fails_its_run() {
     let dir = tempfile::tempdir().unwrap();

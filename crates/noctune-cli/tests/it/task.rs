@@ -13,15 +13,15 @@ use serde_json::json;
 use crate::fake_model::{code, json};
 use crate::{noctune, noctune_async, text, tool, tree_files as tree};
 
-const MATHS: &str = "def add(a, b):\n    return a + b\n";
-const FIB: &str =
+pub(crate) const MATHS: &str = "def add(a, b):\n    return a + b\n";
+pub(crate) const FIB: &str =
     "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n";
 const FIB_WRONG: &str = "def fib(n):\n    return n\n";
-const TEST_FIB: &str = "from pkg.maths import fib\n\n\ndef test_fib():\n    assert fib(0) == 0\n    assert fib(10) == 55\n";
+pub(crate) const TEST_FIB: &str = "from pkg.maths import fib\n\n\ndef test_fib():\n    assert fib(0) == 0\n    assert fib(10) == 55\n";
 
 /// A package with one function, a root `conftest.py` (so tests import `pkg`), and the
 /// `feature` pack running the real pytest.
-fn repo(root: &Path, allow_apply: bool) {
+pub(crate) fn repo(root: &Path, allow_apply: bool) {
     std::fs::write(
         root.join("noctune.toml"),
         format!(
@@ -38,7 +38,7 @@ fn repo(root: &Path, allow_apply: bool) {
     std::fs::write(root.join("pkg/maths.py"), MATHS).unwrap();
 }
 
-fn plan(target: &str, new: bool, test: &str) -> Reply {
+pub(crate) fn plan(target: &str, new: bool, test: &str) -> Reply {
     json(json!({
         "steps": [{
             "objective": format!("Add {target}(n)."),

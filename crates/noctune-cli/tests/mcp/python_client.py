@@ -7,8 +7,10 @@ and the fixture repository, then runs this script with the pinned SDK from .tool
 
 MODE is `legacy` (the initialize handshake) or a modern protocol version (no handshake: the
 client context rides in each request's `_meta`). CHECK is `tools` (the tool list and every
-schema, a call, an error) or `flow` (enqueue -> tail -> approvals -> approve -> applied ->
-stop a second run -> stopped). Any failed check raises: the exit status is non-zero and the
+schema, a call, an error), `flow` (enqueue -> tail -> approvals -> approve -> applied ->
+stop a second run -> stopped), `task` (enqueue_task "add fib(n) with a test" -> tail ->
+completed, applied; a second task stopped while it works) or `task-queued` (the same in a repository with `allow_apply = false`:
+completed, its files queued -> approved with decide_approval). Any failed check raises: the exit status is non-zero and the
 traceback is on stderr. The last stdout line is a JSON summary for the Rust side.
 """
 
@@ -25,6 +27,10 @@ CLIENT_NAME = "noctune-contract-python"
 
 TOOLS = {
     "enqueue_run": (["files", "pack", "profile", "repo_root"], ["pack", "repo_root"]),
+    "enqueue_task": (
+        ["pack", "paths", "repo_root", "request"],
+        ["repo_root", "request"],
+    ),
     "get_status": (["run_id"], ["run_id"]),
     "tail_events": (["cursor", "limit", "run_id"], ["run_id"]),
     "list_approvals": (["run_id"], ["run_id"]),
@@ -232,13 +238,140 @@ async def run_flow(client, root):
     return {"first": run_id, "second": second, "events": len(types)}
 
 
+async def run_task_flow(client, root, queued):
+    # 1. Bad arguments are errors naming the argument; nothing is started.
+    await call_error(
+        client, "enqueue_task", {"repo_root": ".", "request": "  "}, "`request`"
+    )
+    await call_error(
+        client,
+        "enqueue_task",
+        {"repo_root": "../elsewhere", "request": "add fib"},
+        "`repo_root`",
+    )
+    await call_error(
+        client,
+        "enqueue_task",
+        {"repo_root": ".", "request": "add fib", "paths": ["../outside"]},
+        "bad argument `paths`",
+    )
+    await call_error(
+        client, "enqueue_task", {"repo_root": "."}, "missing field `request`"
+    )
+    check((await call(client, "list_runs", {}))["runs"] == [], "a refused task started")
+
+    # 2. Enqueue the request; its worker is `noctune task --yes`.
+    started = await call(
+        client,
+        "enqueue_task",
+        {"repo_root": ".", "request": "add a function fib(n) with a test"},
+    )
+    run_id = started["run_id"]
+    check(started["status"] == "queued", f"{started}")
+    check(Path(started["repo_root"]) == root.resolve(), f"{started}")
+
+    # 3. Tail its events by cursor until it is over, as for any run.
+    cursor, types = 0, []
+
+    async def tail():
+        nonlocal cursor
+        page = await call(client, "tail_events", {"run_id": run_id, "cursor": cursor})
+        types.extend(e["type"] for e in page["events"])
+        cursor = page["next_cursor"]
+        return page["done"] and page
+
+    last = await wait_for("the task to finish", tail, timeout=180.0)
+    check(last["status"] == "completed", f"task: {last['status']} after {types}")
+    check(types[-1] == "run_completed", f"events: {types}")
+
+    # 4. Its status, approvals and report, through the same tools as a run's.
+    status = await call(client, "get_status", {"run_id": run_id})
+    check(status["run"]["command"] == "task" and status["worker"] is None, f"{status}")
+    task = status["task"]
+    check(task["request"] == "add a function fib(n) with a test", f"{task}")
+    check(
+        task["outcome"]["outcome"] == ("queued" if queued else "applied"),
+        f"{task}",
+    )
+    check("pkg/maths.py" in task["summary"], f"{task}")
+    approvals = (await call(client, "list_approvals", {"run_id": run_id}))["approvals"]
+    report = await call(client, "get_report", {"run_id": run_id})
+    check("pkg/maths.py" in report["markdown"], report["markdown"])
+    decided_by = None
+    if queued:
+        check("approval_queued" in types and "applied" not in types, f"events: {types}")
+        files = sorted(a["file"] for a in approvals)
+        check(files == ["pkg/maths.py", "tests/test_maths.py"], f"{approvals}")
+        for approval in approvals:
+            check(approval["state"] == "pending", f"{approval}")
+            decided = await call(
+                client,
+                "decide_approval",
+                {
+                    "run_id": run_id,
+                    "approval_id": approval["approval_id"],
+                    "decision": "approve",
+                },
+            )
+            decided_by = decided["decision"]["decided_by"]
+            check(decided_by == f"mcp:{CLIENT_NAME}", f"{decided}")
+        approvals = (await call(client, "list_approvals", {"run_id": run_id}))[
+            "approvals"
+        ]
+        check(all(a["state"] == "approved" for a in approvals), f"{approvals}")
+    else:
+        check(types.count("applied") == 2, f"events: {types}")
+    await call_error(client, "stop_run", {"run_id": run_id}, "run_final")
+    stopped = None
+    if not queued:
+        # 5. A second task (a slow model): stop it while it works.
+        stopped = (
+            await call(
+                client,
+                "enqueue_task",
+                {"repo_root": ".", "request": "add a function lucas(n) with a test"},
+            )
+        )["run_id"]
+
+        async def running():
+            status = await call(client, "get_status", {"run_id": stopped})
+            return status["status"] == "running"
+
+        await wait_for("the second task to run", running)
+        stopping = await call(client, "stop_run", {"run_id": stopped})
+        check(stopping["status"] == "stopping", f"{stopping}")
+
+        async def is_stopped():
+            status = await call(client, "get_status", {"run_id": stopped})
+            return status["status"] == "stopped" and status["worker"] is None and status
+
+        last = await wait_for("the second task to stop", is_stopped)
+        check(
+            last["task"]
+            == {
+                "request": "add a function lucas(n) with a test",
+                "outcome": None,
+                "summary": None,
+            },
+            f"{last['task']}",
+        )
+    return {
+        "run_id": run_id,
+        "stopped": stopped,
+        "events": types,
+        "decided_by": decided_by,
+    }
+
+
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--noctune", required=True)
     parser.add_argument("--root", required=True)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--mode", required=True)
-    parser.add_argument("--check", choices=["tools", "flow"], required=True)
+    parser.add_argument(
+        "--check", choices=["tools", "flow", "task", "task-queued"], required=True
+    )
     args = parser.parse_args()
     root = Path(args.root)
     server = StdioServerParameters(
@@ -263,6 +396,10 @@ async def main():
         }
         if args.check == "flow":
             summary["flow"] = await run_flow(client, root)
+        elif args.check in ("task", "task-queued"):
+            summary["task"] = await run_task_flow(
+                client, root, args.check == "task-queued"
+            )
         else:
             await call(client, "list_runs", {})
             await call_error(

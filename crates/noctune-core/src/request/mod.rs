@@ -171,6 +171,26 @@ pub struct TaskReport {
     pub outcome: TaskOutcome,
 }
 
+/// Reads how a task run's request ended (`task_result.json` of the task `<request>`) without
+/// taking the run lock: `None` while it has not ended (or was stopped).
+pub fn read_report(store: &RunStore, run_id: &crate::RunId) -> Result<Option<TaskReport>> {
+    let task_id = TaskId::for_path(std::path::Path::new(REQUEST_TASK));
+    let Some(bytes) = store.artifact(run_id, &task_id, names::RESULT)? else {
+        return Ok(None);
+    };
+    let path = store
+        .cache()
+        .run(run_id)
+        .artifacts(&task_id)
+        .join(names::RESULT);
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|err| crate::error::Error::Corrupt {
+            path,
+            message: err.to_string(),
+        })
+}
+
 /// Asked once with the plan before anything is written; `true` accepts it.
 pub type PlanReview<'a> = &'a (dyn Fn(&TaskPlan) -> bool + Send + Sync);
 

@@ -168,8 +168,14 @@ impl Control {
         let Some(pack) = record.pack else {
             return false;
         };
-        if record.command.as_deref().is_some_and(|c| c != "run") {
-            return false; // workers resume with `noctune run`; other commands resume from the CLI
+        // A run's worker applies the decision; a finished task returns its result instead
+        // (`noctune apply` applies its approved changes), and other commands resume from the CLI.
+        if !self
+            .supervisor
+            .job(run_id)
+            .is_ok_and(|job| job.resumes_decisions())
+        {
+            return false;
         }
         match self.supervisor.spawn(run_id, &pack) {
             Ok(()) => true,

@@ -1,5 +1,5 @@
 //! What the daemon's HTTP API and the MCP server both do to runs: start one (a worker child
-//! process), show runs, tail events, list approvals, decide one (and resume the run to apply
+//! process, `noctune run` or `noctune task`), show runs, tail events, list approvals, decide one (and resume the run to apply
 //! it), stop a run, read its report. Callers check their own arguments' shapes, say who is
 //! asking, and write their own audit rows; the rules live here once.
 
@@ -15,7 +15,10 @@ use noctune_core::RunId;
 use noctune_core::store::RunStore;
 
 pub use approvals::{ApprovalView, Decided};
-pub use runs::{RunView, StartRequest, WorkerView, check_file, check_pack};
+pub use runs::{
+    MAX_REQUEST_BYTES, RunView, StartRequest, TaskStartRequest, TaskView, WorkerView, check_file,
+    check_pack, check_path, check_request,
+};
 
 use crate::audit::query::{events_after, get_run, list_runs};
 use crate::audit::{AuditRow, Db, StoredRun, ingest_run};
@@ -114,10 +117,14 @@ impl Control {
             .ok_or_else(|| ApiError::NotFound(format!("no run `{run_id}`")))
     }
 
-    /// One run as the API shows it.
+    /// One run as the API shows it (with a task run's request and outcome).
     pub async fn run(&self, run_id: &RunId) -> Result<RunView, ApiError> {
         let stored = self.load_run(run_id).await?;
-        Ok(self.view(stored))
+        let task = self.task_view(&stored).await?;
+        Ok(RunView {
+            task,
+            ..self.view(stored)
+        })
     }
 
     /// Every run, newest first.

@@ -1,4 +1,5 @@
-//! Runs: the view of one, starting one, stopping one.
+//! Runs: the view of one, starting one (a pass of a pack, or a task from a request), stopping
+//! one.
 
 use std::path::{Component, PathBuf};
 
@@ -8,6 +9,10 @@ use serde::Serialize;
 use super::Control;
 use crate::audit::StoredRun;
 use crate::error::ApiError;
+use crate::worker::WorkerJob;
+
+/// The longest request a task takes, in bytes (it travels as one argument of the worker).
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 
 /// A run as the API shows it.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -19,6 +24,21 @@ pub struct RunView {
     pub status: String,
     /// The worker of this daemon driving the run, if any.
     pub worker: Option<WorkerView>,
+    /// A task run's request and how it ended (in the view of one run; absent for other
+    /// commands and in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskView>,
+}
+
+/// A task run's request and outcome (`task_result.json` of its `<request>` task).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct TaskView {
+    /// The request, in the user's words (from its result, or the request Studio kept).
+    pub request: Option<String>,
+    /// How it ended (`{"outcome": "applied", "files": [...], ...}`), once it has.
+    pub outcome: Option<serde_json::Value>,
+    /// The outcome in one line for people, once it has ended.
+    pub summary: Option<String>,
 }
 
 /// A live worker.
@@ -39,20 +59,85 @@ pub struct StartRequest {
     pub profile: Option<String>,
 }
 
+/// What starting a task takes, as a caller received it (checked by [`Control::start_task`]).
+#[derive(Debug, Clone, Default)]
+pub struct TaskStartRequest {
+    /// The request, in the user's words.
+    pub request: String,
+    /// The policy pack; the configuration's `[task] pack` when absent.
+    pub pack: Option<String>,
+    /// Repo-relative files or directories the plan should work in; the whole repository when
+    /// absent or empty.
+    pub paths: Option<Vec<String>>,
+}
+
+/// Whether `text` is a relative path that stays inside the repository.
+fn is_repo_relative(text: &str) -> bool {
+    !text.is_empty()
+        && PathBuf::from(text)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
 /// Checks a repo-relative `.py` path.
 pub fn check_file(text: &str) -> Result<PathBuf, ApiError> {
-    let path = PathBuf::from(text);
-    let relative = !text.is_empty()
-        && path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-    if !relative || !text.ends_with(".py") {
+    if !is_repo_relative(text) || !text.ends_with(".py") {
         return Err(ApiError::bad_request(
             "bad_file",
             format!("`{text}` is not a repository-relative `.py` path"),
         ));
     }
-    Ok(path)
+    Ok(PathBuf::from(text))
+}
+
+/// Checks a repo-relative file or directory path (a task's `paths`).
+pub fn check_path(text: &str) -> Result<PathBuf, ApiError> {
+    if !is_repo_relative(text) {
+        return Err(ApiError::bad_request(
+            "bad_path",
+            format!("`{text}` is not a repository-relative path"),
+        ));
+    }
+    Ok(PathBuf::from(text))
+}
+
+/// Checks a task's request: not blank, no NUL, at most [`MAX_REQUEST_BYTES`]; trimmed.
+pub fn check_request(text: &str) -> Result<String, ApiError> {
+    let request = text.trim();
+    let problem = if request.is_empty() {
+        "the request is empty: say what to do, e.g. \"add fib(n) with a test\"".to_owned()
+    } else if request.contains('\0') {
+        "the request contains a NUL character".to_owned()
+    } else if request.len() > MAX_REQUEST_BYTES {
+        format!(
+            "the request is {} bytes long; at most {MAX_REQUEST_BYTES}",
+            request.len()
+        )
+    } else {
+        return Ok(request.to_owned());
+    };
+    Err(ApiError::bad_request("bad_request_text", problem))
+}
+
+/// A blocking task that panicked or was cancelled.
+fn joined(err: tokio::task::JoinError) -> ApiError {
+    ApiError::Internal(crate::error::Error::Refused(format!("task failed: {err}")))
+}
+
+/// Checks a list of items with `check`; `None` when absent or empty.
+fn check_all(
+    items: Option<Vec<String>>,
+    check: fn(&str) -> Result<PathBuf, ApiError>,
+) -> Result<Option<Vec<PathBuf>>, ApiError> {
+    match items {
+        Some(items) if !items.is_empty() => Ok(Some(
+            items
+                .iter()
+                .map(|item| check(item.trim()))
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// Checks a pack name (letters, digits, `_`, `-`, `.`), trimmed.
@@ -84,7 +169,43 @@ impl Control {
             worker: self.supervisor.pid(id).map(|pid| WorkerView { pid }),
             status,
             stored,
+            task: None,
         }
+    }
+
+    /// A task run's request and outcome; `None` for other runs.
+    pub(super) async fn task_view(&self, stored: &StoredRun) -> Result<Option<TaskView>, ApiError> {
+        if stored.run.command.as_deref() != Some("task") {
+            return Ok(None);
+        }
+        let store = self.store.clone();
+        let run_id = stored.run.run_id.clone();
+        let supervisor = self.supervisor.clone();
+        let view = tokio::task::spawn_blocking(move || -> Result<TaskView, ApiError> {
+            let report = noctune_core::request::read_report(&store, &run_id)?;
+            let request = match &report {
+                Some(report) => Some(report.request.clone()),
+                None => match supervisor.job(&run_id) {
+                    Ok(WorkerJob::Task { request }) => Some(request),
+                    _ => None,
+                },
+            };
+            Ok(TaskView {
+                request,
+                summary: report.as_ref().map(|r| r.outcome.describe()),
+                outcome: report
+                    .map(|r| serde_json::to_value(r.outcome))
+                    .transpose()
+                    .map_err(|err| {
+                        ApiError::Internal(crate::error::Error::Refused(format!(
+                            "cannot encode the task's outcome: {err}"
+                        )))
+                    })?,
+            })
+        })
+        .await
+        .map_err(joined)??;
+        Ok(Some(view))
     }
 
     /// Checks the request, creates the run (`queued`) and starts its worker.
@@ -96,18 +217,39 @@ impl Control {
             ));
         }
         let pack = check_pack(&request.pack)?;
-        let files = match request.files {
-            Some(files) if !files.is_empty() => Some(
-                files
-                    .iter()
-                    .map(|f| check_file(f.trim()))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            _ => None,
-        };
-        let run_id = self.supervisor.start(pack, files).await?;
+        let files = check_all(request.files, check_file)?;
+        let run_id = self.supervisor.start(WorkerJob::Run, pack, files).await?;
         self.ingest(&run_id).await;
         Ok(run_id)
+    }
+
+    /// Checks the request, creates the task's run (`queued`, command `task`) and starts its
+    /// worker (`noctune task --yes`: the plan is accepted, changes applied only where the
+    /// configuration allows). Returns the run's id and its pack.
+    pub async fn start_task(&self, request: TaskStartRequest) -> Result<(RunId, String), ApiError> {
+        let text = check_request(&request.request)?;
+        let paths = check_all(request.paths, check_path)?;
+        let pack = match &request.pack {
+            Some(pack) => check_pack(pack)?,
+            None => {
+                let root = self.root.as_path().to_path_buf();
+                tokio::task::spawn_blocking(move || {
+                    noctune_core::config::load(&root, &noctune_core::EnvOverrides::default())
+                })
+                .await
+                .map_err(joined)?
+                // The repository's configuration is broken: no worker could start either.
+                .map_err(|err| ApiError::conflict("bad_config", err.to_string()))?
+                .task
+                .pack
+            }
+        };
+        let run_id = self
+            .supervisor
+            .start(WorkerJob::Task { request: text }, pack.clone(), paths)
+            .await?;
+        self.ingest(&run_id).await;
+        Ok((run_id, pack))
     }
 
     /// Asks the run's worker to stop at its next safe point (`Conflict` when the run is

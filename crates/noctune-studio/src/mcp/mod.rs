@@ -1,6 +1,6 @@
 //! `noctune studio mcp`: a stdio MCP server (rmcp) over the same run operations as the
-//! daemon ([`crate::control`]): start a run (a `noctune run --run-id ID` worker), read its
-//! status, tail its events, list and decide its approvals, stop it, list runs, read a report.
+//! daemon ([`crate::control`]): start a run (a `noctune run --run-id ID` worker) or a task
+//! from a request (a `noctune task --run-id ID` worker), read its status, tail its events, list and decide its approvals, stop it, list runs, read a report.
 //!
 //! Stdout carries protocol messages and nothing else: logs go to stderr through `tracing`.
 //! Decisions are audited like the daemon's, `decided_by = "mcp:<client name>"`. Workers

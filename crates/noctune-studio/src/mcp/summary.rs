@@ -19,6 +19,11 @@ pub fn summarize(tool: &str, value: &Value) -> Option<String> {
             text(value, "run_id"),
             text(value, "repo_root")
         ),
+        "enqueue_task" => format!(
+            "Task {} queued on {}.",
+            text(value, "run_id"),
+            text(value, "repo_root")
+        ),
         "get_status" => {
             let pending = value
                 .get("pending_approvals")

@@ -9,11 +9,11 @@ use rmcp::{RoleServer, tool, tool_router};
 
 use super::NoctuneMcp;
 use super::types::{
-    ApprovalList, DecideApprovalArgs, DecisionMade, EnqueueRunArgs, EnqueuedRun, EventsPage,
-    Report, RunArgs, RunList, StopRequested, TailEventsArgs,
+    ApprovalList, DecideApprovalArgs, DecisionMade, EnqueueRunArgs, EnqueueTaskArgs, EnqueuedRun,
+    EventsPage, Report, RunArgs, RunList, StopRequested, TailEventsArgs,
 };
 use crate::audit::AuditRow;
-use crate::control::{Control, RunView, StartRequest};
+use crate::control::{Control, RunView, StartRequest, TaskStartRequest};
 use crate::error::ApiError;
 use crate::sandbox::resolve_repo_root;
 
@@ -23,6 +23,8 @@ fn failed(err: ApiError) -> String {
         ApiError::BadRequest { code, message } => match *code {
             "bad_file" => format!("bad argument `files`: {message}"),
             "bad_pack" => format!("bad argument `pack`: {message}"),
+            "bad_path" => format!("bad argument `paths`: {message}"),
+            "bad_request_text" => format!("bad argument `request`: {message}"),
             "unsupported" => format!("bad argument `profile`: {message}"),
             "reason_required" => format!("bad argument `reason`: {message}"),
             _ => format!("{code}: {message}"),
@@ -55,6 +57,7 @@ async fn audit(control: &Control, who: &str, tool: &str, detail: String) {
             who: who.to_owned(),
             action: match tool {
                 "enqueue_run" => "start_run",
+                "enqueue_task" => "start_task",
                 "decide_approval" => "decide",
                 other => other,
             }
@@ -97,6 +100,44 @@ impl NoctuneMcp {
             &caller(&context),
             "enqueue_run",
             format!("run {run_id} pack {}", args.pack.trim()),
+        )
+        .await;
+        Ok(Json(EnqueuedRun {
+            run_id: run_id.as_str().to_owned(),
+            status: "queued".to_owned(),
+            repo_root: repo.display().to_string(),
+        }))
+    }
+
+    /// Start a task: a request ("add a function fib(n) with a test") planned, tested first
+    /// where the plan asks, written and verified on a copy of a repository inside the served
+    /// root, then applied (or queued for approval) by the pack. A task is a run: its worker
+    /// (`noctune task --run-id ID --yes`) starts at once; follow it with `get_status` and
+    /// `tail_events`; its outcome is in `get_report`.
+    #[tool(name = "enqueue_task")]
+    async fn enqueue_task(
+        &self,
+        Parameters(args): Parameters<EnqueueTaskArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<EnqueuedRun>, String> {
+        let repo = resolve_repo_root(self.root(), &args.repo_root)?;
+        let control = self
+            .control_for(&repo)
+            .await
+            .map_err(|err| format!("cannot open `{}`: {err}", repo.display()))?;
+        let (run_id, pack) = control
+            .start_task(TaskStartRequest {
+                request: args.request,
+                pack: args.pack,
+                paths: args.paths,
+            })
+            .await
+            .map_err(failed)?;
+        audit(
+            &control,
+            &caller(&context),
+            "enqueue_task",
+            format!("task {run_id} pack {pack}"),
         )
         .await;
         Ok(Json(EnqueuedRun {

@@ -29,12 +29,34 @@ pub struct EnqueueRunArgs {
     pub files: Option<Vec<String>>,
 }
 
-/// `enqueue_run`'s result.
+/// `enqueue_task`: start a task from a request on a repository.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnqueueTaskArgs {
+    /// The repository to work on: a directory inside the served root, relative to it (`.` is
+    /// the served root itself) or absolute. `..` and symlinks leading out are refused.
+    pub repo_root: String,
+    /// What to do, in the user's words ("add a function fib(n) with a test"); not empty.
+    pub request: String,
+    /// The policy pack that decides on the changes (default: the configuration's `[task]
+    /// pack`, `feature`).
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub pack: Option<String>,
+    /// Repository-relative files or directories the plan should work in; the whole
+    /// repository when absent or empty.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub paths: Option<Vec<String>>,
+}
+
+/// `enqueue_run`'s and `enqueue_task`'s result.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EnqueuedRun {
     /// The new run's id: pass it to the other tools.
     pub run_id: String,
-    /// `queued`: its worker (`noctune run --run-id ID`) has been started.
+    /// `queued`: its worker (`noctune run --run-id ID`, or `noctune task --run-id ID` for a
+    /// task) has been started.
     pub status: String,
     /// The repository the run works on (absolute).
     pub repo_root: String,

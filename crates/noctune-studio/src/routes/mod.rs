@@ -10,6 +10,7 @@ pub mod patchsets;
 pub mod report;
 pub mod runs;
 pub mod shutdown;
+pub mod tasks;
 
 use axum::Router;
 use axum::http::Uri;
@@ -26,6 +27,7 @@ pub fn build_app(state: AppState) -> Router {
     // Every route in here needs the token: a route added to these groups is protected.
     let protected = Router::new()
         .merge(runs::routes())
+        .merge(tasks::routes())
         .merge(events::routes())
         .merge(approvals::routes())
         .merge(patchsets::routes())

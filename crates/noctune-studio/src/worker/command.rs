@@ -1,11 +1,21 @@
-//! The command line of a run worker: `noctune run --root R --run-id ID --pack P
-//! [--file-list F] [--yes]`, started with no shell, stdin null, output to the run's
-//! `logs/worker.log`.
+//! The command line of a worker, started with no shell, stdin null, output to the run's
+//! `logs/worker.log`:
+//!
+//! - a run: `noctune run --root R --run-id ID --pack P [--file-list F] [--yes]`;
+//! - a task: `noctune task --root R --run-id ID --pack P --yes -- REQUEST [PATHS...]` (the
+//!   request is one argument, after `--` so a request starting with `-` is never an option).
+//!
+//! What a worker needs beyond `run.json` lives under `.noctune_cache/studio/`, so a resume
+//! starts the same worker again: a run's file list (or a task's paths) in
+//! `file-lists/<run_id>.txt`, a task's request in `requests/<run_id>.txt`.
 
 use std::ffi::OsString;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use noctune_core::RunId;
+
+use crate::error::{Error, Result};
 
 /// Which program runs workers, and with what environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +36,35 @@ impl WorkerCommand {
     }
 }
 
+/// The kind of work a worker does: the command `run.json` records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerJob {
+    /// `noctune run`: a pass of a policy pack over the repository (or a file list).
+    Run,
+    /// `noctune task`: a request planned, tested, written and verified on a copy.
+    Task {
+        /// The request, in the user's words.
+        request: String,
+    },
+}
+
+impl WorkerJob {
+    /// The subcommand, as `run.json`'s `command` records it.
+    pub fn command(&self) -> &'static str {
+        match self {
+            WorkerJob::Run => "run",
+            WorkerJob::Task { .. } => "task",
+        }
+    }
+
+    /// Whether a worker resumed after a decision applies (or drops) the decided change. A
+    /// finished task returns its result on resume; its approved changes are applied by
+    /// `noctune apply --run-id ID`.
+    pub fn resumes_decisions(&self) -> bool {
+        matches!(self, WorkerJob::Run)
+    }
+}
+
 /// What one worker is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerArgs {
@@ -35,18 +74,22 @@ pub struct WorkerArgs {
     pub run_id: RunId,
     /// The policy pack.
     pub pack: String,
-    /// A file list (one repo-relative `.py` per line), when the run is limited to some files.
+    /// A run or a task.
+    pub job: WorkerJob,
+    /// A run's files (one repo-relative `.py` per line) or a task's paths, when the work is
+    /// limited to some of the repository.
     pub file_list: Option<PathBuf>,
-    /// Pass `--yes`: apply approved changes without a terminal prompt (only when the
-    /// configuration allows applying at all).
+    /// Pass `--yes`. A run applies approved changes without a terminal prompt (only when the
+    /// configuration allows applying at all); a task accepts its plan, and applies only when
+    /// the configuration allows it.
     pub yes: bool,
 }
 
 impl WorkerArgs {
-    /// The argument vector.
-    pub fn to_args(&self) -> Vec<OsString> {
+    /// The argument vector. A task's paths are read from its file list.
+    pub fn to_args(&self) -> Result<Vec<OsString>> {
         let mut args: Vec<OsString> = vec![
-            "run".into(),
+            self.job.command().into(),
             "--root".into(),
             self.root.clone().into_os_string(),
             "--run-id".into(),
@@ -54,22 +97,95 @@ impl WorkerArgs {
             "--pack".into(),
             self.pack.clone().into(),
         ];
-        if let Some(list) = &self.file_list {
+        if let (WorkerJob::Run, Some(list)) = (&self.job, &self.file_list) {
             args.push("--file-list".into());
             args.push(list.clone().into_os_string());
         }
         if self.yes {
             args.push("--yes".into());
         }
-        args
+        if let WorkerJob::Task { request } = &self.job {
+            args.push("--".into());
+            args.push(request.into());
+            if let Some(list) = &self.file_list {
+                args.extend(read_file_list(list)?.into_iter().map(OsString::from));
+            }
+        }
+        Ok(args)
     }
 }
 
-/// Where the daemon keeps a run's file list: `.noctune_cache/studio/file-lists/<run_id>.txt`.
+/// Where the daemon keeps a run's file list (or a task's paths):
+/// `.noctune_cache/studio/file-lists/<run_id>.txt`.
 pub fn file_list_path(studio_dir: &Path, run_id: &RunId) -> PathBuf {
     studio_dir
         .join("file-lists")
         .join(format!("{}.txt", run_id.as_str()))
+}
+
+/// Where the daemon keeps a task's request: `.noctune_cache/studio/requests/<run_id>.txt`.
+pub fn request_path(studio_dir: &Path, run_id: &RunId) -> PathBuf {
+    studio_dir
+        .join("requests")
+        .join(format!("{}.txt", run_id.as_str()))
+}
+
+/// Writes what a new run's workers need, atomically: its file list (one path a line) and, for
+/// a task, its request.
+pub fn write_job_files(
+    studio_dir: &Path,
+    run_id: &RunId,
+    job: &WorkerJob,
+    files: Option<&[PathBuf]>,
+) -> Result<()> {
+    if let Some(files) = files {
+        let text: String = files
+            .iter()
+            .map(|f| format!("{}\n", f.to_string_lossy()))
+            .collect();
+        write_new(&file_list_path(studio_dir, run_id), text.as_bytes())?;
+    }
+    if let WorkerJob::Task { request } = job {
+        write_new(&request_path(studio_dir, run_id), request.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The job of a run, from `run.json`'s `command` and, for a task, its kept request. `Ok(None)`
+/// for a command workers do not run (it resumes from the CLI).
+pub fn read_job(
+    studio_dir: &Path,
+    run_id: &RunId,
+    command: Option<&str>,
+) -> Result<Option<WorkerJob>> {
+    match command {
+        None | Some("run") => Ok(Some(WorkerJob::Run)),
+        Some("task") => {
+            let path = request_path(studio_dir, run_id);
+            let request = fs::read_to_string(&path)
+                .map_err(|err| Error::io("read the task's request", &path, err))?;
+            Ok(Some(WorkerJob::Task { request }))
+        }
+        Some(_) => Ok(None),
+    }
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|err| Error::io("create directory", dir, err))?;
+    }
+    noctune_core::store::write_atomic(path, bytes)?;
+    Ok(())
+}
+
+fn read_file_list(path: &Path) -> Result<Vec<String>> {
+    let text =
+        fs::read_to_string(path).map_err(|err| Error::io("read the file list", path, err))?;
+    Ok(text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 #[cfg(test)]
@@ -78,22 +194,22 @@ mod tests {
 
     use super::*;
 
+    fn strings(args: Vec<OsString>) -> Vec<String> {
+        args.into_iter().map(|a| a.into_string().unwrap()).collect()
+    }
+
     #[test]
     fn the_worker_runs_the_run_command_with_its_run_id() {
         let args = WorkerArgs {
             root: PathBuf::from("/repo"),
             run_id: RunId::new("r1").unwrap(),
             pack: "lint_fix".into(),
+            job: WorkerJob::Run,
             file_list: Some(PathBuf::from("/repo/list.txt")),
             yes: true,
         };
-        let args: Vec<String> = args
-            .to_args()
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect();
         assert_eq!(
-            args,
+            strings(args.to_args().unwrap()),
             vec![
                 "run",
                 "--root",
@@ -104,8 +220,59 @@ mod tests {
                 "lint_fix",
                 "--file-list",
                 "/repo/list.txt",
-                "--yes"
+                "--yes",
             ]
         );
+    }
+
+    #[test]
+    fn a_task_worker_gets_its_kept_request_as_one_argument_after_the_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let run_id = RunId::new("t1").unwrap();
+        let request = "--help me: add fib(n)\nwith a test".to_owned();
+        let job = WorkerJob::Task {
+            request: request.clone(),
+        };
+        let paths = [PathBuf::from("pkg"), PathBuf::from("tests/test_x.py")];
+        write_job_files(dir.path(), &run_id, &job, Some(&paths)).unwrap();
+        // A resume reads the job back from `run.json`'s command and the kept request.
+        let kept = read_job(dir.path(), &run_id, Some("task"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept, job);
+        let args = WorkerArgs {
+            root: PathBuf::from("/repo"),
+            run_id: run_id.clone(),
+            pack: "feature".into(),
+            job: kept,
+            file_list: Some(file_list_path(dir.path(), &run_id)),
+            yes: true,
+        };
+        assert_eq!(
+            strings(args.to_args().unwrap()),
+            vec![
+                "task",
+                "--root",
+                "/repo",
+                "--run-id",
+                "t1",
+                "--pack",
+                "feature",
+                "--yes",
+                "--",
+                request.as_str(),
+                "pkg",
+                "tests/test_x.py",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_task_without_its_kept_request_names_the_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let run_id = RunId::new("t2").unwrap();
+        let err = read_job(dir.path(), &run_id, Some("task")).unwrap_err();
+        assert!(err.to_string().contains("requests/t2.txt"), "{err}");
+        assert_eq!(read_job(dir.path(), &run_id, Some("check")).unwrap(), None);
     }
 }

@@ -1,5 +1,5 @@
-//! Run workers: each run is a child process (`noctune run --run-id ID`) that the daemon
-//! starts and supervises. `run.json` stays the truth: the worker writes it while it lives;
+//! Run workers: each run is a child process (`noctune run --run-id ID`, or `noctune task
+//! --run-id ID -- REQUEST` for a task) that the daemon starts and supervises. `run.json` stays the truth: the worker writes it while it lives;
 //! when a worker dies without writing a final status, the daemon takes the run's lock (free
 //! once its holder is gone) and marks the run `failed` with the exit status or signal.
 //!
@@ -23,7 +23,9 @@ use noctune_core::event::EventType;
 use noctune_core::store::{EventLog, RunSpec, RunStore};
 use noctune_core::{EnvOverrides, RunId, RunStatus, TaskStatus};
 
-pub use command::{WorkerArgs, WorkerCommand, file_list_path};
+pub use command::{
+    WorkerArgs, WorkerCommand, WorkerJob, file_list_path, read_job, request_path, write_job_files,
+};
 pub use settle::{ExitInfo, reconcile, settle_exit, settle_external};
 
 use crate::audit::{Db, ingest_run};
@@ -98,9 +100,11 @@ impl Supervisor {
         self.workers().keys().cloned().collect()
     }
 
-    /// Creates a run (`run.json`, status `queued`) and starts its worker.
+    /// Creates a run (`run.json` with the job's command, status `queued`), keeps what its
+    /// workers need (the file list, a task's request) and starts its worker.
     pub async fn start(
         self: &Arc<Self>,
+        job: WorkerJob,
         pack: String,
         files: Option<Vec<PathBuf>>,
     ) -> Result<RunId, ApiError> {
@@ -113,23 +117,12 @@ impl Supervisor {
         let run_id = tokio::task::spawn_blocking(move || -> Result<RunId> {
             let run = store.create(RunSpec {
                 pack: Some(pack_name),
-                command: Some("run".to_owned()),
+                command: Some(job.command().to_owned()),
                 ..RunSpec::default()
             })?;
             let run_id = run.id().clone();
             drop(run);
-            if let Some(files) = files {
-                let path = file_list_path(&studio_dir, &run_id);
-                if let Some(dir) = path.parent() {
-                    fs::create_dir_all(dir)
-                        .map_err(|err| Error::io("create directory", dir, err))?;
-                }
-                let text: String = files
-                    .iter()
-                    .map(|f| format!("{}\n", f.to_string_lossy()))
-                    .collect();
-                noctune_core::store::write_atomic(&path, text.as_bytes())?;
-            }
+            write_job_files(&studio_dir, &run_id, &job, files.as_deref())?;
             Ok(run_id)
         })
         .await
@@ -150,7 +143,22 @@ impl Supervisor {
         Ok(run_id)
     }
 
-    /// Starts a worker that resumes the run (same pack, same file list).
+    /// The job of a stored run (`run.json`'s command, a task's kept request); a `Conflict`
+    /// for a command workers do not run.
+    pub fn job(&self, run_id: &RunId) -> Result<WorkerJob, ApiError> {
+        let record = self.store.read(run_id)?;
+        read_job(&self.studio_dir, run_id, record.command.as_deref())?.ok_or_else(|| {
+            ApiError::conflict(
+                "not_resumable",
+                format!(
+                    "run `{run_id}` was started by `noctune {}`: it resumes from the CLI",
+                    record.command.as_deref().unwrap_or_default()
+                ),
+            )
+        })
+    }
+
+    /// Starts a worker that resumes the run (same command, pack, file list and request).
     pub fn spawn(self: &Arc<Self>, run_id: &RunId, pack: &str) -> Result<(), ApiError> {
         if self.is_live(run_id) {
             return Err(ApiError::conflict(
@@ -158,6 +166,7 @@ impl Supervisor {
                 format!("run `{run_id}` already has a worker"),
             ));
         }
+        let job = self.job(run_id)?;
         let layout = self.store.cache().run(run_id);
         let logs = layout.logs();
         fs::create_dir_all(&logs).map_err(|err| Error::io("create directory", &logs, err))?;
@@ -171,19 +180,24 @@ impl Supervisor {
             .try_clone()
             .map_err(|err| Error::io("open", &log_path, err))?;
         let list = file_list_path(&self.studio_dir, run_id);
-        let yes = noctune_core::config::load(&self.root, &EnvOverrides::default())
-            .map(|settings| settings.allow_apply)
-            .unwrap_or(false);
+        // A task always accepts its plan (a worker has no terminal to ask) and applies only
+        // where the configuration allows; a run's `--yes` is the configuration's word.
+        let yes = matches!(job, WorkerJob::Task { .. })
+            || noctune_core::config::load(&self.root, &EnvOverrides::default())
+                .map(|settings| settings.allow_apply)
+                .unwrap_or(false);
+        let resumes_decisions = job.resumes_decisions();
         let args = WorkerArgs {
             root: self.root.clone(),
             run_id: run_id.clone(),
             pack: pack.to_owned(),
+            job,
             file_list: list.exists().then_some(list),
             yes,
         };
         let mut command = tokio::process::Command::new(&self.command.program);
         command
-            .args(args.to_args())
+            .args(args.to_args()?)
             .envs(self.command.env.iter().map(|(k, v)| (k, v)))
             .current_dir(&self.root)
             .stdin(Stdio::null())
@@ -230,7 +244,10 @@ impl Supervisor {
             this.workers().remove(&run_id);
             let _ = exited_tx.send(true);
             this.ingest(&run_id).await;
-            if !this.closing.load(Ordering::SeqCst) && this.has_decided_waiting(&run_id).await {
+            if resumes_decisions
+                && !this.closing.load(Ordering::SeqCst)
+                && this.has_decided_waiting(&run_id).await
+            {
                 tracing::info!(run_id = %run_id, "resuming: decisions arrived while the worker ran");
                 if let Err(err) = this.spawn(&run_id, &pack) {
                     tracing::warn!(run_id = %run_id, "cannot resume: {err}");

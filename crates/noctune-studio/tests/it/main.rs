@@ -11,4 +11,5 @@ mod chat_tools;
 mod common;
 mod mcp;
 mod socket;
+mod tasks;
 mod workers;

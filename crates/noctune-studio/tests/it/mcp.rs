@@ -75,7 +75,7 @@ fn error(result: &CallToolResult) -> String {
 }
 
 #[tokio::test]
-async fn the_server_names_itself_and_lists_eight_tools_with_schemas() {
+async fn the_server_names_itself_and_lists_nine_tools_with_schemas() {
     let app = TestApp::new();
     let client = connect(&app, "exit 0").await;
     let info = client.peer_info().unwrap();
@@ -132,6 +132,11 @@ async fn the_server_names_itself_and_lists_eight_tools_with_schemas() {
                 "enqueue_run".into(),
                 s(&["files", "pack", "profile", "repo_root"]),
                 s(&["pack", "repo_root"])
+            ),
+            (
+                "enqueue_task".into(),
+                s(&["pack", "paths", "repo_root", "request"]),
+                s(&["repo_root", "request"])
             ),
             ("get_report".into(), s(&["run_id"]), s(&["run_id"])),
             ("get_status".into(), s(&["run_id"]), s(&["run_id"])),
@@ -294,6 +299,41 @@ async fn bad_arguments_and_unknown_runs_are_error_results_naming_the_argument() 
             "unknown field `bogus`",
         ),
         (
+            "enqueue_task",
+            json!({ "repo_root": ".", "request": " \n " }),
+            "bad argument `request`: the request is empty",
+        ),
+        (
+            "enqueue_task",
+            json!({ "repo_root": ".", "request": "x".repeat(16 * 1024 + 1) }),
+            "bad argument `request`: the request is 16385 bytes long",
+        ),
+        (
+            "enqueue_task",
+            json!({ "repo_root": "." }),
+            "missing field `request`",
+        ),
+        (
+            "enqueue_task",
+            json!({ "repo_root": "..", "request": "add fib" }),
+            "bad argument `repo_root`",
+        ),
+        (
+            "enqueue_task",
+            json!({ "repo_root": ".", "request": "add fib", "pack": "no pack" }),
+            "bad argument `pack`",
+        ),
+        (
+            "enqueue_task",
+            json!({ "repo_root": ".", "request": "add fib", "paths": ["/etc"] }),
+            "bad argument `paths`",
+        ),
+        (
+            "enqueue_task",
+            json!({ "repo_root": ".", "request": "add fib", "paths": ["pkg/../../x"] }),
+            "bad argument `paths`",
+        ),
+        (
             "decide_approval",
             json!({ "run_id": "night-1", "approval_id": "ap-1", "decision": "reject" }),
             "bad argument `reason`",
@@ -370,6 +410,86 @@ async fn enqueue_run_starts_a_worker_in_a_repository_inside_the_root() {
     assert!(
         log.contains(&format!("--run-id {run_id} --pack lint_fix --file-list")),
         "{log}"
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn enqueue_task_starts_a_task_worker_with_the_request_as_one_argument() {
+    let app = TestApp::new();
+    // The worker prints each argument on its own line.
+    let client = connect(&app, "printf 'arg:%s\\n' \"$@\"\nexit 0").await;
+    let request = "--yes; rm -rf / # add fib(n)\nwith a test";
+    let queued = call(
+        &client,
+        "enqueue_task",
+        json!({ "repo_root": ".", "request": request, "paths": ["pkg", "tests/test_x.py"] }),
+    )
+    .await;
+    let body = structured(&queued);
+    let run_id = body["run_id"].as_str().unwrap().to_owned();
+    let root = app.root().canonicalize().unwrap();
+    assert_eq!(
+        first_text(&queued),
+        format!("Task {run_id} queued on {}.", root.display())
+    );
+    let id = noctune_core::RunId::new(run_id.as_str()).unwrap();
+    let record = app.store().read(&id).unwrap();
+    // No configuration: the `[task] pack` default.
+    assert_eq!(
+        (record.command.as_deref(), record.pack.as_deref()),
+        (Some("task"), Some("feature"))
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = structured(&call(&client, "get_status", json!({ "run_id": run_id })).await);
+        if status["worker"].is_null() && status["status"] == "failed" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker never ended: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log =
+        std::fs::read_to_string(app.store().cache().run(&id).logs().join("worker.log")).unwrap();
+    let args: Vec<&str> = log
+        .split("arg:")
+        .skip(1)
+        .map(|a| a.strip_suffix('\n').unwrap_or(a))
+        .collect();
+    let root_text = root.to_str().unwrap();
+    assert_eq!(
+        args,
+        vec![
+            "task",
+            "--root",
+            root_text,
+            "--run-id",
+            run_id.as_str(),
+            "--pack",
+            "feature",
+            "--yes",
+            "--",
+            request,
+            "pkg",
+            "tests/test_x.py",
+        ]
+    );
+    let rows: Vec<(String, String, String)> = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .map(|r| (r.who, r.action, r.path))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![(
+            "mcp:duplex-test".to_owned(),
+            "start_task".to_owned(),
+            "enqueue_task".to_owned()
+        )]
     );
     client.cancel().await.unwrap();
 }
