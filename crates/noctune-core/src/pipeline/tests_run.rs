@@ -150,15 +150,23 @@ pub async fn run_on_copy(
     run_in(copy.path(), command).await
 }
 
-/// Runs `command` in `dir` (no shell, its timeout) and records what it said.
+/// Runs `command` in `dir` (no shell, its timeout) and records what it said. `dir` goes first
+/// on `PYTHONPATH`, as `python -m pytest` puts it on `sys.path`: the repository's packages
+/// import from its root whichever way the command starts pytest.
 pub(crate) async fn run_in(dir: &Path, command: &TestCommand) -> TestsRecord {
     let Some((program, args)) = command.argv.split_first() else {
         return TestsRecord::not_run(command, "the test command is empty");
     };
+    let mut python_path = std::ffi::OsString::from(dir);
+    if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        python_path.push(":");
+        python_path.push(existing);
+    }
     let output = ProcessBuilder::new(program)
         .args(args)
         .current_dir(dir)
         .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONPATH", python_path)
         .timeout(command.timeout)
         .run()
         .await;

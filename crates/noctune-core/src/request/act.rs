@@ -70,8 +70,21 @@ pub fn merge_definitions(
             )
         }));
     }
+    // Only the imports the kept definitions use: the rest of the answer is left out, and so
+    // are its imports (`import pytest` for a `pytest.main()` that is not kept).
+    let kept_code: String = definitions
+        .iter()
+        .map(|d| &code[d.start_byte..d.end_byte])
+        .collect::<Vec<_>>()
+        .join("\n");
+    let imports: Vec<String> = incoming
+        .imports
+        .iter()
+        .filter(|i| bound_names(&i.text).iter().any(|n| uses(&kept_code, n)))
+        .map(|i| i.text.clone())
+        .collect();
     let Some(current) = current.filter(|c| !c.trim().is_empty()) else {
-        let mut parts: Vec<String> = incoming.imports.iter().map(|i| i.text.clone()).collect();
+        let mut parts: Vec<String> = imports.clone();
         let imports = !parts.is_empty();
         let pieces: Vec<String> = definitions
             .iter()
@@ -87,7 +100,6 @@ pub fn merge_definitions(
         return Ok(Ok(text));
     };
     let mut text = current.to_owned();
-    let imports: Vec<String> = incoming.imports.iter().map(|i| i.text.clone()).collect();
     if !imports.is_empty() {
         let result = editor.apply(&text, &[EditOp::AddImports { imports }])?;
         text = result.text;
@@ -113,6 +125,38 @@ pub fn merge_definitions(
         }
     }
     Ok(Ok(text))
+}
+
+/// The names an import statement binds: `import a.b` → `a`, `import a as b` → `b`,
+/// `from m import a, b as c` → `a`, `c`.
+fn bound_names(statement: &str) -> Vec<String> {
+    let flat = statement.replace(['(', ')', '\\', '\n'], " ");
+    let list = match flat.trim().strip_prefix("from ") {
+        Some(rest) => rest.split_once(" import ").map_or("", |(_, names)| names),
+        None => flat.trim().strip_prefix("import ").unwrap_or(""),
+    };
+    let from = flat.trim().starts_with("from ");
+    list.split(',')
+        .filter_map(|part| {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            match words.as_slice() {
+                [_, "as", alias] => Some((*alias).to_owned()),
+                [name] if from => Some((*name).to_owned()),
+                [name] => name.split('.').next().map(str::to_owned),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Whether `code` uses `name` as a whole identifier.
+fn uses(code: &str, name: &str) -> bool {
+    code.match_indices(name).any(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + name.len()..].chars().next();
+        let part = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !part(before) && !part(after)
+    })
 }
 
 #[cfg(test)]
@@ -178,22 +222,32 @@ mod tests {
     }
 
     #[test]
+    fn imports_bind_the_names_python_binds() {
+        assert_eq!(bound_names("import os.path"), ["os"]);
+        assert_eq!(bound_names("import numpy as np"), ["np"]);
+        assert_eq!(bound_names("from a.b import c, d as e"), ["c", "e"]);
+        assert_eq!(bound_names("from a import (\n    b,\n    c,\n)"), ["b", "c"]);
+        assert!(uses("x = np.zeros(3)", "np"));
+        assert!(!uses("x = numpy_like(3)", "np"));
+    }
+
+    #[test]
     fn only_the_asked_for_definitions_are_merged() {
-        let answer = "import math\n\ndef double(x):\n    return x * 2\n\ndef render():\n    pass\n";
+        let answer = "import math\nimport pytest\n\ndef double(x):\n    return math.floor(x) * 2\n\ndef render():\n    pass\n";
         let current = "def render():\n    return 'real'\n";
         let merged = merge_definitions(&Lines, Some(current), answer, &|n| n == "double")
             .unwrap()
             .unwrap();
         assert_eq!(
             merged,
-            "def render():\n    return 'real'\n\n\ndef double(x):\n    return x * 2\n"
+            "def render():\n    return 'real'\n\n\ndef double(x):\n    return math.floor(x) * 2\n"
         );
         let new_file = merge_definitions(&Lines, None, answer, &|n| n == "double")
             .unwrap()
             .unwrap();
         assert_eq!(
             new_file,
-            "import math\n\n\ndef double(x):\n    return x * 2\n"
+            "import math\n\n\ndef double(x):\n    return math.floor(x) * 2\n"
         );
         let none = merge_definitions(&Lines, Some(current), answer, &|n| n == "fib").unwrap();
         assert_eq!(

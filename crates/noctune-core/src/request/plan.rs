@@ -162,6 +162,9 @@ impl TaskPlan {
 /// The most targets, criteria, tests and risks per step the schema lets a model write.
 const MAX_ITEMS: usize = 3;
 
+/// The fewest words an acceptance criterion has (`inventory/report.py` alone is not one).
+const MIN_CRITERION_WORDS: usize = 3;
+
 /// The plan's JSON Schema as the model is held to it: at most [`MAX_STEPS`] steps and
 /// [`MAX_ITEMS`] of everything else (a small model otherwise repeats a step until it runs out of
 /// tokens), test files under `tests/` named `test_*.py`.
@@ -228,6 +231,20 @@ impl TaskPlan {
         let mut steps: Vec<PlanStep> = Vec::new();
         for (n, mut step) in self.steps.drain(..).enumerate() {
             dedup(&mut step.targets);
+            // A criterion is a sentence; a bare file or symbol name pins nothing.
+            let before = step.acceptance.len();
+            step.acceptance
+                .retain(|c| c.split_whitespace().count() >= MIN_CRITERION_WORDS);
+            if step.acceptance.len() < before {
+                notes.push(format!(
+                    "plan: step {}: {} acceptance criteria that were not sentences were dropped",
+                    n + 1,
+                    before - step.acceptance.len()
+                ));
+            }
+            if step.acceptance.is_empty() {
+                step.acceptance.push(step.objective.clone());
+            }
             dedup(&mut step.acceptance);
             dedup(&mut step.tests);
             let same = steps.iter_mut().find(|s| {
@@ -315,7 +332,7 @@ mod tests {
         PlanStep {
             objective: "o".into(),
             targets,
-            acceptance: vec!["a".into()],
+            acceptance: vec!["it returns the sum".into()],
             tests,
         }
     }
@@ -347,7 +364,7 @@ mod tests {
         assert_eq!(plan.steps.len(), 1);
         assert_eq!(plan.steps[0].targets, vec![target]);
         assert_eq!(plan.steps[0].tests, vec![test]);
-        assert_eq!(plan.steps[0].acceptance, vec!["a".to_owned()]);
+        assert_eq!(plan.steps[0].acceptance, vec!["it returns the sum".to_owned()]);
         assert_eq!(plan.risks, vec!["r".to_owned()]);
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(plan.problems(&repo()).is_empty());

@@ -19,6 +19,9 @@ use crate::stage::Stage;
 /// The most lesson cards shown as examples in one prompt.
 const MAX_EXAMPLES: usize = 2;
 
+/// The most `assert` lines of a step's tests shown with the code's prompt.
+const MAX_CHECKS: usize = 6;
+
 /// The longest answer asked for one target's code or one file's tests, in tokens: a small
 /// model that goes on repeating itself is cut here, and the complete lines before the cut are
 /// kept (see [`complete_lines`]).
@@ -152,7 +155,7 @@ impl Step<'_, '_> {
                 self.ctx.pipeline.editor.as_ref(),
                 current.as_deref(),
                 &code,
-                &|name: &str| name.starts_with("test"),
+                &|name: &str| names.iter().any(|n| n == name),
             )? {
                 Ok(text) => text,
                 Err(why) => {
@@ -164,6 +167,7 @@ impl Step<'_, '_> {
                 }
             };
             self.touched.note(&self.ctx.pipeline.root, &rel)?;
+            let text = self.tidy_new_file(&rel, text).await?;
             self.workspace.write(&rel, &text)?;
             let before = verify::tests(
                 self.ctx.pipeline,
@@ -233,6 +237,7 @@ impl Step<'_, '_> {
                 Err(why) => return Ok(Err(unusable(why))),
             };
             self.touched.note(&self.ctx.pipeline.root, &rel)?;
+            let text = self.tidy_new_file(&rel, text).await?;
             self.workspace.write(&rel, &text)?;
         }
         Ok(Ok(()))
@@ -273,6 +278,18 @@ impl Step<'_, '_> {
             .await,
         );
         Ok(results)
+    }
+
+    /// A file the request creates, through the pack's deterministic fixes (an unused import
+    /// the model left, the import order): in a new file every finding blocks the gates, and
+    /// these are the tools' to fix, not the model's. A file that existed is left to the gates,
+    /// which count only what the change introduced.
+    async fn tidy_new_file(&self, rel: &Path, text: String) -> Result<String> {
+        let created = self.touched.created(rel);
+        match &self.ctx.pipeline.fixer {
+            Some(fixer) if created => Ok(fixer.fix(rel, &text).await?.text),
+            _ => Ok(text),
+        }
     }
 
     fn answer_tokens(&self) -> u32 {
@@ -370,16 +387,30 @@ impl Step<'_, '_> {
                 }
             }
         };
-        let mut tests = String::new();
+        // The checks the tests make, not the tests themselves: a small model shown a test file
+        // writes the tests again instead of the code.
+        let short = target.symbol.rsplit('.').next().unwrap_or(&target.symbol);
+        let mut checks = Vec::new();
         for file in self.plan.tests.iter().map(|t| &t.file) {
             if let Some(text) = self.workspace.read(Path::new(file))? {
-                tests = format!(
-                    "The tests it must pass ({file}):\n```python\n{}\n```",
-                    cut(&text, room / 4).trim_end()
+                checks.extend(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| l.starts_with("assert ") && l.contains(short))
+                        .map(|l| l.split(", \"").next().unwrap_or(l).to_owned()),
                 );
-                break;
             }
         }
+        checks.dedup();
+        checks.truncate(MAX_CHECKS);
+        let tests = if checks.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "It must pass these checks:\n```python\n{}\n```",
+                cut(&checks.join("\n"), room / 4).trim_end()
+            )
+        };
         let cards =
             Lessons::new(crate::store::CacheLayout::for_root(&self.ctx.pipeline.root).dir())
                 .closest(&self.request.request, kind, MAX_EXAMPLES)?;

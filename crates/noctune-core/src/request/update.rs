@@ -48,6 +48,11 @@ impl Touched {
         Ok(())
     }
 
+    /// Whether the request created `rel` (it did not exist when first touched).
+    pub fn created(&self, rel: &Path) -> bool {
+        matches!(self.files.get(rel), Some(None))
+    }
+
     /// Every touched file, for the gates.
     pub fn changed(&self) -> Vec<Changed> {
         self.files
