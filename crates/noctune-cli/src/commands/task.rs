@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use noctune_core::pipeline::{Control, PassKind};
-use noctune_core::request::{TaskOutcome, TaskPlan, TaskRequest, run_request};
+use noctune_core::request::{PlanChoice, TaskOutcome, TaskPlan, TaskRequest, run_request};
 use noctune_core::run_origin::RunOrigin;
 use noctune_core::store::RunStore;
 use noctune_core::{EnvOverrides, RunId, RunStatus, config};
@@ -114,21 +114,33 @@ async fn drive(
     let text = global.output_format == OutputFormat::Text;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let yes = args.yes;
-    let review_plan = move |plan: &TaskPlan| -> bool {
+    let review_plan = move |plan: &TaskPlan| -> PlanChoice {
         if text || !yes {
             eprintln!("{}\n{}", "plan".bold(), plan.render());
         }
         if yes {
-            return true;
+            return PlanChoice::Accept;
         }
         if !interactive {
             eprintln!("no terminal to ask: accept the plan with --yes");
-            return false;
+            return PlanChoice::Decline;
         }
-        eprint!("Carry out this plan? [y/N] ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
+        loop {
+            eprint!("Carry out this plan? [y]es, [n]o, [e]dit it: ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).is_err() {
+                return PlanChoice::Decline;
+            }
+            match line.trim() {
+                "y" | "Y" | "yes" => return PlanChoice::Accept,
+                "e" | "edit" => match edit_plan(plan, &editor()) {
+                    Ok(edited) => return PlanChoice::Edited(edited),
+                    Err(err) => eprintln!("{}: {err:#}", "the plan was not changed".yellow()),
+                },
+                _ => return PlanChoice::Decline,
+            }
+        }
     };
     let on_progress = move |what: &str| {
         if text {
@@ -186,4 +198,76 @@ async fn drive(
         TaskOutcome::Applied { .. } | TaskOutcome::Stopped => ExitStatus::Success,
         _ => ExitStatus::Failure,
     })
+}
+
+/// The user's editor: `$VISUAL`, `$EDITOR`, or `vi`.
+fn editor() -> String {
+    std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".to_owned())
+}
+
+/// Opens the plan as JSON in `editor` (a program and its arguments, no shell: `code --wait`)
+/// and reads back what the user saved.
+fn edit_plan(plan: &TaskPlan, editor: &str) -> anyhow::Result<TaskPlan> {
+    let file = tempfile::Builder::new()
+        .prefix("noctune-plan-")
+        .suffix(".json")
+        .tempfile()
+        .context("cannot create a file to edit the plan in")?;
+    std::fs::write(file.path(), serde_json::to_vec_pretty(plan)?)
+        .context("cannot write the plan to edit")?;
+    let mut words = editor.split_whitespace();
+    let program = words.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(file.path())
+        .status()
+        .with_context(|| format!("cannot start the editor `{editor}`"))?;
+    anyhow::ensure!(
+        status.success(),
+        "the editor `{editor}` exited with {status}"
+    );
+    let text = std::fs::read_to_string(file.path()).context("cannot read the edited plan")?;
+    serde_json::from_str(&text)
+        .context("the edited plan is not a plan (steps with objective, targets, acceptance, tests)")
+}
+
+#[cfg(test)]
+mod tests {
+    use noctune_core::request::{PlanStep, PlanTarget};
+
+    use super::*;
+
+    fn plan() -> TaskPlan {
+        TaskPlan {
+            steps: vec![PlanStep {
+                objective: "Add fib.".into(),
+                targets: vec![PlanTarget {
+                    file: "pkg/maths.py".into(),
+                    symbol: "fib".into(),
+                    new: true,
+                }],
+                acceptance: vec!["fib(10) is 55".into()],
+                tests: vec![],
+            }],
+            risks: vec![],
+        }
+    }
+
+    #[test]
+    fn an_edited_plan_is_read_back_and_a_broken_one_is_refused() {
+        let edited = edit_plan(&plan(), "sed -i s/fib/lucas/g").unwrap();
+        assert_eq!(edited.steps[0].targets[0].symbol, "lucas");
+        let err = edit_plan(&plan(), "sed -i s/steps/stairs/").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("the edited plan is not a plan"),
+            "{err:#}"
+        );
+        let err = edit_plan(&plan(), "false").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("the editor `false` exited"),
+            "{err:#}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
-//! `noctune run --max-files 1` on a tiny file, and `noctune commit` on the demo repository's
-//! diff, with the real local model (Qwen2.5-Coder 0.5B on llama.cpp, started by `scripts/test`).
+//! `noctune run --max-files 1` on a tiny file, `noctune commit` on the demo repository's diff,
+//! and `noctune task` on a small request, with the real local model (Qwen2.5-Coder 0.5B on
+//! llama.cpp, started by `scripts/test`).
 //! What a small model answers varies; the invariants do not: the run completes, the file still
 //! parses, the artifacts and the report exist; the commit is made with a Conventional subject.
 
@@ -231,4 +232,80 @@ fn a_real_model_writes_the_commit_message_of_the_demo_diff() {
         "inventory/report.py"
     );
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+}
+
+/// `noctune task` on a copy of the demo repository with the real model, at temperature 0: a
+/// request it can do ("add double(x) with a test") is planned, its test written first, its code
+/// written and verified, and both applied; the new test passes in the real tree afterwards.
+#[test]
+fn a_real_model_carries_out_a_small_request_with_its_test() {
+    let url = model_url();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-repo/inventory");
+    std::fs::create_dir_all(root.join("inventory")).unwrap();
+    for entry in std::fs::read_dir(&demo).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            root.join("inventory").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let pytest = crate::tool("pytest");
+    std::fs::write(
+        root.join("noctune.toml"),
+        format!(
+            "allow_apply = true\n\n[llm]\ntemperature = 0.0\ntimeout_s = 300\n\n\
+             [policy_packs.feature]\ntest_command = [\"{}\", \"-q\", \"-p\", \"no:cacheprovider\"]\n",
+            pytest.display()
+        ),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let output = noctune_with_env(
+        root,
+        &[
+            "task",
+            "add a function double(x) that returns x * 2 to inventory/report.py, with a test",
+            "--yes",
+            "--run-id",
+            "e2e-task",
+            "--output-format",
+            "json",
+        ],
+        &[("NOCTUNE_BASE_URL", &url)],
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let outcome = &result["task"]["outcome"];
+    assert_eq!(outcome["outcome"], "applied", "{result:#}");
+    let files: Vec<&str> = outcome["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(files.contains(&"inventory/report.py"), "{files:?}");
+    let test_file = files
+        .iter()
+        .find(|f| f.starts_with("tests/"))
+        .unwrap_or_else(|| panic!("no test file applied: {files:?}"));
+    let report = std::fs::read_to_string(root.join("inventory/report.py")).unwrap();
+    assert!(report.contains("def double("), "{report}");
+    assert!(parses(&root.join("inventory/report.py")));
+    // The new test runs and passes in the real tree.
+    let run = std::process::Command::new(&pytest)
+        .args(["-q", "-p", "no:cacheprovider", test_file])
+        .env("PYTHONPATH", root)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    eprintln!("task with the real model: {:?}", started.elapsed());
 }

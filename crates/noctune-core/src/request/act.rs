@@ -226,7 +226,10 @@ mod tests {
         assert_eq!(bound_names("import os.path"), ["os"]);
         assert_eq!(bound_names("import numpy as np"), ["np"]);
         assert_eq!(bound_names("from a.b import c, d as e"), ["c", "e"]);
-        assert_eq!(bound_names("from a import (\n    b,\n    c,\n)"), ["b", "c"]);
+        assert_eq!(
+            bound_names("from a import (\n    b,\n    c,\n)"),
+            ["b", "c"]
+        );
         assert!(uses("x = np.zeros(3)", "np"));
         assert!(!uses("x = numpy_like(3)", "np"));
     }

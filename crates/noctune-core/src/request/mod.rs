@@ -191,8 +191,19 @@ pub fn read_report(store: &RunStore, run_id: &crate::RunId) -> Result<Option<Tas
         })
 }
 
-/// Asked once with the plan before anything is written; `true` accepts it.
-pub type PlanReview<'a> = &'a (dyn Fn(&TaskPlan) -> bool + Send + Sync);
+/// What the user made of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanChoice {
+    /// Carry it out.
+    Accept,
+    /// Carry out this plan instead (checked like the model's).
+    Edited(TaskPlan),
+    /// Do nothing.
+    Decline,
+}
+
+/// Asked once with the plan before anything is written.
+pub type PlanReview<'a> = &'a (dyn Fn(&TaskPlan) -> PlanChoice + Send + Sync);
 
 /// Carries out `request` in `run` and returns how it ended (also `task_result.json` of the
 /// task `<request>`). A finished request is not done again: its result is returned. The run
@@ -337,9 +348,23 @@ async fn carry_out(
         )?;
         return Ok(TaskOutcome::PlanRefused { problems });
     }
-    if !review_plan(&plan) {
-        return Ok(TaskOutcome::PlanDeclined);
-    }
+    let plan = match review_plan(&plan) {
+        PlanChoice::Accept => plan,
+        PlanChoice::Decline => return Ok(TaskOutcome::PlanDeclined),
+        PlanChoice::Edited(edited) => {
+            let (edited, notes) = edited.normalised();
+            report.notes.extend(notes);
+            report
+                .notes
+                .push("the plan was edited by the user".to_owned());
+            report.plan = Some(edited.clone());
+            let problems = edited.problems(&repo.symbols);
+            if !problems.is_empty() {
+                return Ok(TaskOutcome::PlanRefused { problems });
+            }
+            edited
+        }
+    };
     ctx.write_artifact(
         names::PLAN,
         &serde_json::to_vec_pretty(&plan).unwrap_or_default(),

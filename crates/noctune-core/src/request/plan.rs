@@ -364,7 +364,10 @@ mod tests {
         assert_eq!(plan.steps.len(), 1);
         assert_eq!(plan.steps[0].targets, vec![target]);
         assert_eq!(plan.steps[0].tests, vec![test]);
-        assert_eq!(plan.steps[0].acceptance, vec!["it returns the sum".to_owned()]);
+        assert_eq!(
+            plan.steps[0].acceptance,
+            vec!["it returns the sum".to_owned()]
+        );
         assert_eq!(plan.risks, vec!["r".to_owned()]);
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(plan.problems(&repo()).is_empty());
