@@ -209,6 +209,12 @@ pub async fn approve(
     } else {
         judge(ctx, before, after).await?
     };
+    keep(ctx, &record)?;
+    Ok(record)
+}
+
+/// Logs a policy violation and writes `approval_p<N>.json`.
+fn keep(ctx: &TaskCtx<'_>, record: &ApprovalRecord) -> Result<()> {
     if let PolicyDecision::Violation(violation) = &record.decision {
         ctx.event(
             EventType::PolicyViolation,
@@ -216,10 +222,9 @@ pub async fn approve(
         )?;
     }
     ctx.write_artifact(
-        &name,
-        &serde_json::to_vec_pretty(&record).unwrap_or_default(),
-    )?;
-    Ok(record)
+        &artifacts::approval(ctx.state.pass),
+        &serde_json::to_vec_pretty(record).unwrap_or_default(),
+    )
 }
 
 /// A change a request made and its verifiers passed, decided by the pack with `verdict` (the
@@ -234,16 +239,7 @@ pub(crate) async fn decide_verified(
 ) -> Result<ApprovalRecord> {
     let (change, signal_risk) = change_set(ctx, before, after)?;
     let record = decide(ctx, change, verdict, signal_risk, after).await?;
-    if let PolicyDecision::Violation(violation) = &record.decision {
-        ctx.event(
-            EventType::PolicyViolation,
-            serde_json::to_value(violation).unwrap_or_default(),
-        )?;
-    }
-    ctx.write_artifact(
-        &artifacts::approval(ctx.state.pass),
-        &serde_json::to_vec_pretty(&record).unwrap_or_default(),
-    )?;
+    keep(ctx, &record)?;
     Ok(record)
 }
 

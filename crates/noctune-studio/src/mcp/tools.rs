@@ -71,6 +71,18 @@ async fn audit(control: &Control, who: &str, tool: &str, detail: String) {
         .await;
 }
 
+impl NoctuneMcp {
+    /// The repository `repo_root` names (inside the served root) and its run control.
+    async fn repo_control(&self, repo_root: &str) -> Result<(std::path::PathBuf, Control), String> {
+        let repo = resolve_repo_root(self.root(), repo_root)?;
+        let control = self
+            .control_for(&repo)
+            .await
+            .map_err(|err| format!("cannot open `{}`: {err}", repo.display()))?;
+        Ok((repo, control))
+    }
+}
+
 #[tool_router(router = tool_router, vis = "pub(super)")]
 impl NoctuneMcp {
     /// Start a run of a policy pack on a repository inside the served root. The run's worker
@@ -82,11 +94,7 @@ impl NoctuneMcp {
         Parameters(args): Parameters<EnqueueRunArgs>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<EnqueuedRun>, String> {
-        let repo = resolve_repo_root(self.root(), &args.repo_root)?;
-        let control = self
-            .control_for(&repo)
-            .await
-            .map_err(|err| format!("cannot open `{}`: {err}", repo.display()))?;
+        let (repo, control) = self.repo_control(&args.repo_root).await?;
         let run_id = control
             .start_run(StartRequest {
                 pack: args.pack.clone(),
@@ -120,11 +128,7 @@ impl NoctuneMcp {
         Parameters(args): Parameters<EnqueueTaskArgs>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<EnqueuedRun>, String> {
-        let repo = resolve_repo_root(self.root(), &args.repo_root)?;
-        let control = self
-            .control_for(&repo)
-            .await
-            .map_err(|err| format!("cannot open `{}`: {err}", repo.display()))?;
+        let (repo, control) = self.repo_control(&args.repo_root).await?;
         let (run_id, pack) = control
             .start_task(TaskStartRequest {
                 request: args.request,
