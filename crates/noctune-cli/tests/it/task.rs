@@ -350,3 +350,66 @@ async fn a_request_in_a_run_that_does_not_apply_is_queued_and_applied_in_the_mor
         TEST_FIB
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_waiting_for_a_human_is_applied_when_resumed_after_the_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    repo(root, true);
+    // The pack never auto-approves: a human must look at every file.
+    let config = std::fs::read_to_string(root.join("noctune.toml")).unwrap();
+    std::fs::write(
+        root.join("noctune.toml"),
+        format!("{config}auto_approve = {{ enabled = false }}\n"),
+    )
+    .unwrap();
+    let server =
+        FakeServer::start([plan("fib", true, "test_fib"), code(TEST_FIB), code(FIB)]).await;
+    let args = ["task", "add fib(n)", "--yes", "--run-id", "waits"];
+    let output = noctune_async(root, &args, &server.url()).await;
+    assert_eq!(output.status.code(), Some(1), "{:?}", text(&output));
+    assert!(
+        text(&output).0.contains("queued for a human"),
+        "{:?}",
+        text(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("pkg/maths.py")).unwrap(),
+        MATHS
+    );
+
+    let list = noctune(
+        root,
+        &[
+            "approvals",
+            "list",
+            "--run-id",
+            "waits",
+            "--output-format",
+            "json",
+        ],
+    );
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    for entry in list["approvals"].as_array().unwrap() {
+        let id = entry["approval"]["approval_id"].as_str().unwrap();
+        let decided = noctune(root, &["approvals", "approve", id]);
+        assert_eq!(decided.status.code(), Some(0), "{:?}", text(&decided));
+    }
+    // The resume asks no model: the plan, tests and code are the finished request's.
+    let output = noctune_async(root, &args, &server.url()).await;
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    assert!(
+        text(&output)
+            .0
+            .contains("applied: pkg/maths.py, tests/test_maths.py")
+    );
+    assert_eq!(server.chat_requests().len(), 3);
+    assert_eq!(
+        std::fs::read_to_string(root.join("pkg/maths.py")).unwrap(),
+        format!("{MATHS}\n\n{FIB}")
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("tests/test_maths.py")).unwrap(),
+        TEST_FIB
+    );
+}

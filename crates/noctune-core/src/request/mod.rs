@@ -220,8 +220,33 @@ pub async fn run_request(
     run.set_status(RunStatus::Running, None)?;
     let task_id = TaskId::for_path(std::path::Path::new(REQUEST_TASK));
     if let Some(bytes) = run.read_artifact(&task_id, names::RESULT)?
-        && let Ok(report) = serde_json::from_slice::<TaskReport>(&bytes)
+        && let Ok(mut report) = serde_json::from_slice::<TaskReport>(&bytes)
     {
+        // Finished: only what a human decided since is left to do.
+        let state = run
+            .read_task(&task_id)?
+            .unwrap_or_else(|| TaskState::new(PathBuf::from(REQUEST_TASK)));
+        let mut ctx = TaskCtx {
+            pipeline,
+            run: &*run,
+            state,
+            rel: PathBuf::from(REQUEST_TASK),
+            control,
+        };
+        if let Some(outcome) = update::settle_decided(&ctx, store, &report).await? {
+            let status = match &outcome {
+                TaskOutcome::Applied { .. } => TaskStatus::Done,
+                TaskOutcome::Queued { .. } => TaskStatus::Queued,
+                _ => TaskStatus::Rejected,
+            };
+            ctx.save_state(status, TaskStage::Done)?;
+            report.outcome = outcome;
+            ctx.write_artifact(
+                names::RESULT,
+                &serde_json::to_vec_pretty(&report).unwrap_or_default(),
+            )?;
+        }
+        drop(ctx);
         finish_run(run, &report)?;
         return Ok(report);
     }

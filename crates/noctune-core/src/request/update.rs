@@ -275,3 +275,84 @@ fn keep_lessons(
     }
     Ok(kept)
 }
+
+/// A finished request whose files waited for a human (`allow_apply = true`): resumed, the
+/// decided ones are applied (or refused), as a resumed run applies its decided approvals. The
+/// new outcome, or `None` when the request did not wait or the run does not apply.
+pub(super) async fn settle_decided(
+    ctx: &TaskCtx<'_>,
+    store: &RunStore,
+    report: &TaskReport,
+) -> Result<Option<TaskOutcome>> {
+    let TaskOutcome::Queued { files, why } = &report.outcome else {
+        return Ok(None);
+    };
+    if !ctx.pipeline.options.allow_apply {
+        return Ok(None);
+    }
+    let (mut applied, mut waiting, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+    for file in files {
+        let task_id = crate::ids::TaskId::for_path(file);
+        let Some(state) = ctx.run.read_task(&task_id)? else {
+            continue;
+        };
+        match state.status {
+            TaskStatus::Done => {
+                applied.push(file.clone());
+                continue;
+            }
+            TaskStatus::WaitingApproval => {}
+            _ => {
+                let status = format!("{:?}", state.status).to_lowercase();
+                refused.push(format!("`{}`: {status}", file.display()));
+                continue;
+            }
+        }
+        let record = ctx
+            .run
+            .read_artifact(&task_id, &crate::pipeline::artifacts::approval(state.pass))?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let text = ctx
+            .run
+            .read_artifact(&task_id, crate::pipeline::artifacts::PROPOSED)?
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let (Some(record), Some(text)) = (record, text) else {
+            refused.push(format!(
+                "`{}`: its proposal is no longer in the run's artifacts",
+                file.display()
+            ));
+            continue;
+        };
+        let mut file_ctx = TaskCtx {
+            pipeline: ctx.pipeline,
+            run: ctx.run,
+            state,
+            rel: file.clone(),
+            control: ctx.control,
+        };
+        match apply(&mut file_ctx, store, &record, &text).await? {
+            PassOutcome::Applied => {
+                file_ctx.save_state(TaskStatus::Done, TaskStage::Done)?;
+                applied.push(file.clone());
+            }
+            PassOutcome::WaitingApproval(_) | PassOutcome::Queued(_) => waiting.push(file.clone()),
+            PassOutcome::Rejected { why } => refused.push(format!("`{}`: {why}", file.display())),
+            other => refused.push(format!("`{}`: {other:?}", file.display())),
+        }
+    }
+    Ok(Some(if !refused.is_empty() {
+        TaskOutcome::Rejected {
+            why: refused.join("; "),
+        }
+    } else if waiting.is_empty() {
+        TaskOutcome::Applied {
+            files: applied,
+            lessons: Vec::new(),
+        }
+    } else {
+        TaskOutcome::Queued {
+            files: files.clone(),
+            why: why.clone(),
+        }
+    }))
+}
