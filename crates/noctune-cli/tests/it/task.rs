@@ -136,6 +136,18 @@ async fn a_request_is_planned_tested_written_verified_applied_and_remembered() {
     assert_eq!(before.len(), 1, "{events}");
     assert_eq!(before[0]["payload"]["before_the_change"]["passed"], false);
 
+    // The morning report tells the request's story; `<request>` is no file of it.
+    let report =
+        std::fs::read_to_string(root.join(".noctune_cache/runs/task-fib/report.md")).unwrap();
+    assert!(report.contains("## Request"), "{report}");
+    assert!(
+        report.contains("request: add a function fib(n) with a test"),
+        "{report}"
+    );
+    assert!(report.contains("step 1 attempt 1: gates"), "{report}");
+    assert!(!report.contains("### `<request>`"), "{report}");
+    assert!(report.contains("- files: 2 — 2 applied"), "{report}");
+
     // Two lesson cards: the function and its test.
     let lessons = noctune(root, &["lessons", "list", "--output-format", "json"]);
     let lessons: serde_json::Value = serde_json::from_slice(&lessons.stdout).unwrap();

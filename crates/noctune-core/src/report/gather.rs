@@ -95,6 +95,8 @@ pub struct RunReport {
     pub stages: BTreeMap<String, StageStats>,
     /// The calibration probe's record of the run's model (`state/model.json`), when it has one.
     pub model: Option<Calibration>,
+    /// A task run's request: the plan, the attempts and how it ended (`noctune task`).
+    pub task: Option<crate::request::TaskReport>,
 }
 
 /// The diagnostics that block a change (the ones it introduced), one line each.
@@ -175,6 +177,10 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
     let approvals = store.approvals(run_id)?;
     let mut files = Vec::new();
     for task in store.tasks(run_id)? {
+        // A request's own task is no file: it has its section (`RunReport::task`).
+        if task.file == std::path::Path::new(crate::request::REQUEST_TASK) {
+            continue;
+        }
         let id = &task.task_id;
         let read = |name: &str| store.artifact(run_id, id, name);
         let record: Option<ApprovalRecord> = read(&artifacts::approval(task.pass))?
@@ -271,6 +277,10 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
         approvals,
         waiting: store.waiting_approvals(run_id)?,
         stages: totals,
+        task: crate::request::read_report(store, run_id).unwrap_or_else(|err| {
+            tracing::warn!(%err, "the request's result is skipped");
+            None
+        }),
         // A damaged record costs the report its model line, never the report.
         model: read_calibration(&store.cache().run(run_id).model_calibration()).unwrap_or_else(
             |err| {

@@ -85,6 +85,13 @@ pub fn render(report: &RunReport) -> String {
             escape(&model.summary())
         );
     }
+    if let Some(task) = &report.task {
+        out.push_str("<h2>Request</h2><pre>");
+        for line in task.lines() {
+            let _ = writeln!(out, "{}", escape(&line));
+        }
+        out.push_str("</pre>");
+    }
     if !report.stages.is_empty() {
         out.push_str("<h2>Model time and tokens</h2><table><tr><th>stage</th><th>calls</th><th>seconds</th><th>prompt tokens</th><th>answer tokens</th></tr>");
         for (stage, s) in &report.stages {

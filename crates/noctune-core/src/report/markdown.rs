@@ -80,6 +80,14 @@ pub fn render(report: &RunReport) -> String {
         count("failed")
     );
 
+    if let Some(task) = &report.task {
+        out.push_str("## Request\n\n```text\n");
+        for line in task.lines() {
+            let _ = writeln!(out, "{line}");
+        }
+        out.push_str("```\n\n");
+    }
+
     if !report.stages.is_empty() {
         out.push_str("## Model time and tokens\n\n| stage | calls | seconds | prompt tokens | answer tokens |\n| --- | --- | --- | --- | --- |\n");
         for (stage, stats) in &report.stages {

@@ -202,6 +202,36 @@ pub enum PlanChoice {
     Decline,
 }
 
+impl TaskReport {
+    /// The request for the morning report: what was asked, how it ended, the plan, every
+    /// attempt's verifiers, the notes; one line each.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!("request: {}", self.request.trim()),
+            format!("outcome: {}", self.outcome.describe()),
+        ];
+        if let Some(plan) = &self.plan {
+            lines.push("plan:".to_owned());
+            lines.extend(plan.render().lines().map(|l| format!("  {l}")));
+        }
+        for attempt in &self.attempts {
+            let verifiers: Vec<String> = attempt
+                .verifiers
+                .iter()
+                .map(|v| format!("{} {}", v.verifier, v.summary))
+                .collect();
+            lines.push(format!(
+                "step {} attempt {}: {}",
+                attempt.step,
+                attempt.attempt,
+                verifiers.join("; ")
+            ));
+        }
+        lines.extend(self.notes.iter().map(|n| format!("note: {n}")));
+        lines
+    }
+}
+
 /// Asked once with the plan before anything is written.
 pub type PlanReview<'a> = &'a (dyn Fn(&TaskPlan) -> PlanChoice + Send + Sync);
 
