@@ -166,7 +166,7 @@ const MAX_ITEMS: usize = 3;
 const MIN_CRITERION_WORDS: usize = 3;
 
 /// The plan's JSON Schema as the model is held to it: at most [`MAX_STEPS`] steps and
-/// [`MAX_ITEMS`] of everything else (a small model otherwise repeats a step until it runs out of
+/// three of everything else (a small model otherwise repeats a step until it runs out of
 /// tokens), test files under `tests/` named `test_*.py`.
 pub fn plan_schema() -> serde_json::Value {
     let strings = serde_json::json!({
