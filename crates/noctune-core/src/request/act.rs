@@ -84,17 +84,14 @@ pub fn merge_definitions(
         .map(|i| i.text.clone())
         .collect();
     let Some(current) = current.filter(|c| !c.trim().is_empty()) else {
-        let mut parts: Vec<String> = imports.clone();
-        let imports = !parts.is_empty();
-        let pieces: Vec<String> = definitions
+        let pieces: Vec<&str> = definitions
             .iter()
-            .map(|d| code[d.start_byte..d.end_byte].trim_end().to_owned())
+            .map(|d| code[d.start_byte..d.end_byte].trim_end())
             .collect();
-        let mut text = parts.join("\n");
-        if imports {
+        let mut text = imports.join("\n");
+        if !text.is_empty() {
             text.push_str("\n\n\n");
         }
-        parts.clear();
         text.push_str(&pieces.join("\n\n\n"));
         text.push('\n');
         return Ok(Ok(text));

@@ -247,36 +247,26 @@ impl Step<'_, '_> {
     /// whole suite, the probe.
     async fn verify(&self, test_files: &[String]) -> Result<Vec<VerifierResult>> {
         let pipeline = self.ctx.pipeline;
-        let mut results = Vec::new();
-        let gates = verify::gates(pipeline, self.workspace, &self.touched.changed()).await?;
-        let failed = gates.passed == Some(false);
-        results.push(gates);
-        if failed {
-            return Ok(results);
-        }
+        let failed = |r: &[VerifierResult]| r.last().is_some_and(|v| v.passed == Some(false));
         let command = self.test_command();
-        if !test_files.is_empty() {
-            let tests = verify::tests(pipeline, self.workspace, &command, test_files).await;
-            let failed = tests.passed == Some(false);
-            results.push(tests);
-            if failed {
-                return Ok(results);
-            }
+        let mut results =
+            vec![verify::gates(pipeline, self.workspace, &self.touched.changed()).await?];
+        if !failed(&results) && !test_files.is_empty() {
+            results.push(verify::tests(pipeline, self.workspace, &command, test_files).await);
         }
-        let suite = verify::tests(pipeline, self.workspace, &command, &[]).await;
-        let failed = suite.passed == Some(false);
-        results.push(suite);
-        if failed {
-            return Ok(results);
+        if !failed(&results) {
+            results.push(verify::tests(pipeline, self.workspace, &command, &[]).await);
         }
-        results.push(
-            verify::probe(
-                self.workspace,
-                &self.request.probe,
-                self.request.probe_timeout,
-            )
-            .await,
-        );
+        if !failed(&results) {
+            results.push(
+                verify::probe(
+                    self.workspace,
+                    &self.request.probe,
+                    self.request.probe_timeout,
+                )
+                .await,
+            );
+        }
         Ok(results)
     }
 

@@ -197,7 +197,7 @@ pub(super) async fn update(
         )?;
     }
     if applied.len() == changes.len() {
-        let lessons = keep_lessons(ctx, request, plan, &changes)?;
+        let lessons = keep_lessons(ctx, request, plan, report, &changes)?;
         return Ok(TaskOutcome::Applied {
             files: applied,
             lessons,
@@ -221,6 +221,7 @@ fn keep_lessons(
     ctx: &TaskCtx<'_>,
     request: &TaskRequest,
     plan: &TaskPlan,
+    report: &TaskReport,
     changes: &[FileChange<'_>],
 ) -> Result<Vec<String>> {
     let lessons = Lessons::new(CacheLayout::for_root(&ctx.pipeline.root).dir());
@@ -231,8 +232,20 @@ fn keep_lessons(
         Some(text[symbol.start_byte..symbol.end_byte].to_owned())
     };
     let mut kept = Vec::new();
-    for step in &plan.steps {
-        let verifiers = vec!["gates".to_owned(), "tests".to_owned(), "suite".to_owned()];
+    for (n, step) in plan.steps.iter().enumerate() {
+        // The verifiers the step's last (passing) attempt ran.
+        let verifiers: Vec<String> = report
+            .attempts
+            .iter()
+            .rfind(|a| a.step == n + 1)
+            .map(|a| {
+                a.verifiers
+                    .iter()
+                    .filter(|v| v.passed == Some(true))
+                    .map(|v| v.verifier.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         let items = step
             .targets
             .iter()

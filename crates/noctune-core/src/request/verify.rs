@@ -44,9 +44,10 @@ impl VerifierResult {
         }
     }
 
-    fn from_tests(verifier: &str, record: &TestsRecord) -> Self {
-        // pytest's exit code 5: nothing collected, which fails nothing.
-        let nothing = record.exit_code == Some(5);
+    /// What a test run said; `pytest` says whether exit code 5 (nothing collected) is pytest's
+    /// "nothing to fail" or, for any other program, a failure.
+    fn from_tests(verifier: &str, record: &TestsRecord, pytest: bool) -> Self {
+        let nothing = pytest && record.exit_code == Some(5);
         Self {
             verifier: verifier.to_owned(),
             passed: if nothing { Some(true) } else { record.passed },
@@ -160,7 +161,7 @@ pub async fn tests(
     }
     let mut command = command.clone();
     command.argv.extend(files.iter().cloned());
-    VerifierResult::from_tests(verifier, &run_in(workspace.path(), &command).await)
+    VerifierResult::from_tests(verifier, &run_in(workspace.path(), &command).await, true)
 }
 
 /// The runtime probe (`[task] probe`), run in the copy; exit code 0 passes.
@@ -172,13 +173,7 @@ pub async fn probe(workspace: &Workspace, argv: &[String], timeout: Duration) ->
         argv: argv.to_vec(),
         timeout,
     };
-    let mut result = VerifierResult::from_tests("probe", &run_in(workspace.path(), &command).await);
-    if result.passed == Some(true) && result.summary == "no tests collected" {
-        // Exit code 5 means nothing special to a probe: it failed.
-        result.passed = Some(false);
-        result.summary = "failed (exit 5)".to_owned();
-    }
-    result
+    VerifierResult::from_tests("probe", &run_in(workspace.path(), &command).await, false)
 }
 
 /// The end of `text`, at most [`OUTPUT_CHARS`] characters.
