@@ -27,6 +27,7 @@ use noctune_llm::{
 };
 
 use crate::args::{LlmMode, RunFlags};
+use crate::connect::check;
 
 /// The model client for the flags: the configured endpoint (recording every exchange to
 /// `transcript` when given, in the format `--llm replay:` reads), or a replay of transcripts.
@@ -85,7 +86,9 @@ pub fn message_writer(
     })
 }
 
-fn openai(
+/// A client of one endpoint: `verbose` streams answers to stderr, `transcript` records every
+/// exchange, `calibration` starts it from the probe's formats and context.
+pub fn openai(
     settings: LlmSettings,
     verbose: u8,
     transcript: Option<&Arc<dyn TranscriptSink>>,
@@ -113,24 +116,6 @@ fn openai(
         }));
     }
     Ok(builder.build()?)
-}
-
-/// Checks that a model server answers at the configured URL before any file is touched, so a run
-/// with no model stops at once (not after retries on every file), saying where it looked and
-/// how to start one.
-async fn first_contact(settings: &Settings) -> anyhow::Result<()> {
-    let client = OpenAiClient::new(settings.llm.clone())?;
-    client.probe().await.map_err(|err| {
-        anyhow::anyhow!(
-            "{err}\n  start an OpenAI-compatible server there (llama.cpp's `llama-server`, or \
-             `scripts/llm-server start` in Noctune's repository: Qwen2.5-Coder 0.5B on llama.cpp), \
-             or point `llm.base_url` ({}) or NOCTUNE_BASE_URL at one; nothing was changed",
-            settings
-                .source
-                .path()
-                .map_or_else(|| "noctune.toml".to_owned(), |p| p.display().to_string())
-        )
-    })
 }
 
 /// The calibration probe's record for the model of `llm`: from `.noctune_cache/models/` under
@@ -300,57 +285,50 @@ pub async fn pipeline(
                 .unwrap_or_else(|| "noctune.toml".to_owned())
         );
     }
-    // Before anything is written: no model, no run.
+    // Before anything is written: no model, no run. Each model (the default and every stage's
+    // profile) has its endpoints checked; then they are calibrated and pooled.
     let mut settings = settings.clone();
-    let mut calibration = None;
-    // The probe's record of each stage profile's model, by profile name.
-    let mut profile_probes = std::collections::BTreeMap::new();
+    let mut checked = None;
+    let mut profile_checks = std::collections::BTreeMap::new();
     if matches!(flags.llm, LlmMode::On) {
-        first_contact(&settings).await?;
-        let probed = calibrate(root, &settings.llm, false).await?.calibration;
-        settings.llm = with_probed_context(&settings.llm, &probed);
-        calibration = Some(probed);
+        checked = Some(check(&settings, &settings.llm).await?);
         for profile in settings.stages.values() {
-            if profile_probes.contains_key(profile) {
-                continue;
-            }
-            if let Some(profile_settings) = settings.profiles.get_mut(profile) {
-                let probed = calibrate(root, profile_settings, false).await?.calibration;
-                *profile_settings = with_probed_context(profile_settings, &probed);
-                profile_probes.insert(profile.clone(), probed);
+            if let Some(profile_settings) = settings.profiles.get(profile)
+                && !profile_checks.contains_key(profile)
+            {
+                profile_checks.insert(profile.clone(), check(&settings, profile_settings).await?);
             }
         }
     }
-    let settings = &settings;
     let sink: Option<Arc<dyn TranscriptSink>> = match transcript {
         Some(path) => Some(Arc::new(JsonlTranscript::create(path).with_context(
             || format!("cannot open the transcript `{}`", path.display()),
         )?)),
         None => None,
     };
-    let llm: Arc<dyn LlmClient> = match &calibration {
-        Some(probed) => Arc::new(openai(
-            settings.llm.clone(),
-            verbose,
-            sink.as_ref(),
-            Some(probed),
-        )?),
-        None => llm_client(settings, &flags.llm, verbose, sink.as_ref())?,
-    };
-    let mut stage_llm = Vec::new();
-    if matches!(flags.llm, LlmMode::On) {
-        for (stage, profile) in &settings.stages {
-            if let Some(profile_settings) = settings.profiles.get(profile) {
-                stage_llm.push((
-                    *stage,
-                    Arc::new(openai(
-                        profile_settings.clone(),
-                        verbose,
-                        sink.as_ref(),
-                        profile_probes.get(profile),
-                    )?) as Arc<dyn LlmClient>,
-                ));
+    let mut calibration = None;
+    let mut profile_pools = std::collections::BTreeMap::new();
+    let llm: Arc<dyn LlmClient> = match checked {
+        Some(checked) => {
+            let connected = checked.connect(root, verbose, sink.as_ref()).await?;
+            settings.llm = connected.settings;
+            calibration = Some(connected.calibration);
+            for (profile, checked) in profile_checks {
+                let connected = checked.connect(root, verbose, sink.as_ref()).await?;
+                settings
+                    .profiles
+                    .insert(profile.clone(), connected.settings);
+                profile_pools.insert(profile, connected.pool);
             }
+            Arc::new(connected.pool)
+        }
+        None => llm_client(&settings, &flags.llm, verbose, sink.as_ref())?,
+    };
+    let settings = &settings;
+    let mut stage_llm = Vec::new();
+    for (stage, profile) in &settings.stages {
+        if let Some(pool) = profile_pools.get(profile) {
+            stage_llm.push((*stage, Arc::new(pool.clone()) as Arc<dyn LlmClient>));
         }
     }
     let editor: Arc<dyn SymbolEditor> = Arc::new(PythonEditor::default());

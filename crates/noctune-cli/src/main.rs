@@ -9,6 +9,7 @@ use clap::Parser;
 mod args;
 mod commands;
 mod compose;
+mod connect;
 mod eval;
 mod exit;
 mod pack_scope;

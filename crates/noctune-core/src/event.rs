@@ -66,6 +66,15 @@ pub enum EventType {
     LlmCall,
     /// A token or time budget ran out.
     BudgetExceeded,
+    /// A model endpoint was taken out of the pool (down at the start, or failing calls).
+    EndpointDown,
+    /// A model endpoint's health check passed: it is back in the pool.
+    EndpointUp,
+    /// A model call that failed on one endpoint was sent to another.
+    EndpointRetried,
+    /// The load of each model endpoint over this session of the run: slots, calls, tokens,
+    /// busy time, and the pool's utilisation.
+    EndpointLoads,
     /// `noctune patchset commit` committed a patchset on the run's branch.
     PatchsetCommitted,
     /// `noctune patchset commit` made no commit for a patchset (a tool failed, a secret was

@@ -16,6 +16,8 @@
 //!   formats work, prompt and answer tokens per second, the context size, cached under
 //!   `.noctune_cache/models/` and given back to the client
 //!   ([`OpenAiClientBuilder::calibration`]);
+//! - a pool of endpoints serving one model, each with its slots ([`EndpointPool`]): calls go
+//!   to a free slot, a failing endpoint is taken out and checked until it answers again;
 //! - transcripts of every exchange ([`TranscriptSink`]) and a [`ReplayClient`] that serves them
 //!   back offline.
 //!
@@ -25,7 +27,9 @@
 mod budget;
 mod client;
 mod fallback;
+mod health;
 mod observer;
+mod pool;
 mod probe;
 mod replay;
 mod retry;
@@ -38,7 +42,9 @@ pub mod fake;
 
 pub use client::{OpenAiClient, OpenAiClientBuilder};
 pub use fallback::WireFormat;
+pub use health::{EndpointFacts, check_endpoint};
 pub use observer::{StreamEvent, StreamObserver};
+pub use pool::{EndpointCheck, EndpointPool, PoolMember, PoolOptions};
 pub use probe::{PROBE_SYSTEM, ProbeOutcome, calibrate_cached};
 pub use replay::ReplayClient;
 pub use retry::RetryPolicy;

@@ -154,6 +154,7 @@ impl Accumulator {
             usage: self.usage,
             timings: self.timings,
             model: self.model,
+            endpoint: None,
         })
     }
 }
@@ -280,6 +281,7 @@ mod tests {
                     predicted_per_second: 40.0
                 }),
                 model: Some("m".into()),
+                endpoint: None,
             }
         );
         assert_eq!(*seen.lock().unwrap(), vec!["Hel", "lo"]);

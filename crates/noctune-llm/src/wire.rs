@@ -176,6 +176,7 @@ pub(crate) fn parse_completion(body: &str) -> Result<ChatResponse, LlmError> {
             .get("model")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        endpoint: None,
     })
 }
 

@@ -20,8 +20,8 @@ pub use mcp_servers::{
 };
 pub use options::Options;
 pub use settings::{
-    Budgets, DEFAULT_BASE_URL, DEFAULT_PACK, IndexSettings, LlmSettings, Settings, StudioSettings,
-    TaskSettings,
+    Budgets, DEFAULT_BASE_URL, DEFAULT_PACK, EndpointSettings, IndexSettings, LlmSettings,
+    Settings, StudioSettings, TaskSettings,
 };
 
 /// The file name of Noctune's own config file.

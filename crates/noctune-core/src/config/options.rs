@@ -145,6 +145,12 @@ pub struct LlmOptions {
     pub temperature: Option<f32>,
     /// Retries for retryable failures.
     pub max_retries: Option<u32>,
+    /// Requests the `base_url` server answers at once (llama.cpp's `--parallel`); unset: what
+    /// the server's `/props` says (`total_slots`), else 1.
+    pub slots: Option<u32>,
+    /// Several servers of the same model, used together: a run keeps as many files in flight
+    /// as they have slots. Replaces `base_url` when given.
+    pub endpoints: Option<Vec<EndpointOptions>>,
     /// `[tool.noctune.llm.profiles.<name>]`: named overrides of the fields above.
     pub profiles: Option<BTreeMap<String, LlmProfileOptions>>,
 }
@@ -177,6 +183,22 @@ pub struct LlmProfileOptions {
     pub temperature: Option<f32>,
     /// See [`LlmOptions::max_retries`].
     pub max_retries: Option<u32>,
+    /// See [`LlmOptions::slots`].
+    pub slots: Option<u32>,
+    /// See [`LlmOptions::endpoints`].
+    pub endpoints: Option<Vec<EndpointOptions>>,
+}
+
+/// One server of `[tool.noctune.llm] endpoints = [{ base_url, api_key_env?, slots? }, ...]`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointOptions {
+    /// The server's OpenAI-compatible base URL, up to and including `/v1`.
+    pub base_url: String,
+    /// The environment variable holding this server's API key (else `api_key` is used).
+    pub api_key_env: Option<String>,
+    /// Requests it answers at once; unset: its `/props` `total_slots`, else 1.
+    pub slots: Option<u32>,
 }
 
 /// `[tool.noctune.stages]`: which profile each stage uses.

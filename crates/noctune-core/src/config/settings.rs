@@ -44,6 +44,39 @@ pub struct LlmSettings {
     pub temperature: f32,
     /// Retries for retryable failures.
     pub max_retries: u32,
+    /// Requests `base_url` answers at once; `None`: ask the server (`/props`), else 1.
+    pub slots: Option<u32>,
+    /// The servers used together (`endpoints`); empty: `base_url` alone.
+    pub endpoints: Vec<EndpointSettings>,
+}
+
+/// One model server of a pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSettings {
+    /// Base URL up to and including `/v1`, without a trailing slash.
+    pub base_url: String,
+    /// The environment variable holding its API key; `None` uses `api_key`.
+    pub api_key_env: Option<String>,
+    /// Requests it answers at once; `None`: ask the server (`/props`), else 1.
+    pub slots: Option<u32>,
+    /// How errors name it: `llm.endpoints[1]`.
+    pub key: String,
+}
+
+impl LlmSettings {
+    /// The servers to use: `endpoints`, or `base_url` (with `slots`) alone.
+    pub fn pool(&self) -> Vec<EndpointSettings> {
+        if self.endpoints.is_empty() {
+            vec![EndpointSettings {
+                base_url: self.base_url.clone(),
+                api_key_env: None,
+                slots: self.slots,
+                key: "llm.base_url".to_owned(),
+            }]
+        } else {
+            self.endpoints.clone()
+        }
+    }
 }
 
 impl Default for LlmSettings {
@@ -62,6 +95,8 @@ impl Default for LlmSettings {
             max_tokens: 1024,
             temperature: 0.2,
             max_retries: 4,
+            slots: None,
+            endpoints: Vec::new(),
         }
     }
 }
@@ -235,13 +270,14 @@ impl Settings {
             err(&format!("llm.{key}"), msg)
         })?;
 
-        // Environment overrides win over the file for the default model.
+        // Environment overrides win over the file for the default model: one server.
         if let Some(url) = &env.base_url {
             llm.base_url = check_url(url).map_err(|message| ConfigError {
                 source_name: "NOCTUNE_BASE_URL".to_owned(),
                 key: None,
                 message,
             })?;
+            llm.endpoints.clear();
         }
         if let Some(key) = &env.api_key {
             llm.api_key = Some(key.clone());
@@ -483,6 +519,8 @@ fn profile_of(options: &LlmOptions) -> LlmProfileOptions {
         max_tokens: options.max_tokens,
         temperature: options.temperature,
         max_retries: options.max_retries,
+        slots: options.slots,
+        endpoints: options.endpoints.clone(),
     }
 }
 
@@ -549,7 +587,63 @@ fn apply_llm(
     if let Some(retries) = options.max_retries {
         llm.max_retries = retries;
     }
+    if let Some(slots) = options.slots {
+        llm.slots = Some(check_slots(slots).map_err(|message| err("slots", message))?);
+    }
+    if let Some(endpoints) = &options.endpoints {
+        if endpoints.is_empty() {
+            return Err(err(
+                "endpoints",
+                "expected at least one `{ base_url = \"http://...\" }` (leave the key out to use `base_url`)".to_owned(),
+            ));
+        }
+        llm.endpoints.clear();
+        for (i, endpoint) in endpoints.iter().enumerate() {
+            let key = format!("endpoints[{i}]");
+            let base_url = check_url(&endpoint.base_url)
+                .map_err(|message| err(&format!("{key}.base_url"), message))?;
+            if llm.endpoints.iter().any(|e| e.base_url == base_url) {
+                return Err(err(
+                    &format!("{key}.base_url"),
+                    format!("`{base_url}` is listed twice"),
+                ));
+            }
+            let api_key_env = match &endpoint.api_key_env {
+                Some(name) if name.trim().is_empty() || name.contains('=') => {
+                    return Err(err(
+                        &format!("{key}.api_key_env"),
+                        format!("expected the name of an environment variable, found `{name}`"),
+                    ));
+                }
+                other => other.clone(),
+            };
+            let slots = match endpoint.slots {
+                Some(slots) => Some(
+                    check_slots(slots).map_err(|message| err(&format!("{key}.slots"), message))?,
+                ),
+                None => None,
+            };
+            llm.endpoints.push(EndpointSettings {
+                base_url,
+                api_key_env,
+                slots,
+                // The key as errors name it, with the file's prefix and the profile.
+                key: err(&key, String::new()).key.unwrap_or(key),
+            });
+        }
+    }
     Ok(())
+}
+
+/// Slots of one server: 1 to 64.
+fn check_slots(slots: u32) -> Result<u32, String> {
+    if (1..=64).contains(&slots) {
+        Ok(slots)
+    } else {
+        Err(format!(
+            "expected a number of slots from 1 to 64, found {slots}"
+        ))
+    }
 }
 
 /// Checks a base URL and drops a trailing slash.

@@ -6,12 +6,14 @@
 
 pub mod calibration;
 mod error;
+pub mod pool;
 mod request;
 mod response;
 pub mod structured;
 
 pub use calibration::{Calibration, FormatCheck, ProbeFormat, SpeedSource};
 pub use error::{LlmError, LlmErrorKind};
+pub use pool::{EndpointLoad, PoolEvent};
 pub use request::{AnswerFormat, ChatMessage, ChatRequest, Role, ToolSpec};
 pub use response::{ChatResponse, FinishReason, Timings, ToolCall, Usage};
 pub use structured::{CodeAnswer, PYTHON_BLOCK_GBNF, Structured, chat_code, chat_structured};
@@ -69,6 +71,24 @@ pub trait LlmClient: Send + Sync {
     /// A short description of the endpoint for logs and reports (`http://127.0.0.1:8080/v1`).
     fn endpoint(&self) -> String {
         "in-process".to_owned()
+    }
+
+    /// How many requests the client serves at once: the run loop keeps this many files in
+    /// flight. One for a single endpoint; a pool's healthy slots.
+    fn slots(&self) -> usize {
+        1
+    }
+
+    /// The load of each endpoint behind the client (empty for a single endpoint that keeps
+    /// no counts).
+    fn loads(&self) -> Vec<EndpointLoad> {
+        Vec::new()
+    }
+
+    /// Endpoint changes since the last call (an endpoint down, back up, a call retried
+    /// elsewhere), oldest first; the run loop logs them as events.
+    fn take_events(&self) -> Vec<PoolEvent> {
+        Vec::new()
     }
 }
 

@@ -75,6 +75,9 @@ pub struct ChatResponse {
     /// The model name the server reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The endpoint that answered (credentials removed), when a pool chose one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
 }
 
 impl ChatResponse {

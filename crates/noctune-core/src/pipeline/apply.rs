@@ -91,8 +91,11 @@ pub struct Change<'a> {
 ///
 /// The real file is read again right before the replace: if its SHA-256 is not `read_hash`
 /// (someone edited it meanwhile) nothing is written and the outcome is
-/// [`ApplyOutcome::Conflict`]. The original is backed up first; the replace is atomic.
+/// [`ApplyOutcome::Conflict`]. The original is backed up first; the replace is atomic. Real
+/// files of a run are replaced one at a time, whatever the number of files in flight: the
+/// check, the backup and the replace happen under the run's apply lock.
 pub fn apply_change(run: &Run, change: Change<'_>, permit: ApplyPermit) -> Result<ApplyOutcome> {
+    let _one_at_a_time = run.apply_lock();
     let Change {
         task_id,
         pass,

@@ -1,7 +1,8 @@
 //! Stop, pause and live counters of a run, shared between the run loop and the front end
 //! (Ctrl+C handler, progress display).
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,8 +42,15 @@ pub struct Control {
     llm_ms: AtomicU64,
     run_tokens: AtomicU64,
     run_started: Instant,
-    file_tokens: AtomicU64,
-    file_started: Mutex<Instant>,
+    /// Each file in flight: its tokens and when it started (budgets are per file).
+    files: Mutex<HashMap<PathBuf, FileCounter>>,
+}
+
+/// The per-file counters of a file in flight.
+#[derive(Debug, Clone, Copy)]
+struct FileCounter {
+    tokens: u64,
+    started: Instant,
 }
 
 impl Default for Control {
@@ -58,8 +66,7 @@ impl Default for Control {
             llm_ms: AtomicU64::new(0),
             run_tokens: AtomicU64::new(0),
             run_started: Instant::now(),
-            file_tokens: AtomicU64::new(0),
-            file_started: Mutex::new(Instant::now()),
+            files: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -168,15 +175,27 @@ impl Control {
         }
     }
 
-    /// Adds a model call's tokens and time to the live counters.
-    pub fn record_call(&self, prompt_tokens: u32, completion_tokens: u32, elapsed_ms: u64) {
+    /// Adds a model call's tokens and time to the live counters, and its tokens to `file`'s.
+    pub fn record_call(
+        &self,
+        file: &Path,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+        elapsed_ms: u64,
+    ) {
         let completion = u64::from(completion_tokens);
         let total = u64::from(prompt_tokens) + completion;
         self.completion_tokens
             .fetch_add(completion, Ordering::Relaxed);
         self.llm_ms.fetch_add(elapsed_ms, Ordering::Relaxed);
         self.run_tokens.fetch_add(total, Ordering::Relaxed);
-        self.file_tokens.fetch_add(total, Ordering::Relaxed);
+        self.lock_files()
+            .entry(file.to_path_buf())
+            .or_insert_with(|| FileCounter {
+                tokens: 0,
+                started: Instant::now(),
+            })
+            .tokens += total;
     }
 
     /// Counts tokens an earlier session of the same run used against the run budget.
@@ -184,17 +203,30 @@ impl Control {
         self.run_tokens.fetch_add(tokens, Ordering::Relaxed);
     }
 
-    /// Starts the per-file counters for the next file.
-    pub fn begin_file(&self) {
-        self.file_tokens.store(0, Ordering::Relaxed);
-        *self
-            .file_started
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+    /// Starts the per-file counters of `file` (several files may be in flight at once).
+    pub fn begin_file(&self, file: &Path) {
+        self.lock_files().insert(
+            file.to_path_buf(),
+            FileCounter {
+                tokens: 0,
+                started: Instant::now(),
+            },
+        );
     }
 
-    /// The first budget that ran out, if any (run budgets first).
-    pub fn budget_exceeded(&self, budgets: &Budgets) -> Option<BudgetExceeded> {
+    /// Drops the per-file counters of `file`: it is no longer in flight.
+    pub fn end_file(&self, file: &Path) {
+        self.lock_files().remove(file);
+    }
+
+    fn lock_files(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, FileCounter>> {
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The first budget that ran out for `file`, if any (run budgets first).
+    pub fn budget_exceeded(&self, budgets: &Budgets, file: &Path) -> Option<BudgetExceeded> {
         let run_tokens = self.run_tokens.load(Ordering::Relaxed);
         if let Some(limit) = budgets.run_tokens
             && run_tokens >= limit
@@ -211,7 +243,8 @@ impl Control {
                 limit.as_secs() / 60
             )));
         }
-        let file_tokens = self.file_tokens.load(Ordering::Relaxed);
+        let counter = self.lock_files().get(file).copied();
+        let file_tokens = counter.map_or(0, |c| c.tokens);
         if let Some(limit) = budgets.file_tokens
             && file_tokens >= limit
         {
@@ -219,11 +252,7 @@ impl Control {
                 "file token budget: {file_tokens} >= {limit}"
             )));
         }
-        let file_elapsed = self
-            .file_started
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .elapsed();
+        let file_elapsed = counter.map_or(Duration::ZERO, |c| c.started.elapsed());
         if let Some(limit) = budgets.file_time
             && file_elapsed >= limit
         {
@@ -296,17 +325,22 @@ mod tests {
             file_tokens: Some(100),
             ..Budgets::default()
         };
-        assert_eq!(control.budget_exceeded(&budgets), None);
-        control.record_call(80, 30, 10);
+        let (a, b) = (Path::new("a.py"), Path::new("b.py"));
+        control.begin_file(a);
+        control.begin_file(b);
+        assert_eq!(control.budget_exceeded(&budgets, a), None);
+        control.record_call(a, 80, 30, 10);
         assert!(matches!(
-            control.budget_exceeded(&budgets),
+            control.budget_exceeded(&budgets, a),
             Some(BudgetExceeded::File(_))
         ));
-        control.begin_file();
-        assert_eq!(control.budget_exceeded(&budgets), None);
-        control.record_call(900, 0, 10);
+        // Files in flight together keep their own counts.
+        assert_eq!(control.budget_exceeded(&budgets, b), None);
+        control.begin_file(a);
+        assert_eq!(control.budget_exceeded(&budgets, a), None);
+        control.record_call(b, 900, 0, 10);
         assert!(matches!(
-            control.budget_exceeded(&budgets),
+            control.budget_exceeded(&budgets, a),
             Some(BudgetExceeded::Run(_))
         ));
     }

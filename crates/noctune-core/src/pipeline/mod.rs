@@ -15,6 +15,7 @@ mod drive;
 mod edge_whitespace;
 pub mod edit;
 pub mod edit_answer;
+mod endpoints;
 pub mod fit;
 pub mod fix;
 pub mod fixer;

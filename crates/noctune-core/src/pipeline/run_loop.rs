@@ -1,15 +1,29 @@
 //! A whole run: every file through its passes, with the run's status kept in `run.json`.
+//!
+//! Several files are in flight at once when the model client serves several requests at once
+//! (a pool of endpoints and their slots, [`LlmClient::slots`](crate::LlmClient::slots)): each
+//! file has its own state, artifacts and transcript as when they go one by one, the event log
+//! numbers concurrent writers' events strictly in order, and real files are replaced one at a
+//! time ([`apply_change`](super::apply::apply_change) holds the run's apply lock).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 
 use super::Pipeline;
 use super::control::Control;
+use super::endpoints::{loads, log_endpoint_events, log_loads};
 use super::task::{PassOutcome, next_pass, run_pass, stops_the_run};
 use crate::error::{Error, Result};
 use crate::event::EventType;
 use crate::ids::TaskId;
+use crate::llm::EndpointLoad;
 use crate::run::{ResumePolicy, RunStatus};
 use crate::store::{Run, RunStore};
 use crate::task::{TaskStage, TaskState, TaskStatus};
@@ -25,6 +39,11 @@ pub struct Progress {
     pub file: Option<String>,
     /// What just happened to it.
     pub what: String,
+    /// The files in flight right now (several when the model serves several requests at
+    /// once).
+    pub in_flight: Vec<String>,
+    /// The load of each model endpoint (empty for a client that keeps no counts).
+    pub endpoints: Vec<EndpointLoad>,
 }
 
 /// How each file ended, for the summary line.
@@ -62,10 +81,12 @@ fn is_final(state: &TaskState, policy: ResumePolicy) -> bool {
     }
 }
 
-/// Drives `files` (repo-relative) through the pipeline, resuming each task from its state.
-/// Stops at the next safe point once a stop is requested on `control` (status `stopped`, resumable). A model
-/// server that stays unreachable fails the run (status `failed`, resumable). [`super::drive`]
-/// wraps it and settles what an early end leaves behind.
+/// Drives `files` (repo-relative) through the pipeline, resuming each task from its state,
+/// with up to [`LlmClient::slots`](crate::LlmClient::slots) files in flight.
+/// Stops at the next safe point once a stop is requested on `control` (status `stopped`,
+/// resumable): files in flight each reach their next safe point, no new one starts. A model
+/// server that stays unreachable fails the run (status `failed`, resumable) once the files in
+/// flight have ended. [`super::drive`] wraps it and settles what an early end leaves behind.
 pub(super) async fn drive_files(
     pipeline: &Pipeline,
     run: &mut Run,
@@ -86,154 +107,66 @@ pub(super) async fn drive_files(
         })
         .sum();
     control.add_prior_tokens(prior);
-    let policy = run.record().resume_policy;
+    let started = Instant::now();
     let total = files.len();
+    let board = Board {
+        pipeline,
+        total,
+        done: AtomicUsize::new(0),
+        in_flight: Mutex::new(BTreeSet::new()),
+        on_progress,
+    };
+    // Endpoints found down when the client was built are logged now that the run exists.
+    log_endpoint_events(run, pipeline)?;
     // The evidence's index is brought up to date now that run.json says `running`.
-    pipeline.evidence.prepare(&|what: &str| {
-        on_progress(&Progress {
-            done: 0,
-            total,
-            file: None,
-            what: what.to_owned(),
-        });
-    })?;
-    let mut summary = RunSummary::default();
-    let mut done = 0;
+    pipeline
+        .evidence
+        .prepare(&|what: &str| board.report(None, what.to_owned()))?;
 
-    for file in files {
-        if control.stop_requested() {
-            break;
-        }
-        let task_id = TaskId::for_path(file);
-        let mut state = match run.read_task(&task_id) {
-            Ok(Some(state)) => state,
-            Ok(None) => {
-                let state = TaskState::new(file.clone());
-                run.write_task(&state)?;
-                state
-            }
-            // A damaged state file fails its task, not the run: the file starts over (its
-            // artifacts are reused) on the next resume.
-            Err(err) => {
-                tracing::warn!("task state of `{}` unreadable: {err}", file.display());
-                let mut state = TaskState::new(file.clone());
-                state.status = TaskStatus::Failed;
-                state.error = Some(format!("the task state was unreadable: {err}"));
-                run.write_task(&state)?;
-                run.event(
-                    EventType::TaskFailed,
-                    Some(&task_id),
-                    serde_json::json!({ "error": state.error }),
-                )?;
-                state
-            }
-        };
-        if state.status == TaskStatus::Failed && policy == ResumePolicy::RetryFailed {
-            state.status = TaskStatus::Pending;
-            state.error = None;
-        }
-        let display = file.to_string_lossy().into_owned();
-        control.begin_file();
+    let mut summary = RunSummary::default();
+    let mut fatal: Option<Error> = None;
+    {
+        let run: &Run = run;
+        let mut queue = files.iter();
+        let mut running = FuturesUnordered::new();
         loop {
-            if is_final(&state, policy) {
-                break;
+            // As many files in flight as the model serves at once (fewer while an endpoint is
+            // out of the pool); none new once a stop or a fatal error came.
+            let slots = pipeline.llm.slots().max(1);
+            while fatal.is_none() && !control.stop_requested() && running.len() < slots {
+                let Some(file) = queue.next() else { break };
+                running.push(drive_file(pipeline, run, store, file, control, &board));
             }
-            if control.stop_requested() {
+            let Some(ended) = running.next().await else {
                 break;
-            }
-            on_progress(&Progress {
-                done,
-                total,
-                file: Some(display.clone()),
-                what: format!("pass {}", state.pass),
-            });
-            let result = run_pass(pipeline, run, store, state.clone(), control).await;
-            let (outcome, new_state) = match result {
-                Ok(pair) => pair,
-                Err(err) if control.stop_requested() => {
-                    tracing::info!("stopping: {err}");
-                    break;
-                }
-                Err(err) if stops_the_run(&err) => {
-                    let message = format!("model unreachable while on `{display}`: {err}");
-                    run.set_status(RunStatus::Failed, Some(message.clone()))?;
-                    return Err(Error::Refused(message));
+            };
+            log_endpoint_events(run, pipeline)?;
+            match ended {
+                Ok(end) => {
+                    if end.set_aside {
+                        summary.set_aside += 1;
+                    }
+                    count(&mut summary, &end.state, run);
                 }
                 Err(err) => {
-                    let mut failed = run.read_task(&task_id)?.unwrap_or(state.clone());
-                    failed.status = TaskStatus::Failed;
-                    failed.error = Some(err.to_string());
-                    run.write_task(&failed)?;
-                    run.event(
-                        EventType::TaskFailed,
-                        Some(&task_id),
-                        serde_json::json!({ "error": err.to_string() }),
-                    )?;
-                    state = failed;
-                    break;
+                    // The first such error is the run's; the others in flight end on their
+                    // own (the same server is unreachable for them too).
+                    fatal.get_or_insert(err);
                 }
-            };
-            state = new_state;
-            match outcome {
-                PassOutcome::Applied => {
-                    if state.pass < pipeline.options.max_passes {
-                        next_pass(run, &mut state)?;
-                    } else {
-                        state.status = TaskStatus::Done;
-                        state.stage = TaskStage::Done;
-                        run.write_task(&state)?;
-                    }
-                }
-                PassOutcome::WellDone
-                | PassOutcome::NoChange { .. }
-                | PassOutcome::Skipped
-                | PassOutcome::Reviewed => {
-                    if let PassOutcome::NoChange { why } = &outcome {
-                        run.event(
-                            EventType::TaskFinished,
-                            Some(&task_id),
-                            serde_json::json!({ "outcome": "no_change", "why": why }),
-                        )?;
-                    }
-                    break;
-                }
-                PassOutcome::Proposed { .. }
-                | PassOutcome::Rejected { .. }
-                | PassOutcome::Queued(_)
-                | PassOutcome::Conflict => break,
-                PassOutcome::SetAside { .. } => {
-                    summary.set_aside += 1;
-                    break;
-                }
-                PassOutcome::WaitingApproval(_) => break,
             }
         }
-        if is_final(&state, policy) {
-            done += 1;
-            run.event(
-                EventType::TaskFinished,
-                Some(&task_id),
-                serde_json::json!({ "status": state.status, "label": state.label }),
-            )?;
-        }
-        match state.status {
-            TaskStatus::Done if run.layout().backups(&task_id).exists() => summary.applied += 1,
-            TaskStatus::Done | TaskStatus::Skipped | TaskStatus::Restored => summary.unchanged += 1,
-            TaskStatus::Proposed => summary.proposed += 1,
-            TaskStatus::WaitingApproval | TaskStatus::Queued => summary.queued += 1,
-            TaskStatus::Rejected => summary.rejected += 1,
-            TaskStatus::Conflict => summary.conflicts += 1,
-            TaskStatus::Failed => summary.failed += 1,
-            TaskStatus::Pending | TaskStatus::Running => {}
-        }
-        on_progress(&Progress {
-            done,
-            total,
-            file: Some(display),
-            what: format!("{:?}", state.status).to_lowercase(),
-        });
+        log_endpoint_events(run, pipeline)?;
+        log_loads(run, pipeline, started.elapsed().as_millis() as u64)?;
     }
 
+    if let Some(err) = fatal {
+        let message = match err {
+            Error::Refused(message) => message,
+            other => other.to_string(),
+        };
+        run.set_status(RunStatus::Failed, Some(message.clone()))?;
+        return Err(Error::Refused(message));
+    }
     if control.stop_requested() {
         run.set_status(RunStatus::Stopped, control.stop_reason())?;
     } else {
@@ -245,4 +178,196 @@ pub(super) async fn drive_files(
         )?;
     }
     Ok(summary)
+}
+
+/// What the files in flight share for progress: the counts and who is in flight.
+struct Board<'a> {
+    pipeline: &'a Pipeline,
+    total: usize,
+    done: AtomicUsize,
+    in_flight: Mutex<BTreeSet<String>>,
+    on_progress: &'a (dyn Fn(&Progress) + Send + Sync),
+}
+
+impl Board<'_> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn report(&self, file: Option<&str>, what: String) {
+        let in_flight = self.lock().iter().cloned().collect();
+        (self.on_progress)(&Progress {
+            done: self.done.load(Ordering::SeqCst),
+            total: self.total,
+            file: file.map(str::to_owned),
+            what,
+            in_flight,
+            endpoints: loads(self.pipeline),
+        });
+    }
+}
+
+/// How one file ended in this session.
+struct FileEnd {
+    state: TaskState,
+    set_aside: bool,
+}
+
+/// Adds a file's end to the summary.
+fn count(summary: &mut RunSummary, state: &TaskState, run: &Run) {
+    match state.status {
+        TaskStatus::Done if run.layout().backups(&state.task_id).exists() => summary.applied += 1,
+        TaskStatus::Done | TaskStatus::Skipped | TaskStatus::Restored => summary.unchanged += 1,
+        TaskStatus::Proposed => summary.proposed += 1,
+        TaskStatus::WaitingApproval | TaskStatus::Queued => summary.queued += 1,
+        TaskStatus::Rejected => summary.rejected += 1,
+        TaskStatus::Conflict => summary.conflicts += 1,
+        TaskStatus::Failed => summary.failed += 1,
+        TaskStatus::Pending | TaskStatus::Running => {}
+    }
+}
+
+/// The task state of `file`: as saved, new, or failed when its state file is damaged.
+fn task_state(run: &Run, file: &std::path::Path, policy: ResumePolicy) -> Result<TaskState> {
+    let task_id = TaskId::for_path(file);
+    let mut state = match run.read_task(&task_id) {
+        Ok(Some(state)) => state,
+        Ok(None) => {
+            let state = TaskState::new(file.to_path_buf());
+            run.write_task(&state)?;
+            state
+        }
+        // A damaged state file fails its task, not the run: the file starts over (its
+        // artifacts are reused) on the next resume.
+        Err(err) => {
+            tracing::warn!("task state of `{}` unreadable: {err}", file.display());
+            let mut state = TaskState::new(file.to_path_buf());
+            state.status = TaskStatus::Failed;
+            state.error = Some(format!("the task state was unreadable: {err}"));
+            run.write_task(&state)?;
+            run.event(
+                EventType::TaskFailed,
+                Some(&task_id),
+                serde_json::json!({ "error": state.error }),
+            )?;
+            state
+        }
+    };
+    if state.status == TaskStatus::Failed && policy == ResumePolicy::RetryFailed {
+        state.status = TaskStatus::Pending;
+        state.error = None;
+    }
+    Ok(state)
+}
+
+/// One file through its passes, until it is final, set aside, waits for a human, or a stop
+/// comes. An error is one that fails the run (the model is unreachable).
+async fn drive_file(
+    pipeline: &Pipeline,
+    run: &Run,
+    store: &RunStore,
+    file: &std::path::Path,
+    control: &Control,
+    board: &Board<'_>,
+) -> Result<FileEnd> {
+    let policy = run.record().resume_policy;
+    let task_id = TaskId::for_path(file);
+    let mut state = task_state(run, file, policy)?;
+    let display = file.to_string_lossy().into_owned();
+    board.lock().insert(display.clone());
+    control.begin_file(file);
+    let ended = passes(pipeline, run, store, &mut state, control, board, &display).await;
+    control.end_file(file);
+    board.lock().remove(&display);
+    let set_aside = match ended {
+        Ok(set_aside) => set_aside,
+        Err(err) => return Err(err),
+    };
+    if is_final(&state, policy) {
+        board.done.fetch_add(1, Ordering::SeqCst);
+        run.event(
+            EventType::TaskFinished,
+            Some(&task_id),
+            serde_json::json!({ "status": state.status, "label": state.label }),
+        )?;
+    }
+    board.report(Some(&display), format!("{:?}", state.status).to_lowercase());
+    Ok(FileEnd { state, set_aside })
+}
+
+/// The passes of one file; returns whether its budget set it aside.
+async fn passes(
+    pipeline: &Pipeline,
+    run: &Run,
+    store: &RunStore,
+    state: &mut TaskState,
+    control: &Control,
+    board: &Board<'_>,
+    display: &str,
+) -> Result<bool> {
+    let policy = run.record().resume_policy;
+    let task_id = state.task_id.clone();
+    loop {
+        if is_final(state, policy) || control.stop_requested() {
+            return Ok(false);
+        }
+        board.report(Some(display), format!("pass {}", state.pass));
+        let (outcome, new_state) =
+            match run_pass(pipeline, run, store, state.clone(), control).await {
+                Ok(pair) => pair,
+                Err(err) if control.stop_requested() => {
+                    tracing::info!("stopping: {err}");
+                    return Ok(false);
+                }
+                Err(err) if stops_the_run(&err) => {
+                    return Err(Error::Refused(format!(
+                        "model unreachable while on `{display}`: {err}"
+                    )));
+                }
+                Err(err) => {
+                    let mut failed = run.read_task(&task_id)?.unwrap_or(state.clone());
+                    failed.status = TaskStatus::Failed;
+                    failed.error = Some(err.to_string());
+                    run.write_task(&failed)?;
+                    run.event(
+                        EventType::TaskFailed,
+                        Some(&task_id),
+                        serde_json::json!({ "error": err.to_string() }),
+                    )?;
+                    *state = failed;
+                    return Ok(false);
+                }
+            };
+        *state = new_state;
+        match outcome {
+            PassOutcome::Applied => {
+                if state.pass < pipeline.options.max_passes {
+                    next_pass(run, state)?;
+                } else {
+                    state.status = TaskStatus::Done;
+                    state.stage = TaskStage::Done;
+                    run.write_task(state)?;
+                }
+            }
+            PassOutcome::NoChange { why } => {
+                run.event(
+                    EventType::TaskFinished,
+                    Some(&task_id),
+                    serde_json::json!({ "outcome": "no_change", "why": why }),
+                )?;
+                return Ok(false);
+            }
+            PassOutcome::WellDone | PassOutcome::Skipped | PassOutcome::Reviewed => {
+                return Ok(false);
+            }
+            PassOutcome::Proposed { .. }
+            | PassOutcome::Rejected { .. }
+            | PassOutcome::Queued(_)
+            | PassOutcome::Conflict
+            | PassOutcome::WaitingApproval(_) => return Ok(false),
+            PassOutcome::SetAside { .. } => return Ok(true),
+        }
+    }
 }

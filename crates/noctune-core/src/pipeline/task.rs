@@ -178,19 +178,26 @@ impl<'a> TaskCtx<'a> {
             .and_then(|r| r.usage)
             .unwrap_or_default();
         let elapsed_ms = started.elapsed().as_millis() as u64;
-        self.control
-            .record_call(usage.prompt_tokens, usage.completion_tokens, elapsed_ms);
-        self.event(
-            EventType::LlmCall,
-            serde_json::json!({
-                "stage": stage,
-                "pass": self.state.pass,
-                "elapsed_ms": elapsed_ms,
-                "prompt_tokens": usage.prompt_tokens,
-                "completion_tokens": usage.completion_tokens,
-                "ok": result.is_ok(),
-            }),
-        )?;
+        self.control.record_call(
+            &self.rel,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            elapsed_ms,
+        );
+        let mut payload = serde_json::json!({
+            "stage": stage,
+            "pass": self.state.pass,
+            "elapsed_ms": elapsed_ms,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "ok": result.is_ok(),
+        });
+        if let Some(endpoint) = result.as_ref().ok().and_then(|r| r.endpoint.as_deref()) {
+            payload["endpoint"] = endpoint.into();
+        }
+        self.event(EventType::LlmCall, payload)?;
+        // An endpoint that went down or came back during the call is logged now.
+        super::endpoints::log_endpoint_events(self.run, self.pipeline)?;
         Ok(result?)
     }
 
@@ -381,7 +388,7 @@ fn stopped() -> Error {
 
 /// A safe point: honours budgets, a stop or a pause (guidance is kept for the next prompts).
 fn checkpoint(ctx: &mut TaskCtx<'_>, control: &Control) -> Result<Option<PassOutcome>> {
-    match control.budget_exceeded(&ctx.pipeline.options.budgets) {
+    match control.budget_exceeded(&ctx.pipeline.options.budgets, &ctx.rel) {
         Some(BudgetExceeded::Run(why)) => {
             ctx.event(
                 EventType::BudgetExceeded,

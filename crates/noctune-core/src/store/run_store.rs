@@ -234,6 +234,9 @@ pub(super) struct Shared {
     events: EventLog,
     /// Set once a stop was marked in this process: a later `running` keeps `stopping`.
     stop_marked: AtomicBool,
+    /// Held while a real file is replaced: one apply at a time, however many files are in
+    /// flight.
+    apply: Mutex<()>,
 }
 
 impl Shared {
@@ -314,6 +317,7 @@ impl Run {
                 record: Mutex::new(record),
                 events,
                 stop_marked: AtomicBool::new(false),
+                apply: Mutex::new(()),
             }),
             layout,
             _lock: lock,
@@ -334,6 +338,15 @@ impl Run {
     /// while the loop goes on to its next safe point.
     pub fn stop_marker(&self) -> StopMarker {
         StopMarker::new(self.shared.clone())
+    }
+
+    /// The run's apply lock: real files are replaced one at a time while it is held (see
+    /// [`apply_change`](crate::pipeline::apply::apply_change)).
+    pub fn apply_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.shared
+            .apply
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The run's paths.

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -32,6 +32,10 @@ pub struct FakeOptions {
     /// The first this many requests to `/props`, `/tokenize` and `/v1/models` get 503 "Loading
     /// model", as llama.cpp answers while it loads.
     pub loading_side_requests: usize,
+    /// Chat requests answered at once, as llama.cpp's `--parallel`: `GET /props` reports it as
+    /// `total_slots` and further requests wait for a free slot. `None`: no limit, and `/props`
+    /// reports 1.
+    pub total_slots: Option<u32>,
 }
 
 /// A request the server received.
@@ -97,13 +101,18 @@ struct ServerState {
     requests: Mutex<Vec<RecordedRequest>>,
     side_requests: AtomicUsize,
     props_extra: Mutex<serde_json::Map<String, Value>>,
+    /// The slots of [`FakeOptions::total_slots`].
+    slots: Option<tokio::sync::Semaphore>,
+    /// Set by [`FakeServer::kill`]: every request in flight or still arriving is cut.
+    killed: AtomicBool,
+    killing: tokio::sync::Notify,
 }
 
 /// A running fake server; stops when dropped.
 pub struct FakeServer {
     addr: SocketAddr,
     state: Arc<ServerState>,
-    task: tokio::task::JoinHandle<()>,
+    task: Mutex<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for FakeServer {
@@ -178,7 +187,11 @@ impl FakeServer {
     }
 
     #[allow(clippy::expect_used)]
-    async fn serve(state: ServerState) -> Self {
+    async fn serve(mut state: ServerState) -> Self {
+        state.slots = state
+            .options
+            .total_slots
+            .map(|n| tokio::sync::Semaphore::new(n.max(1) as usize));
         let state = Arc::new(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -186,13 +199,42 @@ impl FakeServer {
         let addr = listener
             .local_addr()
             .expect("local address of the fake LLM server");
-        let app = Router::new().fallback(handle).with_state(state.clone());
-        let task = tokio::spawn(async move {
+        let task = Mutex::new(Self::spawn(listener, state.clone()));
+        Self { addr, state, task }
+    }
+
+    fn spawn(
+        listener: tokio::net::TcpListener,
+        state: Arc<ServerState>,
+    ) -> tokio::task::JoinHandle<()> {
+        let app = Router::new().fallback(handle).with_state(state);
+        tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app).await {
                 tracing::warn!(%err, "fake LLM server stopped");
             }
-        });
-        Self { addr, state, task }
+        })
+    }
+
+    /// Kills the server as a crashed process dies: it stops listening (connections are
+    /// refused) and every request in flight or on an open connection is cut mid-answer.
+    pub fn kill(&self) {
+        self.state.killed.store(true, Ordering::SeqCst);
+        self.state.killing.notify_waiters();
+        lock(&self.task).abort();
+    }
+
+    /// Starts a killed server again on the same port, with its script, responder and record.
+    ///
+    /// # Panics
+    ///
+    /// When the port cannot be bound again (a test setup failure).
+    #[allow(clippy::expect_used)]
+    pub async fn revive(&self) {
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("bind the fake LLM server's port again");
+        self.state.killed.store(false, Ordering::SeqCst);
+        *lock(&self.task) = Self::spawn(listener, self.state.clone());
     }
 
     /// The base URL to configure: `http://127.0.0.1:<port>/v1`.
@@ -250,7 +292,7 @@ impl FakeServer {
 
 impl Drop for FakeServer {
     fn drop(&mut self) {
-        self.task.abort();
+        lock(&self.task).abort();
     }
 }
 
@@ -284,6 +326,9 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
         headers,
         body: body.clone(),
     };
+    if state.killed.load(Ordering::SeqCst) {
+        return cut();
+    }
     lock(&state.requests).push(recorded.clone());
     let options = &state.options;
     if matches!(
@@ -299,21 +344,21 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
     }
     match (method.as_str(), path.as_str()) {
         ("GET", "/health") => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
-        ("GET", "/props") => match options.n_ctx {
-            Some(n_ctx) => {
-                let mut props = json!({
-                    "default_generation_settings": {"n_ctx": n_ctx},
-                    "total_slots": 1,
-                    "model_path": "/models/fake-model.gguf",
-                    "build_info": "fake",
-                });
-                if let Some(fields) = props.as_object_mut() {
-                    fields.extend(lock(&state.props_extra).clone());
-                }
-                axum::Json(props).into_response()
+        ("GET", "/props") if options.n_ctx.is_some() || options.total_slots.is_some() => {
+            let mut props = json!({
+                "total_slots": options.total_slots.unwrap_or(1),
+                "model_path": "/models/fake-model.gguf",
+                "build_info": "fake",
+            });
+            if let Some(n_ctx) = options.n_ctx {
+                props["default_generation_settings"] = json!({"n_ctx": n_ctx});
             }
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
+            if let Some(fields) = props.as_object_mut() {
+                fields.extend(lock(&state.props_extra).clone());
+            }
+            axum::Json(props).into_response()
+        }
+        ("GET", "/props") => StatusCode::NOT_FOUND.into_response(),
         ("GET", "/v1/models" | "/models") => axum::Json(json!({
             "object": "list",
             "data": [{"id": "fake-model", "object": "model", "owned_by": "noctune-fake"}],
@@ -355,9 +400,45 @@ async fn chat(state: &ServerState, request: &RecordedRequest) -> Response {
     let Some(reply) = next else {
         return rejection("fake server: the script has no reply left");
     };
-    if !reply.delay.is_zero() {
-        tokio::time::sleep(reply.delay).await;
+    // A slot for the answer (as llama.cpp's `--parallel`), held until the answer is written
+    // out; a kill cuts the wait and the answer.
+    let killed = state.killing.notified();
+    if state.killed.load(Ordering::SeqCst) {
+        return cut();
     }
+    let answered = async {
+        let _slot = match &state.slots {
+            Some(slots) => Some(slots.acquire().await),
+            None => None,
+        };
+        if !reply.delay.is_zero() {
+            tokio::time::sleep(reply.delay).await;
+        }
+        respond(reply, body)
+    };
+    tokio::select! {
+        response = answered => response,
+        () = killed => cut(),
+    }
+}
+
+/// What a killed server leaves: a response whose body breaks off at once.
+fn cut() -> Response {
+    let body = stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fake server: killed",
+        ))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .body(HttpBody::from_stream(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The reply as an HTTP response, streamed part by part.
+fn respond(reply: Reply, body: &Value) -> Response {
     let streaming = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let (content_type, parts) = match reply.body {
         Body::Parts(parts) => (reply.content_type, parts),

@@ -29,6 +29,7 @@ fn expected(content: &str) -> ChatResponse {
             predicted_per_second: 50.0,
         }),
         model: Some("fake-model".into()),
+        endpoint: None,
     }
 }
 

@@ -1,0 +1,169 @@
+//! The model of a run, connected: every endpoint of `[llm]` (`base_url`, or `endpoints`) is
+//! checked (health, models, context size, slots), the first that answers is calibrated, and
+//! the ones that answer are pooled. An endpoint that is down is reported and skipped; the run
+//! stops before anything is written only when none answers.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::bail;
+use noctune_core::config::{LlmSettings, Settings};
+use noctune_core::llm::Calibration;
+use noctune_llm::{
+    EndpointPool, OpenAiClient, PoolMember, PoolOptions, RetryPolicy, TranscriptSink,
+    check_endpoint,
+};
+
+use crate::compose::{calibrate, openai, with_probed_context};
+
+/// A connected model: the pool of its endpoints, the probe's record and the settings with the
+/// probed context.
+pub struct Connected {
+    /// The endpoints that answered, with their slots.
+    pub pool: EndpointPool,
+    /// The probe's record of the model (from its first endpoint that answered).
+    pub calibration: Calibration,
+    /// `llm` with the smallest context of the endpoints when the configuration sets none.
+    pub settings: LlmSettings,
+}
+
+/// The settings of each endpoint of `llm`: its base URL, its API key (from `api_key_env`),
+/// and its configured slots. A missing key variable is an error naming the key.
+fn endpoint_settings(llm: &LlmSettings) -> anyhow::Result<Vec<(LlmSettings, Option<u32>)>> {
+    let several = llm.pool().len() > 1;
+    let mut out = Vec::new();
+    for endpoint in llm.pool() {
+        let mut settings = llm.clone();
+        settings.base_url = endpoint.base_url.clone();
+        settings.endpoints.clear();
+        if let Some(name) = &endpoint.api_key_env {
+            match std::env::var(name) {
+                Ok(key) if !key.trim().is_empty() => settings.api_key = Some(key),
+                _ => bail!(
+                    "{}.api_key_env: the environment variable `{name}` is not set; nothing was changed",
+                    endpoint.key
+                ),
+            }
+        }
+        // In a pool of several, a failing call goes to another endpoint at once; the pool
+        // retries, not each endpoint's client.
+        if several {
+            settings.max_retries = 0;
+        }
+        out.push((settings, endpoint.slots));
+    }
+    Ok(out)
+}
+
+/// The endpoints of a model, checked: at least one answers. Nothing is written yet.
+pub struct Checked {
+    llm: LlmSettings,
+    endpoints: Vec<(LlmSettings, Option<u32>)>,
+    first_up: usize,
+    smallest_context: Option<u32>,
+}
+
+/// Checks the endpoints of `llm` (health, models, context size). Down endpoints are named on
+/// stderr; none answering is an error that says where it looked and how to start a server.
+/// Writes nothing.
+pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Checked> {
+    let endpoints = endpoint_settings(llm)?;
+    let bare: Vec<OpenAiClient> = endpoints
+        .iter()
+        .map(|(s, _)| OpenAiClient::new(s.clone()))
+        .collect::<Result<_, _>>()?;
+    let checks = futures_util::future::join_all(bare.iter().map(check_endpoint)).await;
+    let mut first_up = None;
+    let mut smallest_context: Option<u32> = None;
+    let mut errors = Vec::new();
+    for (index, ((endpoint, _), check)) in endpoints.iter().zip(&checks).enumerate() {
+        match check {
+            Ok(facts) => {
+                first_up.get_or_insert(index);
+                if let Some(window) = facts.context_tokens {
+                    smallest_context = Some(smallest_context.map_or(window, |s| s.min(window)));
+                }
+                if let Some(warning) = facts.model_warning(endpoint.model.as_deref()) {
+                    warn(&format!(
+                        "the model endpoint {}: {warning}",
+                        endpoint.base_url
+                    ));
+                }
+            }
+            Err(err) => errors.push(err.to_string()),
+        }
+    }
+    let Some(first_up) = first_up else {
+        bail!(
+            "{}\n  start an OpenAI-compatible server there (llama.cpp's `llama-server`, or \
+             `scripts/llm-server start` in Noctune's repository: Qwen2.5-Coder 0.5B on llama.cpp), \
+             or point `llm.base_url` ({}) or NOCTUNE_BASE_URL at one; nothing was changed",
+            errors.join("\n"),
+            settings
+                .source
+                .path()
+                .map_or_else(|| "noctune.toml".to_owned(), |p| p.display().to_string())
+        );
+    };
+    for error in &errors {
+        warn(&format!(
+            "{error}; the run goes on with the other endpoints"
+        ));
+    }
+    Ok(Checked {
+        llm: llm.clone(),
+        endpoints,
+        first_up,
+        smallest_context,
+    })
+}
+
+impl Checked {
+    /// Calibrates the model on its first endpoint that answered (`.noctune_cache/models/`)
+    /// and pools the endpoints; clients record to `transcript` and stream to stderr with
+    /// `verbose`.
+    pub async fn connect(
+        self,
+        root: &Path,
+        verbose: u8,
+        transcript: Option<&Arc<dyn TranscriptSink>>,
+    ) -> anyhow::Result<Connected> {
+        let calibration = calibrate(root, &self.endpoints[self.first_up].0, false)
+            .await?
+            .calibration;
+        let mut settings = with_probed_context(&self.llm, &calibration);
+        if !settings.context_tokens_configured
+            && let Some(window) = self.smallest_context
+        {
+            settings.context_tokens = settings.context_tokens.min(window);
+        }
+        let members = self
+            .endpoints
+            .into_iter()
+            .map(|(endpoint, slots)| {
+                Ok(PoolMember {
+                    client: openai(endpoint, verbose, transcript, Some(&calibration))?,
+                    slots,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let (pool, _) = EndpointPool::start(
+            members,
+            PoolOptions {
+                retry: RetryPolicy::from_settings(&self.llm),
+                ..PoolOptions::default()
+            },
+        )
+        .await?;
+        Ok(Connected {
+            pool,
+            calibration,
+            settings,
+        })
+    }
+}
+
+fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "warning: {text}");
+}
