@@ -504,13 +504,43 @@ impl Lcg {
     }
 }
 
-async fn start_model() -> Arc<FakeServer> {
-    Arc::new(FakeServer::start_responder(FakeOptions::default(), respond).await)
+/// The model, serving `slots` requests at once (its `/props` says so): the run keeps that many
+/// files in flight.
+async fn start_model(slots: u32) -> Arc<FakeServer> {
+    Arc::new(
+        FakeServer::start_responder(
+            FakeOptions {
+                total_slots: Some(slots),
+                ..FakeOptions::default()
+            },
+            respond,
+        )
+        .await,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_after_each_kind_of_event_and_resumed() {
-    let server = start_model().await;
+    killed_after_each_kind_of_event(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_each_kind_of_event_and_resumed_with_three_files_in_flight() {
+    killed_after_each_kind_of_event(3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_seeded_random_times_and_resumed() {
+    killed_at_seeded_random_times(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_seeded_random_times_and_resumed_with_three_files_in_flight() {
+    killed_at_seeded_random_times(3).await;
+}
+
+async fn killed_after_each_kind_of_event(slots: u32) {
+    let server = start_model(slots).await;
     use EventType::*;
     let kills = [
         Kill::AfterEvent(RunCreated, 1),
@@ -537,9 +567,8 @@ async fn killed_after_each_kind_of_event_and_resumed() {
     assert!(killed >= 8, "only {killed} of 16 kills landed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_at_seeded_random_times_and_resumed() {
-    let server = start_model().await;
+async fn killed_at_seeded_random_times(slots: u32) {
+    let server = start_model(slots).await;
     let mut rng = Lcg(0x006e_6f63_7475_6e65);
     // Each answer takes 40 ms: a kill 0-120 ms after a process's first model call lands
     // between or inside the next few calls, wherever the run is.

@@ -9,6 +9,7 @@ mod config_errors;
 mod crash_resume;
 mod e2e_chat;
 mod e2e_model;
+mod endpoints;
 mod eval;
 mod fake_model;
 mod git_fixture;

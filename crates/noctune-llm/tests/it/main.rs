@@ -6,6 +6,7 @@ mod budget;
 mod chat;
 mod e2e;
 mod faults;
+mod pool;
 mod probe;
 mod sse;
 mod structured;

@@ -1,0 +1,227 @@
+//! Many files in flight: a run over two model endpoints with two slots each, one of them killed
+//! mid-run, ends with every file exactly as the same run one file at a time leaves it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use noctune_core::TaskId;
+use noctune_core::event::{Event, EventType};
+use noctune_llm::fake::{FakeOptions, FakeServer, RecordedRequest, Reply};
+use pretty_assertions::assert_eq;
+
+use crate::fake_model::{classify, code, pipeline_config, plan, review, verdict};
+use crate::{noctune_with_env, text};
+
+const FILES: usize = 10;
+const MODEL_DELAY: Duration = Duration::from_millis(60);
+
+fn name(i: usize) -> String {
+    format!("m{i}.py")
+}
+
+fn original(i: usize) -> String {
+    format!("def f{i}(x):\n    return x * {i}\n")
+}
+
+/// What the model does with file `i`: every third is well done already, every fourth gets an
+/// edit that fails the lint gate (an undefined name), the rest get type hints.
+fn edit(i: usize) -> String {
+    if i % 4 == 3 {
+        format!("def f{i}(x: int) -> int:\n    return x * factor\n")
+    } else {
+        format!("def f{i}(x: int) -> int:\n    return x * {i}\n")
+    }
+}
+
+fn names() -> Vec<String> {
+    (0..FILES).map(name).collect()
+}
+
+/// Deterministic per request, whatever the order and the endpoint.
+fn respond(request: &RecordedRequest) -> Reply {
+    let names = names();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let Some(asked) = classify(request, &refs) else {
+        return Reply::error(400, "the pool test's model does not know this request");
+    };
+    let i: usize = asked.file[1..asked.file.len() - 3].parse().unwrap();
+    let symbol = format!("f{i}");
+    let reply = match asked.what {
+        // Pass 2 sees the applied text: nothing left to do.
+        "review" if i % 3 == 2 || asked.prompt.contains("x: int") => review("W"),
+        "review" => review("P"),
+        "plan" => plan(&[&symbol]),
+        "code" | "repair" => code(&edit(i)),
+        "approve" => verdict("approve", 0.1),
+        _ => Reply::error(400, "unknown request"),
+    };
+    reply.delayed(MODEL_DELAY)
+}
+
+async fn model(slots: Option<u32>) -> FakeServer {
+    FakeServer::start_responder(
+        FakeOptions {
+            total_slots: slots,
+            ..FakeOptions::default()
+        },
+        respond,
+    )
+    .await
+}
+
+fn repo(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("noctune.toml"), config).unwrap();
+    for i in 0..FILES {
+        std::fs::write(dir.path().join(name(i)), original(i)).unwrap();
+    }
+    dir
+}
+
+fn events(root: &Path) -> Vec<Event> {
+    let Ok(text) =
+        std::fs::read_to_string(root.join(".noctune_cache/runs/pool-1/logs/events.jsonl"))
+    else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// Each file's final text and task status.
+fn outcome(root: &Path) -> BTreeMap<String, (String, String)> {
+    (0..FILES)
+        .map(|i| {
+            let task = TaskId::for_path(Path::new(&name(i)));
+            let state: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(root.join(format!(
+                    ".noctune_cache/runs/pool-1/state/tasks/{task}.json"
+                )))
+                .unwrap(),
+            )
+            .unwrap();
+            (
+                name(i),
+                (
+                    std::fs::read_to_string(root.join(name(i))).unwrap(),
+                    state["status"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+const RUN: [&str; 4] = ["run", "--yes", "--run-id", "pool-1"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_over_two_endpoints_survives_one_killed_and_matches_the_sequential_run() {
+    // One file at a time: one endpoint without `/props` (one slot).
+    let single = model(None).await;
+    let sequential = repo(&pipeline_config(2));
+    let root = sequential.path().to_path_buf();
+    let url = single.url();
+    let output = tokio::task::spawn_blocking(move || {
+        noctune_with_env(&root, &RUN, &[("NOCTUNE_BASE_URL", &url)])
+    })
+    .await
+    .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a proposal is left: {stderr}"
+    );
+    let expected = outcome(sequential.path());
+    // The fixture's outcomes are varied: applied, well done, and proposals.
+    let statuses: Vec<&str> = expected.values().map(|(_, s)| s.as_str()).collect();
+    assert!(
+        statuses.contains(&"done") && statuses.contains(&"proposed"),
+        "{statuses:?}"
+    );
+
+    // Two endpoints with two slots each; the first is killed mid-run.
+    let a = Arc::new(model(Some(2)).await);
+    let b = model(Some(2)).await;
+    let config = pipeline_config(2).replace(
+        "[llm]\n",
+        &format!(
+            "[llm]\nendpoints = [{{ base_url = \"{}\" }}, {{ base_url = \"{}\" }}]\n",
+            a.url(),
+            b.url()
+        ),
+    );
+    let pooled = repo(&config);
+    let root = pooled.path().to_path_buf();
+    let killer = a.clone();
+    let a_url = a.url();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
+            .args(RUN)
+            .current_dir(&root)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .env_remove("NOCTUNE_BASE_URL")
+            .env_remove("NOCTUNE_LOG")
+            .spawn()
+            .unwrap();
+        // Kill `a` once it has answered a few calls: the run is well under way.
+        let started = Instant::now();
+        loop {
+            let served = events(&root)
+                .iter()
+                .filter(|e| {
+                    e.event_type == EventType::LlmCall && e.payload["endpoint"] == a_url.as_str()
+                })
+                .count();
+            if served >= 3 {
+                killer.kill();
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "endpoint a never answered"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(outcome(pooled.path()), expected, "{stderr}");
+
+    let log = events(pooled.path());
+    for pair in log.windows(2) {
+        assert!(pair[0].idx < pair[1].idx, "idx not strictly increasing");
+    }
+    assert!(
+        log.iter().any(|e| e.event_type == EventType::EndpointDown
+            && e.payload["endpoint"] == a.url().as_str()),
+        "no endpoint_down for the killed endpoint:\n{stderr}"
+    );
+    // Files were in flight together: some file's calls interleave with another's.
+    let files: Vec<String> = log
+        .iter()
+        .filter(|e| e.event_type == EventType::LlmCall)
+        .filter_map(|e| e.task_id.as_ref().map(ToString::to_string))
+        .collect();
+    let interleaved = files.windows(3).any(|w| w[0] == w[2] && w[0] != w[1]);
+    assert!(interleaved, "the files went one at a time: {files:?}");
+    // Both endpoints answered, and the session's loads say so.
+    let loads = log
+        .iter()
+        .rfind(|e| e.event_type == EventType::EndpointLoads)
+        .expect("an endpoint_loads event");
+    let endpoints = loads.payload["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 2);
+    assert!(endpoints.iter().all(|e| e["calls"].as_u64().unwrap() > 0));
+    assert_eq!(endpoints[0]["up"], false);
+    assert_eq!(endpoints[0]["slots"], 2);
+    let utilisation = loads.payload["utilisation"].as_f64().unwrap();
+    assert!(utilisation > 0.0 && utilisation <= 1.0, "{utilisation}");
+}
