@@ -158,7 +158,7 @@ async fn a_run_over_two_endpoints_survives_one_killed_and_matches_the_sequential
     let killer = a.clone();
     let a_url = a.url();
     let output = tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
             .args(RUN)
             .current_dir(&root)
             .stdin(std::process::Stdio::null())
