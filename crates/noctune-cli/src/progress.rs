@@ -1,6 +1,8 @@
 //! The progress of a long run on stderr: a bar on a terminal, one plain line per step
 //! otherwise (`[0/3] pkg/a.py pass 1: draft  12.5 tok/s eta ?`). A step is a file entering a
-//! stage of a pass (review, draft, edit, gates, approve, apply) or a file ending.
+//! stage of a pass (review, draft, edit, gates, approve, apply) or a file ending. With several
+//! model slots the line ends with the files in flight per endpoint and each endpoint's speed
+//! (`in flight 3: gpu1:8080 2/2 11.0 tok/s, gpu2:8080 1/2 9.5 tok/s`).
 //!
 //! The ETA: once a file is done, the time per file so far times the files left; before that,
 //! the calibration probe's speeds (when the model was probed): [`CALLS_PER_FILE`] calls a
@@ -12,6 +14,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use noctune_core::TaskStage;
+use noctune_core::llm::EndpointLoad;
 use noctune_core::pipeline::Progress;
 
 /// Model calls of one pass over a file (review, draft, edit, approve), for the ETA before the
@@ -24,8 +27,19 @@ pub struct ProgressLine {
     started: Instant,
     /// The probe's estimate of one model call, in seconds.
     seconds_per_call: Option<f64>,
-    /// Files done and in the run, as last reported by the run loop.
-    counts: Mutex<(usize, usize)>,
+    /// What the run loop last reported.
+    seen: Mutex<Seen>,
+}
+
+/// The run loop's last report, for the lines in between.
+#[derive(Default)]
+struct Seen {
+    done: usize,
+    total: usize,
+    /// The pool's part of the line (empty with one slot).
+    pool: String,
+    /// Slots of the pool (files in flight at most).
+    slots: usize,
 }
 
 impl ProgressLine {
@@ -47,13 +61,19 @@ impl ProgressLine {
             bar,
             started: Instant::now(),
             seconds_per_call,
-            counts: Mutex::new((0, 0)),
+            seen: Mutex::new(Seen::default()),
         }
     }
 
     /// What the run loop reports: a file starting a pass, a file ending, the index.
     pub fn progress(&self, p: &Progress, tokens_per_second: f64) {
-        *self.lock() = (p.done, p.total);
+        {
+            let mut seen = self.lock();
+            seen.done = p.done;
+            seen.total = p.total;
+            seen.pool = pool_line(p.in_flight.len(), &p.endpoints);
+            seen.slots = p.endpoints.iter().filter(|e| e.up).map(|e| e.slots).sum();
+        }
         if let Some(bar) = &self.bar {
             bar.set_length(p.total as u64);
         }
@@ -73,13 +93,20 @@ impl ProgressLine {
     }
 
     fn show(&self, what: &str, tokens_per_second: f64) {
-        let line = format!("{what}  {tokens_per_second:.1} tok/s");
-        let (done, total) = *self.lock();
+        let (done, total, pool, slots) = {
+            let seen = self.lock();
+            (seen.done, seen.total, seen.pool.clone(), seen.slots.max(1))
+        };
+        let line = if pool.is_empty() {
+            format!("{what}  {tokens_per_second:.1} tok/s")
+        } else {
+            format!("{what}  {pool}")
+        };
         let eta = eta(
             done,
             total,
             self.started.elapsed().as_secs_f64(),
-            self.seconds_per_call,
+            self.seconds_per_call.map(|call| call / slots as f64),
         );
         match &self.bar {
             Some(bar) => {
@@ -95,11 +122,42 @@ impl ProgressLine {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, usize)> {
-        self.counts
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// The pool's part of a progress line: the files in flight and, per endpoint, its requests in
+/// flight over its slots and its answer speed (`down` when it is out). Empty for one slot.
+fn pool_line(in_flight: usize, endpoints: &[EndpointLoad]) -> String {
+    let slots: usize = endpoints.iter().map(|e| e.slots).sum();
+    if slots <= 1 {
+        return String::new();
+    }
+    let each: Vec<String> = endpoints
+        .iter()
+        .map(|e| {
+            let host = e
+                .endpoint
+                .split_once("://")
+                .map_or(e.endpoint.as_str(), |(_, rest)| rest)
+                .trim_end_matches('/')
+                .trim_end_matches("/v1");
+            if e.up {
+                format!(
+                    "{host} {}/{} {:.1} tok/s",
+                    e.in_flight,
+                    e.slots,
+                    e.tokens_per_second()
+                )
+            } else {
+                format!("{host} down")
+            }
+        })
+        .collect();
+    format!("in flight {in_flight}: {}", each.join(", "))
 }
 
 /// The ETA shown: `12s` from the files done, `~40s` from the probe's speeds before any is done,
@@ -117,7 +175,7 @@ fn eta(done: usize, total: usize, elapsed: f64, seconds_per_call: Option<f64>) -
 
 #[cfg(test)]
 mod tests {
-    use super::eta;
+    use super::{EndpointLoad, eta, pool_line};
 
     #[test]
     fn eta_from_files_done_else_from_the_probe() {
@@ -125,5 +183,35 @@ mod tests {
         assert_eq!(eta(0, 4, 10.0, Some(2.5)), "~40s");
         assert_eq!(eta(0, 4, 10.0, None), "?");
         assert_eq!(eta(0, 0, 0.0, Some(2.5)), "?");
+    }
+
+    #[test]
+    fn the_pool_is_shown_per_endpoint_only_with_several_slots() {
+        let one = EndpointLoad {
+            endpoint: "http://127.0.0.1:8080/v1".into(),
+            slots: 1,
+            up: true,
+            ..EndpointLoad::default()
+        };
+        assert_eq!(pool_line(1, std::slice::from_ref(&one)), "");
+        let busy = EndpointLoad {
+            endpoint: "http://gpu1:8080/v1".into(),
+            slots: 2,
+            in_flight: 2,
+            up: true,
+            completion_tokens: 22,
+            busy_ms: 2_000,
+            ..EndpointLoad::default()
+        };
+        let down = EndpointLoad {
+            endpoint: "http://gpu2:8080/v1".into(),
+            slots: 2,
+            up: false,
+            ..EndpointLoad::default()
+        };
+        assert_eq!(
+            pool_line(2, &[busy, down]),
+            "in flight 2: gpu1:8080 2/2 11.0 tok/s, gpu2:8080 down"
+        );
     }
 }

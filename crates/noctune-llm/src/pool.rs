@@ -257,7 +257,9 @@ impl EndpointPool {
                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                             (n < member.slots).then_some(n + 1)
                         });
-                if taken.is_ok() {
+                if let Ok(before) = taken {
+                    let mut counts = lock(&member.counts);
+                    counts.peak_in_flight = counts.peak_in_flight.max(before + 1);
                     return Ok(Slot { shared, index });
                 }
                 continue;

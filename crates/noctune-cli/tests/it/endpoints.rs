@@ -224,4 +224,43 @@ async fn a_run_over_two_endpoints_survives_one_killed_and_matches_the_sequential
     assert_eq!(endpoints[0]["slots"], 2);
     let utilisation = loads.payload["utilisation"].as_f64().unwrap();
     assert!(utilisation > 0.0 && utilisation <= 1.0, "{utilisation}");
+    assert!(
+        endpoints
+            .iter()
+            .any(|e| e["peak_in_flight"].as_u64().unwrap() == 2)
+    );
+
+    // The morning report shows the endpoints, their speed, the pool's use and the loss.
+    let report =
+        std::fs::read_to_string(pooled.path().join(".noctune_cache/runs/pool-1/report.md"))
+            .unwrap();
+    let section = report
+        .split("## Model endpoints")
+        .nth(1)
+        .expect("a Model endpoints section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert!(
+        section.contains(&format!("| {} | 2 |", a.url())),
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!("| {} | 2 |", b.url())),
+        "{section}"
+    );
+    assert!(
+        section.contains("| down |") && section.contains("| up |"),
+        "{section}"
+    );
+    assert!(section.contains("pool utilisation"), "{section}");
+    assert!(section.contains(&format!("down: {}", a.url())), "{section}");
+    // The sequential run has one slot and lost nothing: no such section.
+    let plain = std::fs::read_to_string(
+        sequential
+            .path()
+            .join(".noctune_cache/runs/pool-1/report.md"),
+    )
+    .unwrap();
+    assert!(!plain.contains("## Model endpoints"), "{plain}");
 }

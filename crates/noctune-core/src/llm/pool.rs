@@ -15,6 +15,9 @@ pub struct EndpointLoad {
     pub slots: usize,
     /// Requests on it right now.
     pub in_flight: usize,
+    /// The most requests it had at once.
+    #[serde(default)]
+    pub peak_in_flight: usize,
     /// Whether the pool sends it requests (`false` while it is out after failures).
     pub up: bool,
     /// Answers it gave.

@@ -97,6 +97,8 @@ pub struct RunReport {
     pub model: Option<Calibration>,
     /// A task run's request: the plan, the attempts and how it ended (`noctune task`).
     pub task: Option<crate::request::TaskReport>,
+    /// The model endpoints (several slots, or an endpoint lost).
+    pub endpoints: Option<super::EndpointsReport>,
 }
 
 /// The diagnostics that block a change (the ones it introduced), one line each.
@@ -274,6 +276,7 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
     Ok(RunReport {
         run,
         files,
+        endpoints: super::EndpointsReport::from_events(&events),
         approvals,
         waiting: store.waiting_approvals(run_id)?,
         stages: totals,

@@ -107,6 +107,28 @@ pub fn render(report: &RunReport) -> String {
         }
         out.push_str("</table>");
     }
+    if let Some(endpoints) = &report.endpoints {
+        out.push_str("<h2>Model endpoints</h2><table><tr>");
+        for cell in super::EndpointsReport::HEADER {
+            let _ = write!(out, "<th>{cell}</th>");
+        }
+        out.push_str("</tr>");
+        for row in endpoints.rows() {
+            out.push_str("<tr>");
+            for cell in row {
+                let _ = write!(out, "<td>{}</td>", escape(&cell));
+            }
+            out.push_str("</tr>");
+        }
+        let _ = write!(out, "</table><p>{}</p>", escape(&endpoints.summary()));
+        if !endpoints.changes.is_empty() {
+            out.push_str("<ul>");
+            for change in &endpoints.changes {
+                let _ = write!(out, "<li>{}</li>", escape(change));
+            }
+            out.push_str("</ul>");
+        }
+    }
     out.push_str("<h2>Files</h2>");
     for file in &report.files {
         let word = outcome(file);

@@ -96,6 +96,26 @@ pub fn render(report: &RunReport) -> String {
         out.push('\n');
     }
 
+    if let Some(endpoints) = &report.endpoints {
+        out.push_str("## Model endpoints\n\n");
+        let _ = writeln!(out, "| {} |", super::EndpointsReport::HEADER.join(" | "));
+        let _ = writeln!(
+            out,
+            "|{}",
+            " --- |".repeat(super::EndpointsReport::HEADER.len())
+        );
+        for row in endpoints.rows() {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        let _ = writeln!(out, "\n{}\n", endpoints.summary());
+        for change in &endpoints.changes {
+            let _ = writeln!(out, "- {change}");
+        }
+        if !endpoints.changes.is_empty() {
+            out.push('\n');
+        }
+    }
+
     let pending: Vec<_> = report.waiting.iter().collect();
     if !pending.is_empty() {
         out.push_str("## Waiting for you\n\n");

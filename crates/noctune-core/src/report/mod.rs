@@ -2,11 +2,13 @@
 //! approver's reason) or failed (with the gate errors), the symbol diffs, tokens and time per
 //! stage. Rendered as markdown ([`markdown`]) and as one self-contained HTML page ([`html`]).
 
+mod endpoints;
 mod gather;
 pub mod html;
 pub mod markdown;
 mod pass_diffs;
 
+pub use endpoints::EndpointsReport;
 pub use gather::{FileReport, RunReport, StageStats, SymbolDiff, gather};
 pub use pass_diffs::pass_heading;
 
