@@ -264,3 +264,54 @@ async fn a_run_over_two_endpoints_survives_one_killed_and_matches_the_sequential
     .unwrap();
     assert!(!plain.contains("## Model endpoints"), "{plain}");
 }
+
+/// Each endpoint gets its own key from the variable `api_key_env` names (the others `api_key`);
+/// a variable that is not set stops the run before anything is written, naming the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_endpoint_sends_its_own_key_and_a_missing_key_variable_is_named() {
+    let a = model(Some(1)).await;
+    let b = model(Some(1)).await;
+    let config = pipeline_config(1).replace(
+        "[llm]\n",
+        &format!(
+            "[llm]\napi_key = \"shared\"\nendpoints = [{{ base_url = \"{}\", api_key_env = \"NOCTUNE_TEST_KEY_A\" }}, {{ base_url = \"{}\" }}]\n",
+            a.url(),
+            b.url()
+        ),
+    );
+    let dir = repo(&config);
+    let root = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        noctune_with_env(&root, &RUN, &[("NOCTUNE_TEST_KEY_A", "secret-a")])
+    })
+    .await
+    .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let auth = |server: &FakeServer| -> Vec<String> {
+        server
+            .chat_requests()
+            .iter()
+            .filter_map(|r| r.headers.get("authorization").cloned())
+            .collect()
+    };
+    let (from_a, from_b) = (auth(&a), auth(&b));
+    assert!(!from_a.is_empty() && !from_b.is_empty());
+    assert!(from_a.iter().all(|h| h == "Bearer secret-a"), "{from_a:?}");
+    assert!(from_b.iter().all(|h| h == "Bearer shared"), "{from_b:?}");
+
+    let fresh = repo(&config);
+    let root = fresh.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || noctune_with_env(&root, &RUN, &[]))
+        .await
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("llm.endpoints[0].api_key_env")
+            && stderr.contains("`NOCTUNE_TEST_KEY_A` is not set"),
+        "{stderr}"
+    );
+    assert!(!fresh.path().join(".noctune_cache").exists(), "nothing is written");
+    assert_eq!(std::fs::read_to_string(fresh.path().join(name(0))).unwrap(), original(0));
+}

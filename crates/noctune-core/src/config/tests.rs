@@ -472,3 +472,104 @@ fn task_keys_are_read_and_checked() {
         assert_eq!(err.key.as_deref(), Some(key), "{text}: {err}");
     }
 }
+
+#[test]
+fn endpoints_with_their_keys_and_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "[llm]\nslots = 2\nendpoints = [\n  { base_url = \"http://gpu1:8080/v1/\", slots = 4 },\n  \
+         { base_url = \"http://gpu2:8080/v1\", api_key_env = \"GPU2_KEY\" },\n]\n\
+         [llm.profiles.big]\nendpoints = [{ base_url = \"http://big:8080/v1\" }]\n",
+    );
+    let settings = load(dir.path(), &no_env()).unwrap();
+    let pool = settings.llm.pool();
+    assert_eq!(
+        pool,
+        vec![
+            EndpointSettings {
+                base_url: "http://gpu1:8080/v1".into(),
+                api_key_env: None,
+                slots: Some(4),
+                key: "llm.endpoints[0]".into(),
+            },
+            EndpointSettings {
+                base_url: "http://gpu2:8080/v1".into(),
+                api_key_env: Some("GPU2_KEY".into()),
+                slots: None,
+                key: "llm.endpoints[1]".into(),
+            },
+        ]
+    );
+    let big = settings.profiles["big"].pool();
+    assert_eq!(big.len(), 1);
+    assert_eq!(big[0].key, "llm.profiles.big.endpoints[0]");
+
+    // Without `endpoints`, `base_url` alone with `slots`.
+    write(dir.path(), CONFIG_FILE, "[llm]\nslots = 3\n");
+    let single = load(dir.path(), &no_env()).unwrap().llm.pool();
+    assert_eq!(single.len(), 1);
+    assert_eq!(single[0].base_url, DEFAULT_BASE_URL);
+    assert_eq!(single[0].slots, Some(3));
+
+    // NOCTUNE_BASE_URL names one server: it replaces the list.
+    write(
+        dir.path(),
+        CONFIG_FILE,
+        "[llm]\nendpoints = [{ base_url = \"http://gpu1:8080/v1\" }]\n",
+    );
+    let env = EnvOverrides {
+        base_url: Some("http://127.0.0.1:9999/v1".into()),
+        ..EnvOverrides::default()
+    };
+    let overridden = load(dir.path(), &env).unwrap().llm.pool();
+    assert_eq!(overridden.len(), 1);
+    assert_eq!(overridden[0].base_url, "http://127.0.0.1:9999/v1");
+}
+
+#[test]
+fn bad_endpoints_name_the_key_at_fault() {
+    for (text, key, words) in [
+        (
+            "[llm]\nendpoints = [{ base_url = \"http://a/v1\" }, { base_url = \"gpu:8080\" }]\n",
+            "llm.endpoints[1].base_url",
+            "http://",
+        ),
+        (
+            "[llm]\nendpoints = [{ base_url = \"http://a/v1\" }, { base_url = \"http://a/v1/\" }]\n",
+            "llm.endpoints[1].base_url",
+            "listed twice",
+        ),
+        ("[llm]\nendpoints = []\n", "llm.endpoints", "at least one"),
+        (
+            "[llm]\nendpoints = [{ base_url = \"http://a/v1\", slots = 0 }]\n",
+            "llm.endpoints[0].slots",
+            "from 1 to 64",
+        ),
+        (
+            "[llm]\nendpoints = [{ base_url = \"http://a/v1\", api_key_env = \" \" }]\n",
+            "llm.endpoints[0].api_key_env",
+            "environment variable",
+        ),
+        ("[llm]\nslots = 65\n", "llm.slots", "from 1 to 64"),
+        (
+            "[llm.profiles.p]\nendpoints = [{ base_url = \"x\" }]\n",
+            "llm.profiles.p.endpoints[0].base_url",
+            "http://",
+        ),
+    ] {
+        let err = load_err(&[(CONFIG_FILE, text)], &no_env());
+        assert_eq!(err.key.as_deref(), Some(key), "{text}: {err}");
+        assert!(err.message.contains(words), "{text}: {err}");
+    }
+    // An unknown field of an endpoint is refused by name.
+    let err = load_err(
+        &[(
+            CONFIG_FILE,
+            "[llm]\nendpoints = [{ base_url = \"http://a/v1\", slot = 2 }]\n",
+        )],
+        &no_env(),
+    );
+    assert!(err.to_string().contains("slot"), "{err}");
+}
