@@ -45,7 +45,10 @@ fn options() -> anyhow::Result<Options> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .with_context(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--noctune" => options.noctune = PathBuf::from(value()?),
             "--files" => options.files = value()?.parse()?,
@@ -81,7 +84,10 @@ fn model(request: &RecordedRequest, latency: Duration) -> Reply {
             .map_or("", |(code, _)| code);
         let mut lines: Vec<String> = code.lines().map(str::to_owned).collect();
         if !lines.is_empty() {
-            lines.insert(1, "    \"\"\"Scale the first number and add the second.\"\"\"".into());
+            lines.insert(
+                1,
+                "    \"\"\"Scale the first number and add the second.\"\"\"".into(),
+            );
         }
         Reply::answer(format!("```python\n{}\n```", lines.join("\n")))
     } else {
@@ -154,10 +160,11 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<Measured> {
         );
     }
     let run_dir = root.join(".noctune_cache/runs/bench");
-    let events: Vec<serde_json::Value> = std::fs::read_to_string(run_dir.join("logs/events.jsonl"))?
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect();
+    let events: Vec<serde_json::Value> =
+        std::fs::read_to_string(run_dir.join("logs/events.jsonl"))?
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
     let at = |kind: &str| -> anyhow::Result<jiff::Timestamp> {
         let event = events
             .iter()
@@ -228,7 +235,9 @@ async fn main() -> anyhow::Result<()> {
         options.latency.as_millis(),
         options.noctune.display()
     );
-    println!("| slots | wall s | run loop s | speed-up (run loop) | ideal | utilisation | output = 1 slot |");
+    println!(
+        "| slots | wall s | run loop s | speed-up (run loop) | ideal | utilisation | output = 1 slot |"
+    );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let mut baseline: Option<Measured> = None;
     for (name, slots) in setups {
@@ -241,7 +250,11 @@ async fn main() -> anyhow::Result<()> {
         let (speedup, same) = match &baseline {
             Some(base) => (
                 base.run_loop.as_secs_f64() / measured.run_loop.as_secs_f64(),
-                if base.outcome == measured.outcome { "yes" } else { "**no**" },
+                if base.outcome == measured.outcome {
+                    "yes"
+                } else {
+                    "**no**"
+                },
             ),
             None => (1.0, "—"),
         };
@@ -257,7 +270,10 @@ async fn main() -> anyhow::Result<()> {
                 .values()
                 .filter(|(text, _)| text.contains("\"\"\""))
                 .count();
-            eprintln!("one slot: {applied} of {} files changed", measured.outcome.len());
+            eprintln!(
+                "one slot: {applied} of {} files changed",
+                measured.outcome.len()
+            );
             baseline = Some(measured);
         }
     }

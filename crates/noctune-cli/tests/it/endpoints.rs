@@ -116,9 +116,9 @@ fn outcome(root: &Path) -> BTreeMap<String, (String, String)> {
 
 const RUN: [&str; 4] = ["run", "--yes", "--run-id", "pool-1"];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_over_two_endpoints_survives_one_killed_and_matches_the_sequential_run() {
-    // One file at a time: one endpoint without `/props` (one slot).
+/// The run one file at a time (one endpoint without `/props`: one slot): its repository and
+/// each file's outcome.
+async fn sequential_run() -> (tempfile::TempDir, BTreeMap<String, (String, String)>) {
     let single = model(None).await;
     let sequential = repo(&pipeline_config(2));
     let root = sequential.path().to_path_buf();
@@ -141,52 +141,72 @@ async fn a_run_over_two_endpoints_survives_one_killed_and_matches_the_sequential
         statuses.contains(&"done") && statuses.contains(&"proposed"),
         "{statuses:?}"
     );
+    (sequential, expected)
+}
+
+/// The config of a run over `urls`.
+fn pooled_config(urls: &[String]) -> String {
+    let endpoints: Vec<String> = urls
+        .iter()
+        .map(|url| format!("{{ base_url = \"{url}\" }}"))
+        .collect();
+    pipeline_config(2).replace(
+        "[llm]\n",
+        &format!("[llm]\nendpoints = [{}]\n", endpoints.join(", ")),
+    )
+}
+
+/// Waits until the run at `root` has logged `calls` model calls (of `endpoint`, when given).
+fn wait_for_calls(root: &Path, calls: usize, endpoint: Option<&str>) {
+    let started = Instant::now();
+    loop {
+        let served = events(root)
+            .iter()
+            .filter(|e| {
+                e.event_type == EventType::LlmCall
+                    && endpoint.is_none_or(|url| e.payload["endpoint"] == url)
+            })
+            .count();
+        if served >= calls {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never made {calls} calls"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn spawn_run(root: &Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
+        .args(RUN)
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .env_remove("NOCTUNE_BASE_URL")
+        .env_remove("NOCTUNE_LOG")
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_over_two_endpoints_survives_one_killed_and_matches_the_sequential_run() {
+    let (sequential, expected) = sequential_run().await;
 
     // Two endpoints with two slots each; the first is killed mid-run.
     let a = Arc::new(model(Some(2)).await);
     let b = model(Some(2)).await;
-    let config = pipeline_config(2).replace(
-        "[llm]\n",
-        &format!(
-            "[llm]\nendpoints = [{{ base_url = \"{}\" }}, {{ base_url = \"{}\" }}]\n",
-            a.url(),
-            b.url()
-        ),
-    );
-    let pooled = repo(&config);
+    let pooled = repo(&pooled_config(&[a.url(), b.url()]));
     let root = pooled.path().to_path_buf();
     let killer = a.clone();
     let a_url = a.url();
     let output = tokio::task::spawn_blocking(move || {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_noctune"))
-            .args(RUN)
-            .current_dir(&root)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .env_remove("NOCTUNE_BASE_URL")
-            .env_remove("NOCTUNE_LOG")
-            .spawn()
-            .unwrap();
+        let child = spawn_run(&root);
         // Kill `a` once it has answered a few calls: the run is well under way.
-        let started = Instant::now();
-        loop {
-            let served = events(&root)
-                .iter()
-                .filter(|e| {
-                    e.event_type == EventType::LlmCall && e.payload["endpoint"] == a_url.as_str()
-                })
-                .count();
-            if served >= 3 {
-                killer.kill();
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "endpoint a never answered"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for_calls(&root, 3, Some(&a_url));
+        killer.kill();
         child.wait_with_output().unwrap()
     })
     .await
@@ -312,6 +332,76 @@ async fn each_endpoint_sends_its_own_key_and_a_missing_key_variable_is_named() {
             && stderr.contains("`NOCTUNE_TEST_KEY_A` is not set"),
         "{stderr}"
     );
-    assert!(!fresh.path().join(".noctune_cache").exists(), "nothing is written");
-    assert_eq!(std::fs::read_to_string(fresh.path().join(name(0))).unwrap(), original(0));
+    assert!(
+        !fresh.path().join(".noctune_cache").exists(),
+        "nothing is written"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fresh.path().join(name(0))).unwrap(),
+        original(0)
+    );
+}
+
+/// Ctrl+C with several files in flight: each reaches its next safe point, the run is `stopped`
+/// with no task left `running`, and `--run-id` resumes it to the sequential run's outcome.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_with_files_in_flight_stops_them_all_and_the_run_resumes() {
+    let (_sequential, expected) = sequential_run().await;
+    let a = model(Some(2)).await;
+    let b = model(Some(2)).await;
+    let pooled = repo(&pooled_config(&[a.url(), b.url()]));
+    let root = pooled.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        let child = spawn_run(&root);
+        wait_for_calls(&root, 5, None);
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let run: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            pooled
+                .path()
+                .join(".noctune_cache/runs/pool-1/state/run.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(run["status"], "stopped", "{stderr}");
+    let tasks = pooled.path().join(".noctune_cache/runs/pool-1/state/tasks");
+    let mut unfinished = 0;
+    for entry in std::fs::read_dir(&tasks).unwrap() {
+        let state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+        assert_ne!(state["status"], "running", "{state}");
+        unfinished += usize::from(state["status"] == "pending");
+    }
+    assert!(
+        unfinished >= 2,
+        "the stop came with several files in flight"
+    );
+    for i in 0..FILES {
+        let text = std::fs::read_to_string(pooled.path().join(name(i))).unwrap();
+        assert!(
+            text == original(i) || text == edit(i),
+            "{}: {text}",
+            name(i)
+        );
+    }
+
+    let root = pooled.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || noctune_with_env(&root, &RUN, &[]))
+        .await
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(outcome(pooled.path()), expected, "{stderr}");
 }
