@@ -230,7 +230,7 @@ impl OpenAiClient {
     /// they serve there). A connection refused, a DNS failure or a timeout is
     /// [`LlmErrorKind::Connect`] / [`LlmErrorKind::Timeout`], with the URL in the message; no
     /// retries, so a run with no model stops at once instead of retrying on every file.
-    pub async fn probe(&self) -> Result<(), LlmError> {
+    pub async fn reachable(&self) -> Result<(), LlmError> {
         let url = format!(
             "{}/models",
             self.shared.settings.base_url.trim_end_matches('/')

@@ -39,7 +39,7 @@ impl EndpointFacts {
 /// Checks `client`'s endpoint: it must answer HTTP within 10 seconds (else the error names the
 /// URL); `/v1/models` and `/props` are read when the server has them.
 pub async fn check_endpoint(client: &OpenAiClient) -> Result<EndpointFacts, LlmError> {
-    client.probe().await?;
+    client.reachable().await?;
     let base = client.settings().base_url.trim_end_matches('/').to_owned();
     let models = side_json(client.http().get(format!("{base}/models")))
         .await
