@@ -405,3 +405,38 @@ async fn ctrl_c_with_files_in_flight_stops_them_all_and_the_run_resumes() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(outcome(pooled.path()), expected, "{stderr}");
 }
+
+/// An endpoint that is down when the run starts is named on stderr and in the events, and the
+/// run goes on with the other one to the sequential run's outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_down_at_the_start_is_reported_and_skipped() {
+    let (_sequential, expected) = sequential_run().await;
+    let a = model(Some(2)).await;
+    a.kill();
+    let b = model(Some(2)).await;
+    let pooled = repo(&pooled_config(&[a.url(), b.url()]));
+    let root = pooled.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || noctune_with_env(&root, &RUN, &[]))
+        .await
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no model server answers at {}", a.url()))
+            && stderr.contains("the run goes on with the other endpoints"),
+        "{stderr}"
+    );
+    assert_eq!(outcome(pooled.path()), expected, "{stderr}");
+    let log = events(pooled.path());
+    let down = log
+        .iter()
+        .position(|e| e.event_type == EventType::EndpointDown)
+        .expect("an endpoint_down event");
+    assert_eq!(log[down].payload["endpoint"], a.url().as_str());
+    let first_call = log
+        .iter()
+        .position(|e| e.event_type == EventType::LlmCall)
+        .unwrap();
+    assert!(down < first_call, "reported at the start");
+    assert!(a.chat_requests().is_empty());
+}
