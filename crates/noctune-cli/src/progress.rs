@@ -2,7 +2,7 @@
 //! otherwise (`[0/3] pkg/a.py pass 1: draft  12.5 tok/s eta ?`). A step is a file entering a
 //! stage of a pass (review, draft, edit, gates, approve, apply) or a file ending. With several
 //! model slots the line ends with the files in flight per endpoint and each endpoint's speed
-//! (`in flight 3: gpu1:8080 2/2 11.0 tok/s, gpu2:8080 1/2 9.5 tok/s`).
+//! (`3 files in flight: gpu1:8080 2/2 11.0 tok/s, gpu2:8080 1/2 9.5 tok/s`).
 //!
 //! The ETA: once a file is done, the time per file so far times the files left; before that,
 //! the calibration probe's speeds (when the model was probed): [`CALLS_PER_FILE`] calls a
@@ -10,12 +10,12 @@
 #![allow(clippy::print_stderr)] // the terminal UX of a long run
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use noctune_core::TaskStage;
 use noctune_core::llm::EndpointLoad;
 use noctune_core::pipeline::Progress;
+use noctune_core::{LlmClient, TaskStage};
 
 /// Model calls of one pass over a file (review, draft, edit, approve), for the ETA before the
 /// first file is done.
@@ -29,6 +29,8 @@ pub struct ProgressLine {
     seconds_per_call: Option<f64>,
     /// What the run loop last reported.
     seen: Mutex<Seen>,
+    /// The model client, asked for its endpoints' load at each line.
+    model: Option<Arc<dyn LlmClient>>,
 }
 
 /// The run loop's last report, for the lines in between.
@@ -36,10 +38,8 @@ pub struct ProgressLine {
 struct Seen {
     done: usize,
     total: usize,
-    /// The pool's part of the line (empty with one slot).
-    pool: String,
-    /// Slots of the pool (files in flight at most).
-    slots: usize,
+    /// Files in flight.
+    in_flight: usize,
 }
 
 impl ProgressLine {
@@ -62,7 +62,15 @@ impl ProgressLine {
             started: Instant::now(),
             seconds_per_call,
             seen: Mutex::new(Seen::default()),
+            model: None,
         }
+    }
+
+    /// Shows the load of `model`'s endpoints on each line (when it has several slots).
+    #[must_use]
+    pub fn with_model(mut self, model: Arc<dyn LlmClient>) -> Self {
+        self.model = Some(model);
+        self
     }
 
     /// What the run loop reports: a file starting a pass, a file ending, the index.
@@ -71,8 +79,7 @@ impl ProgressLine {
             let mut seen = self.lock();
             seen.done = p.done;
             seen.total = p.total;
-            seen.pool = pool_line(p.in_flight.len(), &p.endpoints);
-            seen.slots = p.endpoints.iter().filter(|e| e.up).map(|e| e.slots).sum();
+            seen.in_flight = p.in_flight.len();
         }
         if let Some(bar) = &self.bar {
             bar.set_length(p.total as u64);
@@ -93,10 +100,13 @@ impl ProgressLine {
     }
 
     fn show(&self, what: &str, tokens_per_second: f64) {
-        let (done, total, pool, slots) = {
+        let (done, total, in_flight) = {
             let seen = self.lock();
-            (seen.done, seen.total, seen.pool.clone(), seen.slots.max(1))
+            (seen.done, seen.total, seen.in_flight)
         };
+        let loads = self.model.as_ref().map(|m| m.loads()).unwrap_or_default();
+        let pool = pool_line(in_flight, &loads);
+        let slots = self.model.as_ref().map_or(1, |m| m.slots());
         let line = if pool.is_empty() {
             format!("{what}  {tokens_per_second:.1} tok/s")
         } else {
@@ -157,7 +167,7 @@ fn pool_line(in_flight: usize, endpoints: &[EndpointLoad]) -> String {
             }
         })
         .collect();
-    format!("in flight {in_flight}: {}", each.join(", "))
+    format!("{in_flight} files in flight: {}", each.join(", "))
 }
 
 /// The ETA shown: `12s` from the files done, `~40s` from the probe's speeds before any is done,
@@ -211,7 +221,7 @@ mod tests {
         };
         assert_eq!(
             pool_line(2, &[busy, down]),
-            "in flight 2: gpu1:8080 2/2 11.0 tok/s, gpu2:8080 down"
+            "2 files in flight: gpu1:8080 2/2 11.0 tok/s, gpu2:8080 down"
         );
     }
 }

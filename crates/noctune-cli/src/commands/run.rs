@@ -131,15 +131,18 @@ async fn drive_run(
     )?;
     // The run is `starting` from here, before the file walk and the index.
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let progress = Arc::new(ProgressLine::new(
-        interactive && global.output_format == OutputFormat::Text,
-        calibration.as_ref().and_then(|c| {
-            c.seconds_for(
-                u64::from(pipeline.options.context_tokens / 2),
-                u64::from(pipeline.options.max_tokens_structured),
-            )
-        }),
-    ));
+    let progress = Arc::new(
+        ProgressLine::new(
+            interactive && global.output_format == OutputFormat::Text,
+            calibration.as_ref().and_then(|c| {
+                c.seconds_for(
+                    u64::from(pipeline.options.context_tokens / 2),
+                    u64::from(pipeline.options.max_tokens_structured),
+                )
+            }),
+        )
+        .with_model(pipeline.llm.clone()),
+    );
     let control = Arc::new_cyclic(|this: &Weak<Control>| {
         let control = if interactive {
             Control::with_pause_handler(Arc::new(pause_prompt))
