@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use noctune_llm::fake::{FakeOptions, FakeServer, RecordedRequest, Reply, echo_model};
+use noctune_llm::fake::{FakeOptions, FakeServer, RecordedRequest, Reply, asked_code, echo_model};
 
 const USAGE: &str = "usage: noctune-pool-bench [--noctune PATH] [--files N] [--latency-ms L] \
 [--slots 1,2,4,8] [--two-by 4]";
@@ -77,12 +77,7 @@ fn options() -> anyhow::Result<Options> {
 fn model(request: &RecordedRequest, latency: Duration) -> Reply {
     let reply = if request.schema_name().is_none() {
         let prompt = request.prompt_text();
-        let code = prompt
-            .split_once("Current code:\n```python\n")
-            .or_else(|| prompt.split_once("Code:\n```python\n"))
-            .and_then(|(_, rest)| rest.split_once("\n```"))
-            .map_or("", |(code, _)| code);
-        let mut lines: Vec<String> = code.lines().map(str::to_owned).collect();
+        let mut lines: Vec<String> = asked_code(&prompt).lines().map(str::to_owned).collect();
         if !lines.is_empty() {
             lines.insert(
                 1,

@@ -121,14 +121,7 @@ const RUN: [&str; 4] = ["run", "--yes", "--run-id", "pool-1"];
 async fn sequential_run() -> (tempfile::TempDir, BTreeMap<String, (String, String)>) {
     let single = model(None).await;
     let sequential = repo(&pipeline_config(2));
-    let root = sequential.path().to_path_buf();
-    let url = single.url();
-    let output = tokio::task::spawn_blocking(move || {
-        noctune_with_env(&root, &RUN, &[("NOCTUNE_BASE_URL", &url)])
-    })
-    .await
-    .unwrap();
-    let (_, stderr) = text(&output);
+    let (output, stderr) = run_in(sequential.path(), &[("NOCTUNE_BASE_URL", &single.url())]).await;
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -142,6 +135,23 @@ async fn sequential_run() -> (tempfile::TempDir, BTreeMap<String, (String, Strin
         "{statuses:?}"
     );
     (sequential, expected)
+}
+
+/// `noctune run` in `root` with `env`, off the async runtime: its output and stderr.
+async fn run_in(root: &Path, env: &[(&str, &str)]) -> (std::process::Output, String) {
+    let root = root.to_path_buf();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let output = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        noctune_with_env(&root, &RUN, &env)
+    })
+    .await
+    .unwrap();
+    let stderr = text(&output).1;
+    (output, stderr)
 }
 
 /// The config of a run over `urls`.
@@ -300,13 +310,7 @@ async fn each_endpoint_sends_its_own_key_and_a_missing_key_variable_is_named() {
         ),
     );
     let dir = repo(&config);
-    let root = dir.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || {
-        noctune_with_env(&root, &RUN, &[("NOCTUNE_TEST_KEY_A", "secret-a")])
-    })
-    .await
-    .unwrap();
-    let (_, stderr) = text(&output);
+    let (output, stderr) = run_in(dir.path(), &[("NOCTUNE_TEST_KEY_A", "secret-a")]).await;
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let auth = |server: &FakeServer| -> Vec<String> {
         server
@@ -321,11 +325,7 @@ async fn each_endpoint_sends_its_own_key_and_a_missing_key_variable_is_named() {
     assert!(from_b.iter().all(|h| h == "Bearer shared"), "{from_b:?}");
 
     let fresh = repo(&config);
-    let root = fresh.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || noctune_with_env(&root, &RUN, &[]))
-        .await
-        .unwrap();
-    let (_, stderr) = text(&output);
+    let (output, stderr) = run_in(fresh.path(), &[]).await;
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("llm.endpoints[0].api_key_env")
@@ -397,11 +397,7 @@ async fn ctrl_c_with_files_in_flight_stops_them_all_and_the_run_resumes() {
         );
     }
 
-    let root = pooled.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || noctune_with_env(&root, &RUN, &[]))
-        .await
-        .unwrap();
-    let (_, stderr) = text(&output);
+    let (output, stderr) = run_in(pooled.path(), &[]).await;
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(outcome(pooled.path()), expected, "{stderr}");
 }
@@ -415,11 +411,7 @@ async fn an_endpoint_down_at_the_start_is_reported_and_skipped() {
     a.kill();
     let b = model(Some(2)).await;
     let pooled = repo(&pooled_config(&[a.url(), b.url()]));
-    let root = pooled.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || noctune_with_env(&root, &RUN, &[]))
-        .await
-        .unwrap();
-    let (_, stderr) = text(&output);
+    let (output, stderr) = run_in(pooled.path(), &[]).await;
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!("no model server answers at {}", a.url()))

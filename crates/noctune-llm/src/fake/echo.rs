@@ -41,15 +41,17 @@ pub fn echo_model(request: &RecordedRequest) -> Reply {
             "decision": "approve",
         })
         .to_string(),
-        None => {
-            let prompt = request.prompt_text();
-            let code = prompt
-                .split_once("Current code:\n```python\n")
-                .or_else(|| prompt.split_once("Code:\n```python\n"))
-                .and_then(|(_, rest)| rest.split_once("\n```"))
-                .map_or("", |(code, _)| code);
-            format!("```python\n{code}\n```")
-        }
+        None => format!("```python\n{}\n```", asked_code(&request.prompt_text())),
     };
     Reply::answer(answer)
+}
+
+/// The code a code request (an edit or a repair) shows the model: the first block after
+/// "Current code:" or "Code:"; empty when there is none.
+pub fn asked_code(prompt: &str) -> &str {
+    prompt
+        .split_once("Current code:\n```python\n")
+        .or_else(|| prompt.split_once("Code:\n```python\n"))
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map_or("", |(code, _)| code)
 }

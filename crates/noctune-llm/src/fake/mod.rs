@@ -27,7 +27,7 @@ mod echo;
 mod reply;
 mod server;
 
-pub use echo::echo_model;
+pub use echo::{asked_code, echo_model};
 
 pub use reply::{Part, Reply, chunk, sse_event};
 pub use server::{FakeOptions, FakeServer, RecordedRequest, Responder};
