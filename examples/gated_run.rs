@@ -155,7 +155,7 @@ pub async fn run(dir: &Path) -> Result<GatedRun, Box<dyn std::error::Error>> {
         &mut run,
         &store,
         &[PathBuf::from(FILE)],
-        &Control::default(),
+        &Arc::new(Control::default()),
         &|_| {},
     )
     .await?;

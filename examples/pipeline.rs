@@ -152,7 +152,7 @@ async fn main() -> Result<()> {
         &mut run,
         &store,
         &[PathBuf::from("geometry.py")],
-        &Control::default(),
+        &Arc::new(Control::default()),
         &|progress| println!("{:?}: {}", progress.file, progress.what),
     )
     .await?;

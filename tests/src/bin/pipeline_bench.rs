@@ -769,7 +769,7 @@ async fn prompts_mode(args: &Args) -> anyhow::Result<()> {
     let bench = compose(&root, 1, &args.pack).await?;
     let store = RunStore::new(&root);
     let mut run = store.create(RunSpec::default())?;
-    let control = Control::default();
+    let control = Arc::new(Control::default());
     let options = bench.pipeline.options.clone();
     let editor = PythonEditor::new();
 

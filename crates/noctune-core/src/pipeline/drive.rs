@@ -2,6 +2,7 @@
 //! Whatever stops the loop, `run.json` ends in a final status and no task stays `running`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::Pipeline;
 use super::control::Control;
@@ -21,7 +22,7 @@ pub async fn drive(
     run: &mut Run,
     store: &RunStore,
     files: &[PathBuf],
-    control: &Control,
+    control: &Arc<Control>,
     on_progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<RunSummary> {
     let result = drive_files(pipeline, run, store, files, control, on_progress).await;

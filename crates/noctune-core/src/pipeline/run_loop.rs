@@ -2,19 +2,18 @@
 //!
 //! Several files are in flight at once when the model client serves several requests at once
 //! (a pool of endpoints and their slots, [`LlmClient::slots`](crate::LlmClient::slots)): each
-//! file has its own state, artifacts and transcript as when they go one by one, the event log
+//! file runs on its own tokio task, with its own state, artifacts and transcript as when they go one by one, the event log
 //! numbers concurrent writers' events strictly in order, and real files are replaced one at a
 //! time ([`apply_change`](super::apply::apply_change) holds the run's apply lock).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
+use tokio::task::JoinSet;
 
 use super::Pipeline;
 use super::control::Control;
@@ -82,17 +81,18 @@ fn is_final(state: &TaskState, policy: ResumePolicy) -> bool {
 }
 
 /// Drives `files` (repo-relative) through the pipeline, resuming each task from its state,
-/// with up to [`LlmClient::slots`](crate::LlmClient::slots) files in flight.
-/// Stops at the next safe point once a stop is requested on `control` (status `stopped`,
-/// resumable): files in flight each reach their next safe point, no new one starts. A model
-/// server that stays unreachable fails the run (status `failed`, resumable) once the files in
-/// flight have ended. [`super::drive`] wraps it and settles what an early end leaves behind.
+/// with up to [`LlmClient::slots`](crate::LlmClient::slots) files in flight, each on its own
+/// tokio task. Stops at the next safe point once a stop is requested on `control` (status
+/// `stopped`, resumable): files in flight each reach their next safe point, no new one starts.
+/// A model server that stays unreachable fails the run (status `failed`, resumable) once the
+/// files in flight have ended. [`super::drive`] wraps it and settles what an early end leaves
+/// behind.
 pub(super) async fn drive_files(
     pipeline: &Pipeline,
     run: &mut Run,
     store: &RunStore,
     files: &[PathBuf],
-    control: &Control,
+    control: &Arc<Control>,
     on_progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<RunSummary> {
     run.set_status(RunStatus::Running, None)?;
@@ -108,56 +108,86 @@ pub(super) async fn drive_files(
         .sum();
     control.add_prior_tokens(prior);
     let started = Instant::now();
-    let total = files.len();
-    let board = Board {
-        pipeline,
-        total,
+    let (reports, mut reported) = tokio::sync::mpsc::unbounded_channel();
+    let board = Arc::new(Board {
+        total: files.len(),
         done: AtomicUsize::new(0),
         in_flight: Mutex::new(BTreeSet::new()),
-        on_progress,
+        reports,
+    });
+    let show = |file: Option<String>, what: String| {
+        on_progress(&Progress {
+            done: board.done.load(Ordering::SeqCst),
+            total: board.total,
+            file,
+            what,
+            in_flight: board.lock().iter().cloned().collect(),
+            endpoints: loads(pipeline),
+        });
     };
     // Endpoints found down when the client was built are logged now that the run exists.
     log_endpoint_events(run, pipeline)?;
     // The evidence's index is brought up to date now that run.json says `running`.
     pipeline
         .evidence
-        .prepare(&|what: &str| board.report(None, what.to_owned()))?;
+        .prepare(&|what: &str| show(None, what.to_owned()))?;
 
+    let shared = Arc::new(pipeline.clone());
     let mut summary = RunSummary::default();
     let mut fatal: Option<Error> = None;
-    {
-        let run: &Run = run;
-        let mut queue = files.iter();
-        let mut running = FuturesUnordered::new();
-        loop {
-            // As many files in flight as the model serves at once (fewer while an endpoint is
-            // out of the pool); none new once a stop or a fatal error came.
-            let slots = pipeline.llm.slots().max(1);
-            while fatal.is_none() && !control.stop_requested() && running.len() < slots {
-                let Some(file) = queue.next() else { break };
-                running.push(drive_file(pipeline, run, store, file, control, &board));
-            }
-            let Some(ended) = running.next().await else {
-                break;
-            };
-            log_endpoint_events(run, pipeline)?;
-            match ended {
-                Ok(end) => {
-                    if end.set_aside {
-                        summary.set_aside += 1;
+    let mut queue = files.iter();
+    let mut running: JoinSet<Result<FileEnd>> = JoinSet::new();
+    loop {
+        // As many files in flight as the model serves at once (fewer while an endpoint is out
+        // of the pool); none new once a stop or a fatal error came.
+        let slots = pipeline.llm.slots().max(1);
+        while fatal.is_none() && !control.stop_requested() && running.len() < slots {
+            let Some(file) = queue.next() else { break };
+            let (pipeline, run, store, control, board, file) = (
+                shared.clone(),
+                run.handle(),
+                store.clone(),
+                control.clone(),
+                board.clone(),
+                file.clone(),
+            );
+            running.spawn(async move {
+                drive_file(&pipeline, &run, &store, &file, &control, &board).await
+            });
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some((file, what)) = reported.recv() => show(file, what),
+            Some(ended) = running.join_next() => {
+                log_endpoint_events(run, pipeline)?;
+                match ended {
+                    Ok(Ok(end)) => {
+                        if end.set_aside {
+                            summary.set_aside += 1;
+                        }
+                        count(&mut summary, &end.state, run);
                     }
-                    count(&mut summary, &end.state, run);
-                }
-                Err(err) => {
                     // The first such error is the run's; the others in flight end on their
                     // own (the same server is unreachable for them too).
-                    fatal.get_or_insert(err);
+                    Ok(Err(err)) => {
+                        fatal.get_or_insert(err);
+                    }
+                    Err(panicked) => {
+                        fatal.get_or_insert(Error::Refused(format!(
+                            "a file's task ended abnormally: {panicked}"
+                        )));
+                    }
                 }
             }
         }
-        log_endpoint_events(run, pipeline)?;
-        log_loads(run, pipeline, started.elapsed().as_millis() as u64)?;
     }
+    while let Ok((file, what)) = reported.try_recv() {
+        show(file, what);
+    }
+    log_endpoint_events(run, pipeline)?;
+    log_loads(run, pipeline, started.elapsed().as_millis() as u64)?;
 
     if let Some(err) = fatal {
         let message = match err {
@@ -180,16 +210,16 @@ pub(super) async fn drive_files(
     Ok(summary)
 }
 
-/// What the files in flight share for progress: the counts and who is in flight.
-struct Board<'a> {
-    pipeline: &'a Pipeline,
+/// What the files in flight share: the counts for progress, and the channel on which they
+/// tell the run loop what happened (the loop shows it).
+struct Board {
     total: usize,
     done: AtomicUsize,
     in_flight: Mutex<BTreeSet<String>>,
-    on_progress: &'a (dyn Fn(&Progress) + Send + Sync),
+    reports: tokio::sync::mpsc::UnboundedSender<(Option<String>, String)>,
 }
 
-impl Board<'_> {
+impl Board {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
         self.in_flight
             .lock()
@@ -197,15 +227,8 @@ impl Board<'_> {
     }
 
     fn report(&self, file: Option<&str>, what: String) {
-        let in_flight = self.lock().iter().cloned().collect();
-        (self.on_progress)(&Progress {
-            done: self.done.load(Ordering::SeqCst),
-            total: self.total,
-            file: file.map(str::to_owned),
-            what,
-            in_flight,
-            endpoints: loads(self.pipeline),
-        });
+        // The run loop holds the receiver until every file has ended.
+        let _ = self.reports.send((file.map(str::to_owned), what));
     }
 }
 
@@ -270,7 +293,7 @@ async fn drive_file(
     store: &RunStore,
     file: &std::path::Path,
     control: &Control,
-    board: &Board<'_>,
+    board: &Board,
 ) -> Result<FileEnd> {
     let policy = run.record().resume_policy;
     let task_id = TaskId::for_path(file);
@@ -304,7 +327,7 @@ async fn passes(
     store: &RunStore,
     state: &mut TaskState,
     control: &Control,
-    board: &Board<'_>,
+    board: &Board,
     display: &str,
 ) -> Result<bool> {
     let policy = run.record().resume_policy;

@@ -216,13 +216,14 @@ impl RunStore {
     }
 }
 
-/// A run being driven by this process. Holds the run's lock until dropped.
+/// A run being driven by this process. Holds the run's lock until dropped (with the handles
+/// the run loop gives the files in flight, until the last of them is dropped).
 #[derive(Debug)]
 pub struct Run {
     run_id: RunId,
     layout: RunLayout,
     shared: Arc<Shared>,
-    _lock: RunLock,
+    _lock: Arc<RunLock>,
 }
 
 /// What the process driving a run shares between the run loop and its [`StopMarker`]:
@@ -320,7 +321,18 @@ impl Run {
                 apply: Mutex::new(()),
             }),
             layout,
-            _lock: lock,
+            _lock: Arc::new(lock),
+        }
+    }
+
+    /// Another handle on the same run, for a file in flight on its own task: the same
+    /// `run.json`, event log and apply lock.
+    pub(crate) fn handle(&self) -> Self {
+        Self {
+            run_id: self.run_id.clone(),
+            layout: self.layout.clone(),
+            shared: self.shared.clone(),
+            _lock: self._lock.clone(),
         }
     }
 
