@@ -45,7 +45,7 @@ pub fn llm_client(
             })?))
         }
         LlmMode::On => Ok(Arc::new(openai(
-            settings.llm.clone(),
+            first_endpoint(&settings.llm)?,
             verbose,
             transcript,
             None,
@@ -61,11 +61,18 @@ fn stage_client(
     verbose: u8,
 ) -> anyhow::Result<Arc<dyn LlmClient>> {
     Ok(Arc::new(openai(
-        settings.llm_for(stage).clone(),
+        first_endpoint(settings.llm_for(stage))?,
         verbose,
         None,
         None,
     )?))
+}
+
+/// The settings of the first server of `llm` (its `base_url`, or the first of its
+/// `endpoints`), for what asks one question at a time.
+fn first_endpoint(llm: &LlmSettings) -> anyhow::Result<LlmSettings> {
+    llm.first_endpoint()
+        .map_err(|why| anyhow::anyhow!("{why}; nothing was changed"))
 }
 
 /// The commit-message writer: the `analyze` and `format` stages' clients and the prompts.
@@ -118,15 +125,15 @@ pub fn openai(
     Ok(builder.build()?)
 }
 
-/// The calibration probe's record for the model of `llm`: from `.noctune_cache/models/` under
-/// `root` when the server's fingerprint matches, else probed now (always with `force`) and
+/// The calibration probe's record for the model of `llm` (on its first server): from
+/// `.noctune_cache/models/` under `root` when the server's fingerprint matches, else probed now (always with `force`) and
 /// stored. A cache file that cannot be read is named in a warning on stderr and replaced.
 pub async fn calibrate(
     root: &Path,
     llm: &LlmSettings,
     force: bool,
 ) -> anyhow::Result<ProbeOutcome> {
-    let client = OpenAiClient::new(llm.clone())?;
+    let client = OpenAiClient::new(first_endpoint(llm)?)?;
     let layout = CacheLayout::for_root(root);
     layout.ensure()?;
     let cache = ModelCache::new(layout.models());

@@ -28,39 +28,27 @@ pub struct Connected {
     pub settings: LlmSettings,
 }
 
-/// The settings of each endpoint of `llm`: its base URL, its API key (from `api_key_env`),
-/// and its configured slots. A missing key variable is an error naming the key.
+/// The settings of each endpoint of `llm` ([`LlmSettings::each_endpoint`]). In a pool of
+/// several, a failing call goes to another endpoint at once: the pool retries, not each
+/// endpoint's client.
 fn endpoint_settings(llm: &LlmSettings) -> anyhow::Result<Vec<(LlmSettings, Option<u32>)>> {
-    let several = llm.pool().len() > 1;
-    let mut out = Vec::new();
-    for endpoint in llm.pool() {
-        let mut settings = llm.clone();
-        settings.base_url = endpoint.base_url.clone();
-        settings.endpoints.clear();
-        if let Some(name) = &endpoint.api_key_env {
-            match std::env::var(name) {
-                Ok(key) if !key.trim().is_empty() => settings.api_key = Some(key),
-                _ => bail!(
-                    "{}.api_key_env: the environment variable `{name}` is not set; nothing was changed",
-                    endpoint.key
-                ),
-            }
-        }
-        // In a pool of several, a failing call goes to another endpoint at once; the pool
-        // retries, not each endpoint's client.
-        if several {
+    let mut all = llm
+        .each_endpoint()
+        .map_err(|why| anyhow::anyhow!("{why}; nothing was changed"))?;
+    if all.len() > 1 {
+        for (settings, _) in &mut all {
             settings.max_retries = 0;
         }
-        out.push((settings, endpoint.slots));
     }
-    Ok(out)
+    Ok(all)
 }
 
 /// The endpoints of a model, checked: at least one answers. Nothing is written yet.
 pub struct Checked {
     llm: LlmSettings,
     endpoints: Vec<(LlmSettings, Option<u32>)>,
-    first_up: usize,
+    /// Whether each endpoint answered the check.
+    up: Vec<bool>,
     smallest_context: Option<u32>,
 }
 
@@ -74,13 +62,12 @@ pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Che
         .map(|(s, _)| OpenAiClient::new(s.clone()))
         .collect::<Result<_, _>>()?;
     let checks = futures_util::future::join_all(bare.iter().map(check_endpoint)).await;
-    let mut first_up = None;
+    let up: Vec<bool> = checks.iter().map(Result::is_ok).collect();
     let mut smallest_context: Option<u32> = None;
     let mut errors = Vec::new();
-    for (index, ((endpoint, _), check)) in endpoints.iter().zip(&checks).enumerate() {
+    for ((endpoint, _), check) in endpoints.iter().zip(&checks) {
         match check {
             Ok(facts) => {
-                first_up.get_or_insert(index);
                 if let Some(window) = facts.context_tokens {
                     smallest_context = Some(smallest_context.map_or(window, |s| s.min(window)));
                 }
@@ -94,7 +81,7 @@ pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Che
             Err(err) => errors.push(err.to_string()),
         }
     }
-    let Some(first_up) = first_up else {
+    if !up.contains(&true) {
         bail!(
             "{}\n  start an OpenAI-compatible server there (llama.cpp's `llama-server`, or \
              `scripts/llm-server start` in Noctune's repository: Qwen2.5-Coder 0.5B on llama.cpp), \
@@ -105,7 +92,7 @@ pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Che
                 .path()
                 .map_or_else(|| "noctune.toml".to_owned(), |p| p.display().to_string())
         );
-    };
+    }
     for error in &errors {
         warn(&format!(
             "{error}; the run goes on with the other endpoints"
@@ -114,7 +101,7 @@ pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Che
     Ok(Checked {
         llm: llm.clone(),
         endpoints,
-        first_up,
+        up,
         smallest_context,
     })
 }
@@ -129,9 +116,19 @@ impl Checked {
         verbose: u8,
         transcript: Option<&Arc<dyn TranscriptSink>>,
     ) -> anyhow::Result<Connected> {
-        let calibration = calibrate(root, &self.endpoints[self.first_up].0, false)
-            .await?
-            .calibration;
+        // Each endpoint that answered is calibrated (cached per server), and its client starts
+        // from its own record; the run's record is the first one's.
+        let mut calibrations = Vec::new();
+        for ((endpoint, _), up) in self.endpoints.iter().zip(&self.up) {
+            calibrations.push(if *up {
+                Some(calibrate(root, endpoint, false).await?.calibration)
+            } else {
+                None
+            });
+        }
+        let Some(calibration) = calibrations.iter().flatten().next().cloned() else {
+            bail!("no model endpoint answered; nothing was changed");
+        };
         let mut settings = with_probed_context(&self.llm, &calibration);
         if !settings.context_tokens_configured
             && let Some(window) = self.smallest_context
@@ -141,9 +138,10 @@ impl Checked {
         let members = self
             .endpoints
             .into_iter()
-            .map(|(endpoint, slots)| {
+            .zip(&calibrations)
+            .map(|((endpoint, slots), probed)| {
                 Ok(PoolMember {
-                    client: openai(endpoint, verbose, transcript, Some(&calibration))?,
+                    client: openai(endpoint, verbose, transcript, probed.as_ref())?,
                     slots,
                 })
             })

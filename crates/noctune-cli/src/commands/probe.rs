@@ -1,5 +1,5 @@
-//! `noctune probe [--force]`: the calibration probe of the configured model, from the cache or
-//! run now.
+//! `noctune probe [--force]`: the calibration probe of the configured model (of each of its
+//! servers, with `endpoints`), from the cache or run now.
 
 use std::io::Write;
 
@@ -22,30 +22,52 @@ pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> anyhow::Result<ExitStatus> 
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let outcome = runtime.block_on(compose::calibrate(&settings.root, &llm, args.force))?;
-    let calibration = &outcome.calibration;
-    match global.output_format {
-        OutputFormat::Json => print_json(&serde_json::json!({
+    // Every server of the model (`endpoints`), each with its own record.
+    let endpoints = llm
+        .each_endpoint()
+        .map_err(|why| anyhow::anyhow!("{why}; nothing was probed"))?;
+    let mut outcomes = Vec::new();
+    for (endpoint, _) in &endpoints {
+        outcomes.push(runtime.block_on(compose::calibrate(
+            &settings.root,
+            endpoint,
+            args.force,
+        ))?);
+    }
+    let record = |outcome: &noctune_llm::ProbeOutcome| {
+        serde_json::json!({
             "path": outcome.path.display().to_string(),
             "fresh": outcome.fresh,
-            "calibration": calibration,
-        }))?,
+            "calibration": outcome.calibration,
+        })
+    };
+    match global.output_format {
+        OutputFormat::Json => {
+            let mut json = record(&outcomes[0]);
+            if outcomes.len() > 1 {
+                json["endpoints"] = outcomes.iter().map(record).collect();
+            }
+            print_json(&json)?;
+        }
         OutputFormat::Text => {
             let mut out = anstream::stdout().lock();
-            let how = if outcome.fresh {
-                format!("probed in {:.1} s", calibration.probe_seconds)
-            } else {
-                format!("cached, probed at {}", calibration.probed_at)
-            };
-            writeln!(
-                out,
-                "{} {} at {} ({how})",
-                "model".green().bold(),
-                calibration.model,
-                calibration.base_url
-            )?;
-            write!(out, "{}", details(calibration))?;
-            writeln!(out, "record: {}", outcome.path.display())?;
+            for outcome in &outcomes {
+                let calibration = &outcome.calibration;
+                let how = if outcome.fresh {
+                    format!("probed in {:.1} s", calibration.probe_seconds)
+                } else {
+                    format!("cached, probed at {}", calibration.probed_at)
+                };
+                writeln!(
+                    out,
+                    "{} {} at {} ({how})",
+                    "model".green().bold(),
+                    calibration.model,
+                    calibration.base_url
+                )?;
+                write!(out, "{}", details(calibration))?;
+                writeln!(out, "record: {}", outcome.path.display())?;
+            }
         }
     }
     Ok(ExitStatus::Success)

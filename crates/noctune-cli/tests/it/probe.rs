@@ -206,3 +206,57 @@ async fn a_stage_profile_model_is_probed_on_its_own() {
     }
     assert!(default.chat_requests().is_empty());
 }
+
+/// With several servers (`endpoints`), `noctune probe` probes each and keeps a record of each;
+/// the one that refuses grammars says so, the other does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_endpoint_is_probed_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let refusing = no_grammar_server().await;
+    let plain = FakeServer::start_responder(FakeOptions::default(), echo_model).await;
+    std::fs::write(
+        root.join("noctune.toml"),
+        format!(
+            "[llm]\nendpoints = [{{ base_url = \"{}\" }}, {{ base_url = \"{}\" }}]\n",
+            refusing.url(),
+            plain.url()
+        ),
+    )
+    .unwrap();
+    let root_path = root.to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        crate::noctune(&root_path, &["probe", "--output-format", "json"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let json = json_of(&output);
+    let endpoints = json["endpoints"]
+        .as_array()
+        .expect("one record per endpoint");
+    assert_eq!(endpoints.len(), 2);
+    let grammar = |record: &Value| {
+        record["calibration"]["formats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["format"] == "grammar")
+            .unwrap()["works"]
+            .clone()
+    };
+    assert_eq!(
+        endpoints[0]["calibration"]["base_url"],
+        refusing.url().as_str()
+    );
+    assert_eq!(grammar(&endpoints[0]), json!(false));
+    assert_eq!(
+        endpoints[1]["calibration"]["base_url"],
+        plain.url().as_str()
+    );
+    assert_eq!(grammar(&endpoints[1]), json!(true));
+    assert_ne!(endpoints[0]["path"], endpoints[1]["path"]);
+    assert_eq!(json["calibration"], endpoints[0]["calibration"]);
+    assert_eq!(refusing.probe_requests().len(), 5);
+    assert_eq!(plain.probe_requests().len(), 5);
+}

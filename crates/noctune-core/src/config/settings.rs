@@ -64,6 +64,38 @@ pub struct EndpointSettings {
 }
 
 impl LlmSettings {
+    /// The settings of each server to use, in order, with its configured slots: `base_url`
+    /// set to the server's, its API key read from the variable `api_key_env` names (else
+    /// `api_key`). A variable that is not set is an error naming the key
+    /// (`llm.endpoints[1].api_key_env`).
+    pub fn each_endpoint(&self) -> Result<Vec<(LlmSettings, Option<u32>)>, String> {
+        let mut out = Vec::new();
+        for endpoint in self.pool() {
+            let mut settings = self.clone();
+            settings.base_url = endpoint.base_url.clone();
+            settings.endpoints.clear();
+            if let Some(name) = &endpoint.api_key_env {
+                match std::env::var(name) {
+                    Ok(key) if !key.trim().is_empty() => settings.api_key = Some(key),
+                    _ => {
+                        return Err(format!(
+                            "{}.api_key_env: the environment variable `{name}` is not set",
+                            endpoint.key
+                        ));
+                    }
+                }
+            }
+            out.push((settings, endpoint.slots));
+        }
+        Ok(out)
+    }
+
+    /// The settings of the first server (see [`LlmSettings::each_endpoint`]): for what asks one
+    /// model one question at a time (the chat, commit messages, the probe).
+    pub fn first_endpoint(&self) -> Result<LlmSettings, String> {
+        self.each_endpoint().map(|mut all| all.swap_remove(0).0)
+    }
+
     /// The servers to use: `endpoints`, or `base_url` (with `slots`) alone.
     pub fn pool(&self) -> Vec<EndpointSettings> {
         if self.endpoints.is_empty() {

@@ -291,7 +291,7 @@ impl Turn {
             }
             StreamEvent::Reasoning(_) => {}
         };
-        OpenAiClient::builder(llm)
+        OpenAiClient::builder(llm.first_endpoint()?)
             .observer(Arc::new(observer))
             .build()
             .map_err(|err| err.to_string())
