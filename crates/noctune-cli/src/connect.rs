@@ -1,5 +1,5 @@
 //! The model of a run, connected: every endpoint of `[llm]` (`base_url`, or `endpoints`) is
-//! checked (health, models, context size, slots), the first that answers is calibrated, and
+//! checked (health, models, context size, slots), each that answers is calibrated, and
 //! the ones that answer are pooled. An endpoint that is down is reported and skipped; the run
 //! stops before anything is written only when none answers.
 
