@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! noctune-pool-bench [--noctune PATH] [--files N] [--latency-ms L] [--slots 1,2,4,8] [--two-by 4]
+//! noctune-pool-bench [--noctune PATH] [--files N] --against URL[,URL] --against URL[,URL] ...
 //! ```
 //!
 //! Builds a repository of N small modules (24 by default) and runs the real `noctune run --yes`
@@ -13,6 +14,10 @@
 //! docstring-only and applied). Prints a markdown table: the process's wall time, the run
 //! loop's (from `run_started` to `run_completed` in the event log), the speed-up over one slot,
 //! the pool's utilisation, and whether every file and task status equals the one-slot run's.
+//!
+//! With `--against`, each entry is a run against those servers as they are (a real llama.cpp
+//! with `--parallel 1`, then one with `--parallel 2`, say): slots come from their `/props`, and
+//! the first entry is the baseline of the speed-up and the output comparison.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::BTreeMap;
@@ -24,7 +29,7 @@ use anyhow::{Context, bail};
 use noctune_llm::fake::{FakeOptions, FakeServer, RecordedRequest, Reply, asked_code, echo_model};
 
 const USAGE: &str = "usage: noctune-pool-bench [--noctune PATH] [--files N] [--latency-ms L] \
-[--slots 1,2,4,8] [--two-by 4]";
+[--slots 1,2,4,8] [--two-by 4] | [--against URL[,URL]]...";
 
 struct Options {
     noctune: PathBuf,
@@ -32,6 +37,8 @@ struct Options {
     latency: Duration,
     slots: Vec<u32>,
     two_by: u32,
+    /// Real servers, one setup each (comma-separated URLs).
+    against: Vec<Vec<String>>,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -42,6 +49,7 @@ fn options() -> anyhow::Result<Options> {
         latency: Duration::from_millis(500),
         slots: vec![1, 2, 4, 8],
         two_by: 4,
+        against: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -60,6 +68,9 @@ fn options() -> anyhow::Result<Options> {
                     .collect::<Result<_, _>>()?;
             }
             "--two-by" => options.two_by = value()?.parse()?,
+            "--against" => options
+                .against
+                .push(value()?.split(',').map(str::to_owned).collect()),
             _ => bail!("unknown argument `{flag}`\n{USAGE}"),
         }
     }
@@ -133,13 +144,15 @@ struct Measured {
     wall: Duration,
     run_loop: Duration,
     utilisation: f64,
+    /// The pool's slots, as the endpoints said.
+    slots: usize,
     /// Each file's text and task status.
     outcome: BTreeMap<String, (String, String)>,
 }
 
-fn run(options: &Options, root: &Path) -> anyhow::Result<Measured> {
+fn run(noctune: &Path, root: &Path) -> anyhow::Result<Measured> {
     let started = Instant::now();
-    let output = Command::new(&options.noctune)
+    let output = Command::new(noctune)
         .args(["run", "--yes", "--run-id", "bench"])
         .current_dir(root)
         .stdin(Stdio::null())
@@ -168,11 +181,17 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<Measured> {
         Ok(event["ts"].as_str().unwrap_or_default().parse()?)
     };
     let run_loop = at("run_completed")?.duration_since(at("run_started")?);
-    let utilisation = events
-        .iter()
-        .rfind(|e| e["type"] == "endpoint_loads")
+    let loads = events.iter().rfind(|e| e["type"] == "endpoint_loads");
+    let utilisation = loads
         .and_then(|e| e["payload"]["utilisation"].as_f64())
         .unwrap_or(0.0);
+    let slots = loads
+        .and_then(|e| e["payload"]["endpoints"].as_array())
+        .map_or(1, |all| {
+            all.iter()
+                .map(|e| e["slots"].as_u64().unwrap_or(1) as usize)
+                .sum()
+        });
     let mut outcome = BTreeMap::new();
     for entry in std::fs::read_dir(run_dir.join("state/tasks"))? {
         let state: serde_json::Value = serde_json::from_slice(&std::fs::read(entry?.path())?)?;
@@ -185,31 +204,47 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<Measured> {
         wall,
         run_loop: Duration::try_from(run_loop).unwrap_or_default(),
         utilisation,
+        slots,
         outcome,
     })
 }
 
-async fn measure(options: &Options, servers: &[FakeServer]) -> anyhow::Result<Measured> {
-    let urls: Vec<String> = servers.iter().map(FakeServer::url).collect();
+async fn measure(options: &Options, urls: Vec<String>) -> anyhow::Result<Measured> {
     let dir = repo(options.files, &urls)?;
     let root = dir.path().to_path_buf();
     let noctune = options.noctune.clone();
-    let files = options.files;
-    let latency = options.latency;
-    let measured = tokio::task::spawn_blocking(move || {
-        run(
-            &Options {
-                noctune,
-                files,
-                latency,
-                slots: Vec::new(),
-                two_by: 0,
-            },
-            &root,
-        )
-    })
-    .await??;
+    let measured = tokio::task::spawn_blocking(move || run(&noctune, &root)).await??;
     Ok(measured)
+}
+
+/// Prints one row; the first measured run is the baseline.
+fn row(name: &str, slots: String, measured: Measured, baseline: &mut Option<Measured>) {
+    let (speedup, same) = match &*baseline {
+        Some(base) => (
+            base.run_loop.as_secs_f64() / measured.run_loop.as_secs_f64(),
+            if base.outcome == measured.outcome {
+                "yes"
+            } else {
+                "**no**"
+            },
+        ),
+        None => (1.0, "—"),
+    };
+    println!(
+        "| {name} | {:.1} | {:.1} | {speedup:.2} | {slots} | {:.0}% | {same} |",
+        measured.wall.as_secs_f64(),
+        measured.run_loop.as_secs_f64(),
+        measured.utilisation * 100.0,
+    );
+    if baseline.is_none() {
+        let changed = measured
+            .outcome
+            .values()
+            .filter(|(text, _)| text.contains("\"\"\""))
+            .count();
+        eprintln!("baseline: {changed} of {} files changed", measured.outcome.len());
+        *baseline = Some(measured);
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -235,42 +270,24 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let mut baseline: Option<Measured> = None;
+    if !options.against.is_empty() {
+        for urls in &options.against {
+            let name = urls.join(" + ");
+            let measured = measure(&options, urls.clone()).await?;
+            let slots = measured.slots.to_string();
+            row(&name, slots, measured, &mut baseline);
+        }
+        return Ok(());
+    }
     for (name, slots) in setups {
         let mut servers = Vec::new();
         for n in &slots {
             servers.push(server(*n, options.latency).await);
         }
-        let measured = measure(&options, &servers).await?;
+        let urls = servers.iter().map(FakeServer::url).collect();
+        let measured = measure(&options, urls).await?;
         let total: u32 = slots.iter().sum();
-        let (speedup, same) = match &baseline {
-            Some(base) => (
-                base.run_loop.as_secs_f64() / measured.run_loop.as_secs_f64(),
-                if base.outcome == measured.outcome {
-                    "yes"
-                } else {
-                    "**no**"
-                },
-            ),
-            None => (1.0, "—"),
-        };
-        println!(
-            "| {name} | {:.1} | {:.1} | {speedup:.2} | {total} | {:.0}% | {same} |",
-            measured.wall.as_secs_f64(),
-            measured.run_loop.as_secs_f64(),
-            measured.utilisation * 100.0,
-        );
-        if baseline.is_none() {
-            let applied = measured
-                .outcome
-                .values()
-                .filter(|(text, _)| text.contains("\"\"\""))
-                .count();
-            eprintln!(
-                "one slot: {applied} of {} files changed",
-                measured.outcome.len()
-            );
-            baseline = Some(measured);
-        }
+        row(&name, total.to_string(), measured, &mut baseline);
     }
     Ok(())
 }
