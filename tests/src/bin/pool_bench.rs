@@ -11,9 +11,10 @@
 //! they have slots (their `/props` says `total_slots`, as llama.cpp's `--parallel` does): once
 //! per entry of `--slots` with one server, then with two servers of `--two-by` slots each. The
 //! model adds a docstring to each module's function (review, plan, edit; the change is proven
-//! docstring-only and applied). Prints a markdown table: the process's wall time, the run
-//! loop's (from `run_started` to `run_completed` in the event log), the speed-up over one slot,
-//! the pool's utilisation, and whether every file and task status equals the one-slot run's.
+//! docstring-only and applied). The runs ask at temperature 0 with `max_tokens = 300`. Prints a
+//! markdown table: the process's wall time, the run loop's (from `run_started` to
+//! `run_completed` in the event log), the speed-up over one slot, the pool's utilisation, and
+//! whether every file and task status equals the one-slot run's.
 //!
 //! With `--against`, each entry is a run against those servers as they are (a real llama.cpp
 //! with `--parallel 1`, then one with `--parallel 2`, say): slots come from their `/props`, and
@@ -126,8 +127,8 @@ fn repo(files: usize, urls: &[String]) -> anyhow::Result<tempfile::TempDir> {
     std::fs::write(
         dir.path().join("noctune.toml"),
         format!(
-            "allow_apply = true\nmax_passes = 1\n\n[llm]\nstream = true\ntimeout_s = 120\n\
-             endpoints = [{}]\n",
+            "allow_apply = true\nmax_passes = 1\n\n[llm]\nstream = true\ntimeout_s = 300\n\
+             temperature = 0.0\nmax_tokens = 300\nendpoints = [{}]\n",
             endpoints.join(", ")
         ),
     )?;
