@@ -261,9 +261,13 @@ async fn main() -> anyhow::Result<()> {
         vec![options.two_by, options.two_by],
     ));
     println!(
-        "{} files, {} ms per model answer, `{}`\n",
+        "{} files, {}, `{}`\n",
         options.files,
-        options.latency.as_millis(),
+        if options.against.is_empty() {
+            format!("{} ms per model answer", options.latency.as_millis())
+        } else {
+            "the servers as they are".to_owned()
+        },
         options.noctune.display()
     );
     println!(
