@@ -243,7 +243,10 @@ fn row(name: &str, slots: String, measured: Measured, baseline: &mut Option<Meas
             .values()
             .filter(|(text, _)| text.contains("\"\"\""))
             .count();
-        eprintln!("baseline: {changed} of {} files changed", measured.outcome.len());
+        eprintln!(
+            "baseline: {changed} of {} files changed",
+            measured.outcome.len()
+        );
         *baseline = Some(measured);
     }
 }

@@ -36,6 +36,9 @@ pub struct Control {
     stopped: tokio::sync::Notify,
     stop_reason: Mutex<Option<String>>,
     pause: AtomicBool,
+    /// Held while the pause handler asks: the other files in flight wait at their next safe
+    /// point, so the whole run pauses, not one file.
+    pausing: Mutex<()>,
     handler: Option<PauseHandler>,
     stage_observer: Option<StageObserver>,
     completion_tokens: AtomicU64,
@@ -60,6 +63,7 @@ impl Default for Control {
             stopped: tokio::sync::Notify::new(),
             stop_reason: Mutex::new(None),
             pause: AtomicBool::new(false),
+            pausing: Mutex::new(()),
             handler: None,
             stage_observer: None,
             completion_tokens: AtomicU64::new(0),
@@ -152,18 +156,26 @@ impl Control {
         self.stop.load(Ordering::SeqCst)
     }
 
-    /// A safe point for `file`: honours a stop, and a pause by asking the handler.
+    /// A safe point for `file`: honours a stop, and a pause by asking the handler. While the
+    /// handler asks about one file, the other files in flight wait here.
     pub fn checkpoint(&self, file: &Path) -> Checkpoint {
         if self.stop_requested() {
             return Checkpoint::Stop;
         }
         if !self.pause.swap(false, Ordering::SeqCst) {
+            // Waits while another file's pause question is open.
+            drop(self.lock_pausing());
+            if self.stop_requested() {
+                return Checkpoint::Stop;
+            }
             return Checkpoint::Continue(None);
         }
+        let asking = self.lock_pausing();
         let action = match &self.handler {
             Some(handler) => handler(file),
             None => PauseAction::Stop,
         };
+        drop(asking);
         match action {
             PauseAction::Continue => Checkpoint::Continue(None),
             PauseAction::Guidance(text) => Checkpoint::Continue(Some(text)),
@@ -173,6 +185,12 @@ impl Control {
                 Checkpoint::Stop
             }
         }
+    }
+
+    fn lock_pausing(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.pausing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Adds a model call's tokens and time to the live counters, and its tokens to `file`'s.
@@ -358,6 +376,29 @@ mod tests {
             control.stage_entered(Path::new("a.py"), 2, stage);
         }
         assert_eq!(*heard.lock().unwrap(), ["a.py p2 review", "a.py p2 gates"]);
+    }
+
+    #[test]
+    fn while_one_file_is_asked_the_others_wait_at_their_safe_point() {
+        let control = Arc::new(Control::with_pause_handler(Arc::new(|_| {
+            std::thread::sleep(Duration::from_millis(300));
+            PauseAction::Stop
+        })));
+        control.request_pause();
+        let asker = {
+            let control = control.clone();
+            std::thread::spawn(move || control.checkpoint(Path::new("a.py")))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        let started = Instant::now();
+        let other = control.checkpoint(Path::new("b.py"));
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "b.py went on while a.py's question was open"
+        );
+        // The answer was "stop": the waiting file stops too.
+        assert_eq!(other, Checkpoint::Stop);
+        assert_eq!(asker.join().unwrap(), Checkpoint::Stop);
     }
 
     #[test]
