@@ -100,7 +100,8 @@ async function runsView() {
 }
 
 const EVENT_KIND = { run_failed: "bad", task_failed: "bad", gate_failed: "bad", conflict: "bad", policy_violation: "bad",
-  applied: "good", run_completed: "good", approval_queued: "ask", approval_decided: "ask", run_stopping: "ask", stopped: "ask" };
+  endpoint_down: "bad", applied: "good", run_completed: "good", endpoint_up: "good", approval_queued: "ask",
+  approval_decided: "ask", run_stopping: "ask", stopped: "ask", endpoint_retried: "ask" };
 function eventRow(e) {
   const payload = e.payload && Object.keys(e.payload).length ? JSON.stringify(e.payload) : "";
   const t = new Date(e.ts);
