@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use noctune_core::process::ProcessBuilder;
+use noctune_core::process::{ProcessBuilder, ProcessOutput};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -95,19 +95,26 @@ impl Python3 {
             .stdin(text.as_bytes())
             .run()
             .await?;
-        if !output.success() {
-            return Err(Error::Tool {
-                tool: self.banner.clone(),
-                message: format!(
-                    "exit code {:?}; stderr: {}",
-                    output.code,
-                    output.stderr_text()
-                ),
-            });
-        }
+        self.succeeded(&output)?;
         serde_json::from_slice(&output.stdout).map_err(|err| Error::Tool {
             tool: self.banner.clone(),
             message: format!("unreadable answer ({err}): {}", output.stdout_text()),
+        })
+    }
+
+    /// An error naming this interpreter, its exit code and its stderr, when `output` is not a
+    /// success.
+    fn succeeded(&self, output: &ProcessOutput) -> Result<()> {
+        if output.success() {
+            return Ok(());
+        }
+        Err(Error::Tool {
+            tool: self.banner.clone(),
+            message: format!(
+                "exit code {:?}; stderr: {}",
+                output.code,
+                output.stderr_text()
+            ),
         })
     }
 
@@ -121,16 +128,7 @@ impl Python3 {
             ])
             .run()
             .await?;
-        if !output.success() {
-            return Err(Error::Tool {
-                tool: self.banner.clone(),
-                message: format!(
-                    "exit code {:?}; stderr: {}",
-                    output.code,
-                    output.stderr_text()
-                ),
-            });
-        }
+        self.succeeded(&output)?;
         Ok(output
             .stdout_text()
             .lines()
