@@ -143,7 +143,7 @@ impl Fixture {
                     })
                     .collect();
                 assert_eq!(decisions, vec![(DecisionKind::Approve, who.to_owned()); 2]);
-                // A task is not resumed after a decision: `noctune apply` applies it.
+                // A queued task (`allow_apply = false`) is applied by `noctune apply`.
                 let applied = crate::noctune(self.root(), &["apply", "--run-id", run_id.as_str()]);
                 assert_eq!(
                     applied.status.code(),

@@ -415,6 +415,62 @@ async fn a_task_started_over_http_is_applied_and_its_page_shows_the_request_and_
     studio.shutdown();
 }
 
+/// A task whose changes wait for a human (the pack never auto-approves): once they are
+/// approved in Studio, the daemon resumes the task and its changes are applied, asking the
+/// model nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_waiting_for_a_human_is_applied_after_the_decisions_in_studio() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    crate::task::repo(&root, true);
+    let config = std::fs::read_to_string(root.join("noctune.toml")).unwrap();
+    std::fs::write(
+        root.join("noctune.toml"),
+        format!("{config}auto_approve = {{ enabled = false }}\n"),
+    )
+    .unwrap();
+    let server = FakeServer::start([
+        crate::task::plan("fib", true, "test_fib"),
+        code(crate::task::TEST_FIB),
+        code(crate::task::FIB),
+    ])
+    .await;
+    let studio = studio_for(&root, &server.url()).await;
+    let api = Api::new(&studio);
+    let (status, started) = api
+        .post("/api/tasks", serde_json::json!({ "request": "add fib(n)" }))
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let run_id = started["run_id"].as_str().unwrap().to_owned();
+    let run = api.wait_status(&run_id, "completed").await;
+    assert_eq!(run["pending_approvals"], 2, "{run}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("pkg/maths.py")).unwrap(),
+        crate::task::MATHS
+    );
+    let list = api.get(&format!("/api/runs/{run_id}/approvals")).await;
+    for entry in list["approvals"].as_array().unwrap() {
+        let id = entry["approval_id"].as_str().unwrap();
+        let (status, body) = api
+            .post(
+                &format!("/api/runs/{run_id}/approvals/{id}"),
+                serde_json::json!({ "decision": "approve" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    wait_until("the resumed task to apply both files", || {
+        std::fs::read_to_string(root.join("tests/test_maths.py")).is_ok()
+            && std::fs::read_to_string(root.join("pkg/maths.py")).unwrap()
+                == format!("{}\n\n{}", crate::task::MATHS, crate::task::FIB)
+    })
+    .await;
+    let run = api.wait_status(&run_id, "completed").await;
+    assert_eq!(run["pending_approvals"], 0, "{run}");
+    assert_eq!(server.chat_requests().len(), 3, "the resume asked no model");
+    studio.shutdown();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_worker_killed_with_sigkill_fails_its_run() {
     let dir = tempfile::tempdir().unwrap();

@@ -159,7 +159,10 @@ impl Control {
 
     /// After a decision: when no worker drives the run, start one to apply (or drop) it.
     async fn resume_if_idle(&self, run_id: &RunId) -> bool {
-        if self.supervisor.is_live(run_id) || !self.supervisor.has_decided_waiting(run_id).await {
+        // A worker drives the run: it is resumed once that worker exits.
+        if self.supervisor.note_decision(run_id)
+            || !self.supervisor.has_decided_waiting(run_id).await
+        {
             return false;
         }
         let Ok(record) = self.store.read(run_id) else {
@@ -168,8 +171,7 @@ impl Control {
         let Some(pack) = record.pack else {
             return false;
         };
-        // A run's worker applies the decision; a finished task returns its result instead
-        // (`noctune apply` applies its approved changes), and other commands resume from the CLI.
+        // A run's or a task's worker applies the decision; other commands resume from the CLI.
         if !self
             .supervisor
             .job(run_id)

@@ -57,11 +57,11 @@ impl WorkerJob {
         }
     }
 
-    /// Whether a worker resumed after a decision applies (or drops) the decided change. A
-    /// finished task returns its result on resume; its approved changes are applied by
-    /// `noctune apply --run-id ID`.
+    /// Whether a worker resumed after a decision applies (or drops) the decided change: a
+    /// run's resume does, and so does a finished task's (`noctune task --run-id` applies the
+    /// changes decided since, where the configuration allows applying).
     pub fn resumes_decisions(&self) -> bool {
-        matches!(self, WorkerJob::Run)
+        matches!(self, WorkerJob::Run | WorkerJob::Task { .. })
     }
 }
 

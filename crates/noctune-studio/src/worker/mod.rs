@@ -38,6 +38,9 @@ struct Worker {
     /// 0: running; 1: SIGINT sent; 2: second SIGINT sent; 3: SIGKILL sent.
     stop_stage: AtomicU8,
     exited: tokio::sync::watch::Receiver<bool>,
+    /// A decision arrived while it ran: once it exits, a new worker resumes the run to apply
+    /// it. A worker started for a decision that fails to settle it is not started again.
+    decided_while_live: AtomicBool,
 }
 
 /// Starts, stops and watches the run workers of one repository.
@@ -76,6 +79,18 @@ impl Supervisor {
 
     fn workers(&self) -> std::sync::MutexGuard<'_, HashMap<RunId, Arc<Worker>>> {
         self.workers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes that a decision arrived for a run a worker of this daemon drives, so that the
+    /// run is resumed once that worker exits. Returns whether a worker drives it.
+    pub fn note_decision(&self, run_id: &RunId) -> bool {
+        match self.workers().get(run_id) {
+            Some(worker) => {
+                worker.decided_while_live.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether a worker of this daemon drives the run.
@@ -216,6 +231,7 @@ impl Supervisor {
             pid,
             stop_stage: AtomicU8::new(0),
             exited,
+            decided_while_live: AtomicBool::new(false),
         });
         self.workers().insert(run_id.clone(), worker.clone());
         tracing::info!(run_id = %run_id, pid, "worker started");
@@ -244,7 +260,10 @@ impl Supervisor {
             this.workers().remove(&run_id);
             let _ = exited_tx.send(true);
             this.ingest(&run_id).await;
+            // Only for decisions that came while it ran: a worker started for a decision that
+            // it could not settle (the model is down, say) is not started again in a loop.
             if resumes_decisions
+                && worker.decided_while_live.load(Ordering::SeqCst)
                 && !this.closing.load(Ordering::SeqCst)
                 && this.has_decided_waiting(&run_id).await
             {

@@ -165,3 +165,71 @@ async fn a_worker_that_cannot_start_fails_its_run_at_once() {
         "{error}"
     );
 }
+
+/// A worker resumed after a decision that fails (the model server is down: `noctune run`
+/// exits 2 before touching the run) is not started again and again: the decision waits for the
+/// next resume, one worker was started.
+#[tokio::test]
+async fn a_resume_that_fails_is_not_repeated_in_a_loop() {
+    let app = TestApp::with_worker("echo \"worker $*\"\nexit 2", 4);
+    let (run_id, _) = app.seed_waiting_run(RunStatus::Completed);
+    let (status, body) = app
+        .post(
+            "/api/runs/night-1/approvals/ap-1",
+            json!({ "decision": "approve" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["resumed"], json!(true));
+    let log = app.store().cache().run(&run_id).logs().join("worker.log");
+    let started = |log: &std::path::Path| {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .matches("worker run")
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while started(&log) == 0 {
+        assert!(Instant::now() < deadline, "no worker was started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(started(&log), 1, "the failing resume was repeated");
+    assert!(!app.state.supervisor.is_live(&run_id));
+}
+
+/// A decision that arrives while a worker drives the run is applied by a worker started once
+/// that one exits, and only once.
+#[tokio::test]
+async fn a_decision_made_while_a_worker_runs_resumes_the_run_once_it_exits() {
+    let app = TestApp::with_worker("echo \"worker $*\"\nsleep 1\nexit 0", 4);
+    let (run_id, _) = app.seed_waiting_run(RunStatus::Completed);
+    app.state.supervisor.spawn(&run_id, "lint_fix").unwrap();
+    assert!(app.state.supervisor.is_live(&run_id));
+    let (status, body) = app
+        .post(
+            "/api/runs/night-1/approvals/ap-1",
+            json!({ "decision": "approve" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["resumed"], json!(false), "a worker drives the run");
+    let log = app.store().cache().run(&run_id).logs().join("worker.log");
+    let started = |log: &std::path::Path| {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .matches("worker run")
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while started(&log) < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the run was not resumed after its worker exited"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The resumed worker (a script: it settles nothing) is not followed by another.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(started(&log), 2);
+}
