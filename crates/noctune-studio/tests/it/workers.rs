@@ -166,6 +166,14 @@ async fn a_worker_that_cannot_start_fails_its_run_at_once() {
     );
 }
 
+/// How many workers the run's `worker.log` says were started (the script echoes each).
+fn started(log: &std::path::Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .matches("worker run")
+        .count()
+}
+
 /// A worker resumed after a decision that fails (the model server is down: `noctune run`
 /// exits 2 before touching the run) is not started again and again: the decision waits for the
 /// next resume, one worker was started.
@@ -182,12 +190,6 @@ async fn a_resume_that_fails_is_not_repeated_in_a_loop() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["resumed"], json!(true));
     let log = app.store().cache().run(&run_id).logs().join("worker.log");
-    let started = |log: &std::path::Path| {
-        std::fs::read_to_string(log)
-            .unwrap_or_default()
-            .matches("worker run")
-            .count()
-    };
     let deadline = Instant::now() + Duration::from_secs(10);
     while started(&log) == 0 {
         assert!(Instant::now() < deadline, "no worker was started");
@@ -215,12 +217,6 @@ async fn a_decision_made_while_a_worker_runs_resumes_the_run_once_it_exits() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["resumed"], json!(false), "a worker drives the run");
     let log = app.store().cache().run(&run_id).logs().join("worker.log");
-    let started = |log: &std::path::Path| {
-        std::fs::read_to_string(log)
-            .unwrap_or_default()
-            .matches("worker run")
-            .count()
-    };
     let deadline = Instant::now() + Duration::from_secs(15);
     while started(&log) < 2 {
         assert!(
