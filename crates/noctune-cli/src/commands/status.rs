@@ -88,6 +88,15 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitStatus>
                 count(TaskStatus::Skipped),
                 count(TaskStatus::Failed),
             )?;
+            // The files in flight, where they are (several with a pool of model slots).
+            let in_flight: Vec<String> = tasks
+                .iter()
+                .filter(|t| t.status == TaskStatus::Running)
+                .map(|t| format!("{} ({}, pass {})", t.file.display(), t.stage, t.pass))
+                .collect();
+            if !in_flight.is_empty() {
+                writeln!(out, "  in flight: {}", in_flight.join(", "))?;
+            }
             if waiting > 0 {
                 writeln!(
                     out,

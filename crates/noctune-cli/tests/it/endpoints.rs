@@ -355,6 +355,14 @@ async fn ctrl_c_with_files_in_flight_stops_them_all_and_the_run_resumes() {
     let output = tokio::task::spawn_blocking(move || {
         let child = spawn_run(&root);
         wait_for_calls(&root, 5, None);
+        // `noctune status` names the files in flight, with their stage.
+        let status = noctune_with_env(&root, &["status", "--run-id", "pool-1"], &[]);
+        let shown = text(&status).0;
+        let line = shown
+            .lines()
+            .find(|l| l.trim_start().starts_with("in flight: "))
+            .unwrap_or_else(|| panic!("no files in flight in:\n{shown}"));
+        assert!(line.matches(", pass ").count() >= 2, "{line}");
         let status = std::process::Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()
