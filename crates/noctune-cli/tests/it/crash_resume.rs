@@ -571,9 +571,11 @@ async fn killed_at_seeded_random_times(slots: u32) {
     let server = start_model(slots).await;
     let mut rng = Lcg(0x006e_6f63_7475_6e65);
     // Each answer takes 40 ms: a kill 0-120 ms after a process's first model call lands
-    // between or inside the next few calls, wherever the run is.
+    // between or inside the next few calls, wherever the run is. With several files in
+    // flight the run is that much shorter: so is the window.
+    let window = 120 / u64::from(slots);
     let kills: Vec<Kill> = (0..14)
-        .map(|_| Kill::AfterFirstCallMs(rng.next(120)))
+        .map(|_| Kill::AfterFirstCallMs(rng.next(window)))
         .collect();
     let s = server.clone();
     let killed = tokio::task::spawn_blocking(move || scenario(&s, &kills))
