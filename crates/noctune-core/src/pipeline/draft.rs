@@ -221,9 +221,52 @@ fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
 /// the ones a proof allows; the others are kept on purpose) and layout (a formatter's job).
 const NOT_FOR_THE_MODEL: [&str; 3] = ["F401", "E501", "W291"];
 
+/// The shape of the fix for rules whose fix a small model can write from a pattern, and which
+/// keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates): the edit
+/// prompt gives it beside the linter's message.
+pub const FIX_SHAPES: [(&str, &str); 6] = [
+    (
+        "E711",
+        "write `x is None` for `x == None` and `x is not None` for `x != None`",
+    ),
+    (
+        "SIM103",
+        "replace the `if` and its `return True` / `return False` with the one `return` the \
+         message shows",
+    ),
+    (
+        "SIM108",
+        "replace the `if`/`else` with one assignment: `x = a if condition else b`",
+    ),
+    (
+        "SIM102",
+        "merge the nested `if` into the outer one, `if a and b:`, and dedent its body",
+    ),
+    (
+        "RET504",
+        "return the expression itself instead of assigning it to a variable first",
+    ),
+    (
+        "C408",
+        "write the literal (`{}`, `[]`, `()`, `{\"key\": value}`) instead of calling `dict()`, \
+         `list()` or `tuple()`",
+    ),
+];
+
+/// The fix shape of a rule, if it has one.
+pub fn fix_shape(rule: &str) -> Option<&'static str> {
+    FIX_SHAPES
+        .iter()
+        .find(|(code, _)| *code == rule)
+        .map(|(_, shape)| *shape)
+}
+
 /// Targets planned from the linter's findings, with no model call: the definitions that hold
-/// findings (the most first, at most [`MAX_TARGETS`]), each asked to fix exactly those findings,
-/// quoting the lines. A small model fixes one precise finding far more often than it plans well.
+/// findings, each asked to fix exactly those findings, quoting the lines, with the fix's shape
+/// where the rule has one ([`FIX_SHAPES`]). A small model fixes one precise finding far more
+/// often than it plans well. Definitions with shaped findings come first (only those findings
+/// asked for: a proof can keep them, a rewrite of the others would sink them), then the most
+/// findings first; at most [`MAX_TARGETS`].
 pub fn plan_from_findings(
     outline: &Outline,
     source: &str,
@@ -248,8 +291,18 @@ pub fn plan_from_findings(
             None => by_symbol.push((symbol.name.clone(), vec![finding])),
         }
     }
-    // The most findings first; file order among equals.
-    by_symbol.sort_by_key(|(_, list)| std::cmp::Reverse(list.len()));
+    for (_, list) in &mut by_symbol {
+        if list.iter().any(|f| fix_shape(&f.rule).is_some()) {
+            list.retain(|f| fix_shape(&f.rule).is_some());
+        }
+    }
+    // Shaped findings first, then the most findings; file order among equals.
+    by_symbol.sort_by_key(|(_, list)| {
+        (
+            fix_shape(&list[0].rule).is_none(),
+            std::cmp::Reverse(list.len()),
+        )
+    });
     by_symbol
         .into_iter()
         .take(MAX_TARGETS)
@@ -266,6 +319,9 @@ pub fn plan_from_findings(
                     "- `{quoted}`: {} {}\n",
                     finding.rule, finding.message
                 ));
+                if let Some(shape) = fix_shape(&finding.rule) {
+                    prompt.push_str(&format!("  How: {shape}.\n"));
+                }
             }
             DraftTarget {
                 symbol,
@@ -560,13 +616,20 @@ mod findings_plan_tests {
         let targets = plan_from_findings(&outline, &source, &findings);
         let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
         assert_eq!(planned, vec!["show", "other"]);
+        // A definition with a finding whose fix has a shape is asked for that one only.
         assert_eq!(
             targets[0].edit_prompt,
-            "Fix exactly what the linter reports here, and change nothing else:\n\
-             - `if v == None:`: E711 E711 message\n\
-             - `except:`: E722 E722 message"
+            format!(
+                "Fix exactly what the linter reports here, and change nothing else:\n\
+                 - `if v == None:`: E711 E711 message\n  How: {}.",
+                fix_shape("E711").unwrap()
+            )
         );
-        assert!(!targets[1].edit_prompt.contains("E501"));
+        assert_eq!(
+            targets[1].edit_prompt,
+            "Fix exactly what the linter reports here, and change nothing else:\n\
+             - `return x == True`: E712 E712 message"
+        );
         assert!(plan_from_findings(&outline, &source, &findings[..1]).is_empty());
     }
 }
