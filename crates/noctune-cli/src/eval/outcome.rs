@@ -109,8 +109,11 @@ pub fn counts(root: &Path, run_id: &RunId) -> anyhow::Result<RunCounts> {
 /// Whether the change a pass decided on holds edits the model wrote: the whole change (not the
 /// tools' fixes alone) and a checked text other than the fix step's.
 fn model_wrote(dir: &Path, pass: u32, record: &ApprovalRecord) -> bool {
-    if record.applies == Applies::ToolsOnly {
-        return false;
+    match record.applies {
+        Applies::ToolsOnly => return false,
+        // Targets the model wrote, each proven on its own.
+        Applies::ProvenPart => return true,
+        Applies::Whole => {}
     }
     let fixed = read::<FixRecord>(&dir.join(format!("fix_p{pass}.json"))).map(|f| f.text);
     // A failed gates outcome was not what was applied (the tools' fixes went alone, or the

@@ -569,10 +569,17 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     // Approve.
     ctx.save_state(TaskStatus::Running, TaskStage::Approve)?;
     let started = Instant::now();
-    let record = approve(ctx, &source, base, &checked.text).await?;
+    let record = approve(ctx, &source, base, &checked.text, &targets_ops).await?;
     finished(ctx, Stage::Approve, started)?;
     let text = match record.applies {
         Applies::Whole => checked.text.clone(),
+        // The tools' fixes and the model's targets proven one by one (gated when kept).
+        Applies::ProvenPart => match super::proven_part::kept_text(ctx)? {
+            Some(text) => text,
+            None => {
+                return rejected(ctx, "the proven part's text is missing".to_owned());
+            }
+        },
         // The model's part was rejected: the tools' proven fixes alone, if they pass the gates.
         Applies::ToolsOnly => {
             let gated = ctx
@@ -728,7 +735,7 @@ async fn repair_pass(
     }
     ctx.save_state(TaskStatus::Running, TaskStage::Approve)?;
     let started = Instant::now();
-    let record = approve(ctx, source, source, &checked.text).await?;
+    let record = approve(ctx, source, source, &checked.text, &[]).await?;
     finished(ctx, Stage::Approve, started)?;
     ctx.save_state(TaskStatus::Running, TaskStage::Apply)?;
     apply(ctx, store, &record, &checked.text).await
