@@ -233,10 +233,17 @@ async fn a_verdict_that_contradicts_itself_goes_to_a_human() {
     assert_eq!(summary(&json), (0, 0, 1));
 }
 
-/// Two findings for the model: `== None` (a rewrite a proof keeps) and `== True` (none does).
+/// Three findings for the model: two `== None` (a rewrite a proof keeps) and `== True` (none
+/// does).
 const CHECKS: &str = "\
 def is_missing(value):
     return value == None
+
+
+def describe(value):
+    if value == None:
+        return \"none\"
+    return str(value)
 
 
 def is_on(flag):
@@ -265,6 +272,11 @@ async fn a_rejected_change_keeps_the_targets_each_proven_on_its_own() {
                 code("def is_missing(value):\n    return value is None\n")
             }
             (Stage::Edit, Some("is_on")) => code("def is_on(flag):\n    return flag\n"),
+            // The fix, and `repr` for `str`: only the first part is kept.
+            (Stage::Edit, Some("describe")) => code(
+                "def describe(value):\n    if value is None:\n        return \"none\"\n    \
+                 return repr(value)\n",
+            ),
             (Stage::Approve, _) => approve("`is_on` now returns the flag itself.", false, 0.6),
             _ => Reply::error(500, "unexpected request"),
         }
@@ -302,16 +314,27 @@ async fn a_rejected_change_keeps_the_targets_each_proven_on_its_own() {
         .collect();
     assert_eq!(
         stages,
-        vec![Stage::Review, Stage::Edit, Stage::Edit, Stage::Approve],
+        vec![
+            Stage::Review,
+            Stage::Edit,
+            Stage::Edit,
+            Stage::Edit,
+            Stage::Approve
+        ],
         "the plan comes from the findings"
     );
     assert_eq!(record["applies"], "proven_part", "{record}");
     assert_eq!(record["verdict"]["judged_by"], "proof:pack_rewrite");
     let reason = record["verdict"]["reason"].as_str().unwrap();
     assert!(reason.contains("`is_missing` (pack_rewrite)"), "{reason}");
+    assert!(
+        reason.contains("`describe (in part)` (pack_rewrite)"),
+        "{reason}"
+    );
     assert!(reason.contains("`is_on`: not proven"), "{reason}");
     assert_eq!(summary(&json), (1, 0, 0));
     let applied = CHECKS.replace("value == None", "value is None");
+    assert!(applied.contains("return str(value)") && applied.contains("flag == True"));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
         applied

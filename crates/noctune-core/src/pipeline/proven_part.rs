@@ -84,32 +84,37 @@ pub async fn proven_part(
         if result.text == current {
             continue;
         }
-        let checked = ctx
-            .pipeline
-            .checker
-            .check(&ctx.rel, Some(source), &result.text)
-            .await?;
-        if !checked.passed {
-            left_out.push(format!("`{}`: fails the gates", target.symbol));
+        if let Some((text, class)) = proven_step(ctx, source, &current, &result.text).await? {
+            kept.push((target.symbol.clone(), class));
+            current = text;
             continue;
         }
-        let (change, _) = change_set(ctx, &current, &checked.text)?;
-        let verdict = ctx
-            .pipeline
-            .approver
-            .judge(ApproveInput {
-                change: &change,
-                before: &current,
-                after: &checked.text,
-                model: None,
-            })
-            .await?;
-        match verdict.judged_by.strip_prefix("proof:") {
-            Some(class) if verdict.decision == Verdict::Approve => {
-                kept.push((target.symbol.clone(), class.to_owned()));
-                current = checked.text;
+        // Not as a whole: the parts of the edit (groups of changed lines) proven one by one.
+        let mut parts = Vec::new();
+        let mut tries = 0;
+        'parts: while tries < MAX_PART_TRIES {
+            for part in hunks(&current, &result.text) {
+                tries += 1;
+                if let Some((text, class)) = proven_step(ctx, source, &current, &part).await? {
+                    parts.push(class);
+                    current = text;
+                    continue 'parts;
+                }
+                if tries >= MAX_PART_TRIES {
+                    break;
+                }
             }
-            _ => left_out.push(format!("`{}`: not proven", target.symbol)),
+            break;
+        }
+        if parts.is_empty() {
+            left_out.push(format!("`{}`: not proven", target.symbol));
+        } else {
+            parts.dedup();
+            kept.push((format!("{} (in part)", target.symbol), parts.join("+")));
+            left_out.push(format!(
+                "`{}`: the rest of its edit, not proven",
+                target.symbol
+            ));
         }
     }
     if kept.is_empty() {
@@ -120,6 +125,64 @@ pub async fn proven_part(
         kept,
         left_out,
     }))
+}
+
+/// The most parts of one target's edit tried on their own.
+const MAX_PART_TRIES: usize = 8;
+
+/// `after` checked by the gates and proven from `current` with no model: the checked text and
+/// the proof's class.
+async fn proven_step(
+    ctx: &TaskCtx<'_>,
+    source: &str,
+    current: &str,
+    after: &str,
+) -> Result<Option<(String, String)>> {
+    let checked = ctx
+        .pipeline
+        .checker
+        .check(&ctx.rel, Some(source), after)
+        .await?;
+    if !checked.passed || checked.text == current {
+        return Ok(None);
+    }
+    let (change, _) = change_set(ctx, current, &checked.text)?;
+    let verdict = ctx
+        .pipeline
+        .approver
+        .judge(ApproveInput {
+            change: &change,
+            before: current,
+            after: &checked.text,
+            model: None,
+        })
+        .await?;
+    Ok(match verdict.judged_by.strip_prefix("proof:") {
+        Some(class) if verdict.decision == Verdict::Approve => {
+            Some((checked.text, class.to_owned()))
+        }
+        _ => None,
+    })
+}
+
+/// `before` with one group of changed lines of `after` each: the parts of an edit.
+fn hunks(before: &str, after: &str) -> Vec<String> {
+    let diff = similar::TextDiff::from_lines(before, after);
+    // The same lines the diff compares (each with its line ending).
+    let old: Vec<&str> = before.split_inclusive('\n').collect();
+    let new: Vec<&str> = after.split_inclusive('\n').collect();
+    diff.ops()
+        .iter()
+        .filter(|op| op.tag() != similar::DiffTag::Equal)
+        .filter(|op| op.old_range().end <= old.len() && op.new_range().end <= new.len())
+        .map(|op| {
+            let (from, to) = (op.old_range(), op.new_range());
+            let mut text: String = old[..from.start].concat();
+            text.push_str(&new[to].concat());
+            text.push_str(&old[from.end..].concat());
+            text
+        })
+        .collect()
 }
 
 /// Keeps the proven part's text for the apply step (and a resume): `proven_part_p<N>.py`.
@@ -135,4 +198,20 @@ pub fn kept_text(ctx: &TaskCtx<'_>) -> Result<Option<String>> {
     Ok(ctx
         .read_artifact(&artifacts::proven_part(ctx.state.pass))?
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_part_of_an_edit_is_the_text_with_that_group_of_lines_changed_only() {
+        let before = "a\nb\nc\nd\n";
+        let after = "a\nB\nc\nD\nE\n";
+        assert_eq!(
+            hunks(before, after),
+            vec!["a\nB\nc\nd\n".to_owned(), "a\nb\nc\nD\nE\n".to_owned()]
+        );
+        assert!(hunks(before, before).is_empty());
+    }
 }
