@@ -221,35 +221,35 @@ fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
 /// the ones a proof allows; the others are kept on purpose) and layout (a formatter's job).
 const NOT_FOR_THE_MODEL: [&str; 3] = ["F401", "E501", "W291"];
 
-/// The shape of the fix for rules whose fix a small model can write from a pattern, and which
-/// keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates): the edit
-/// prompt gives it beside the linter's message.
+/// A generic example of the fix for rules whose fix a small model can write from a pattern,
+/// and which keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates):
+/// the edit prompt gives it beside the linter's message.
 pub const FIX_SHAPES: [(&str, &str); 6] = [
     (
         "E711",
-        "write `x is None` for `x == None` and `x is not None` for `x != None`",
+        "`if x == None:` becomes `if x is None:`, and `y != None` becomes `y is not None`",
     ),
     (
         "SIM103",
-        "replace the `if` and its `return True` / `return False` with the one `return` the \
-         message shows",
+        "`if a > b:` / `return True` / `return False` becomes the one line `return a > b` (the \
+         condition the message shows)",
     ),
     (
         "SIM108",
-        "replace the `if`/`else` with one assignment: `x = a if condition else b`",
+        "`if ok:` / `x = 1` / `else:` / `x = 2` becomes the one line `x = 1 if ok else 2`",
     ),
     (
         "SIM102",
-        "merge the nested `if` into the outer one, `if a and b:`, and dedent its body",
+        "`if a:` with only `if b:` inside becomes the one line `if a and b:`, its body \
+         dedented once",
     ),
     (
         "RET504",
-        "return the expression itself instead of assigning it to a variable first",
+        "`total = a + b` / `return total` becomes the one line `return a + b`",
     ),
     (
         "C408",
-        "write the literal (`{}`, `[]`, `()`, `{\"key\": value}`) instead of calling `dict()`, \
-         `list()` or `tuple()`",
+        "`d = dict()` becomes `d = {}`, and `dict(a=1)` becomes `{\"a\": 1}`",
     ),
 ];
 
@@ -320,7 +320,7 @@ pub fn plan_from_findings(
                     finding.rule, finding.message
                 ));
                 if let Some(shape) = fix_shape(&finding.rule) {
-                    prompt.push_str(&format!("  How: {shape}.\n"));
+                    prompt.push_str(&format!("  For example: {shape}.\n"));
                 }
             }
             DraftTarget {
@@ -621,7 +621,7 @@ mod findings_plan_tests {
             targets[0].edit_prompt,
             format!(
                 "Fix exactly what the linter reports here, and change nothing else:\n\
-                 - `if v == None:`: E711 E711 message\n  How: {}.",
+                 - `if v == None:`: E711 E711 message\n  For example: {}.",
                 fix_shape("E711").unwrap()
             )
         );
