@@ -42,6 +42,20 @@ pub const SYSTEM_OVERHEAD: u32 = 96;
 const SYSTEM: &str = "You are Noctune, a careful Python engineer. You improve code without \
 changing what it does. Answer exactly in the format asked for, with nothing else.";
 
+/// What the edit prompt says about a symbol's decorators: to keep them, when it has some.
+fn decorators(code: &str) -> &'static str {
+    let decorated = code
+        .lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.starts_with('@'));
+    if decorated {
+        " (its decorators included)"
+    } else {
+        ""
+    }
+}
+
 /// A code answer: the code when the answer had a usable block, and the raw text always.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeReply {
@@ -144,6 +158,8 @@ impl<'a> TaskCtx<'a> {
             ("edit_prompt", &what),
             ("evidence", evidence),
             ("draft_code", start_from.trim_end()),
+            // Named only when there are some: a small model reads it as "add one".
+            ("decorators", decorators(code)),
         ])
     }
 
