@@ -226,16 +226,25 @@ const TYPING_PASS: &str = "typing_pass";
 
 /// A generic example of the fix for rules whose fix a small model can write from a pattern,
 /// and which keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates):
-/// the edit prompt gives it beside the linter's message.
+/// the edit prompt gives it beside the linter's message. Easiest first: a plan asks for these
+/// first.
 pub const FIX_SHAPES: [(&str, &str); 6] = [
     (
         "E711",
         "`if x == None:` becomes `if x is None:`, and `y != None` becomes `y is not None`",
     ),
     (
+        "C408",
+        "`d = dict()` becomes `d = {}`, and `dict(a=1)` becomes `{\"a\": 1}`",
+    ),
+    (
         "SIM103",
         "`if a > b:` / `return True` / `return False` becomes the one line `return a > b` (the \
          condition the message shows)",
+    ),
+    (
+        "RET504",
+        "`total = a + b` / `return total` becomes the one line `return a + b`",
     ),
     (
         "SIM108",
@@ -246,15 +255,13 @@ pub const FIX_SHAPES: [(&str, &str); 6] = [
         "`if a:` with only `if b:` inside becomes the one line `if a and b:`, its body \
          dedented once",
     ),
-    (
-        "RET504",
-        "`total = a + b` / `return total` becomes the one line `return a + b`",
-    ),
-    (
-        "C408",
-        "`d = dict()` becomes `d = {}`, and `dict(a=1)` becomes `{\"a\": 1}`",
-    ),
 ];
+
+/// Where a rule stands in [`FIX_SHAPES`] (easiest first: a token to replace before a
+/// statement to restructure), if it has a shape.
+fn shape_rank(rule: &str) -> Option<usize> {
+    FIX_SHAPES.iter().position(|(code, _)| *code == rule)
+}
 
 /// The fix shape of a rule, if it has one.
 pub fn fix_shape(rule: &str) -> Option<&'static str> {
@@ -294,15 +301,17 @@ pub fn plan_from_findings(
             None => by_symbol.push((symbol.name.clone(), vec![finding])),
         }
     }
+    // In a definition with shaped findings, only those of its easiest shaped rule (one kind of
+    // change at a time: a small model mixing two rewrites gets both wrong).
     for (_, list) in &mut by_symbol {
-        if list.iter().any(|f| fix_shape(&f.rule).is_some()) {
-            list.retain(|f| fix_shape(&f.rule).is_some());
+        if let Some(easiest) = list.iter().filter_map(|f| shape_rank(&f.rule)).min() {
+            list.retain(|f| shape_rank(&f.rule) == Some(easiest));
         }
     }
-    // Shaped findings first, then the most findings; file order among equals.
+    // The easiest shaped rule first, then the most findings; file order among equals.
     by_symbol.sort_by_key(|(_, list)| {
         (
-            fix_shape(&list[0].rule).is_none(),
+            shape_rank(&list[0].rule).unwrap_or(usize::MAX),
             std::cmp::Reverse(list.len()),
         )
     });
@@ -640,5 +649,33 @@ mod findings_plan_tests {
              - `return x == True`: E712 E712 message"
         );
         assert!(plan_from_findings(&outline, &source, &findings[..1]).is_empty());
+    }
+
+    #[test]
+    fn the_easiest_shaped_rule_comes_first_alone_in_its_definition() {
+        let pick =
+            "def pick(a, b):\n    if a:\n        x = 1\n    else:\n        x = 2\n    return x\n";
+        let both = "def both(v):\n    if v != None:\n        return True\n    return False\n";
+        let source = format!("{pick}\n{both}");
+        let outline = Outline {
+            symbols: vec![
+                function("pick", &source, pick, (1, 6)),
+                function("both", &source, both, (8, 11)),
+            ],
+            ..Outline::default()
+        };
+        let findings = [
+            finding("SIM108", 2, Some("pick")),
+            finding("RET504", 6, Some("pick")),
+            finding("SIM103", 9, Some("both")),
+            finding("E711", 9, Some("both")),
+        ];
+        let targets = plan_from_findings(&outline, &source, &findings);
+        let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
+        assert_eq!(planned, vec!["both", "pick"]);
+        assert!(targets[0].edit_prompt.contains("E711"));
+        assert!(!targets[0].edit_prompt.contains("SIM103"));
+        assert!(targets[1].edit_prompt.contains("RET504"));
+        assert!(!targets[1].edit_prompt.contains("SIM108"));
     }
 }
