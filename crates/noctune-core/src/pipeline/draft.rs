@@ -221,8 +221,8 @@ fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
 /// the ones a proof allows; the others are kept on purpose) and layout (a formatter's job).
 const NOT_FOR_THE_MODEL: [&str; 3] = ["F401", "E501", "W291"];
 
-/// The pack whose plan is the model's (annotations), never the linter's findings.
-const TYPING_PASS: &str = "typing_pass";
+/// The pack whose review and plan are the model's (annotations), never the linter's findings.
+pub(crate) const TYPING_PASS: &str = "typing_pass";
 
 /// A generic example of the fix for rules whose fix a small model can write from a pattern,
 /// and which keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates):

@@ -127,11 +127,14 @@ pub async fn proven_part(
     }))
 }
 
+/// The proof class of a change of layout alone (equal ASTs), never kept as a proven part.
+const LAYOUT_ONLY: &str = "formatting";
+
 /// The most parts of one target's edit tried on their own.
 const MAX_PART_TRIES: usize = 8;
 
 /// `after` checked by the gates and proven from `current` with no model: the checked text and
-/// the proof's class.
+/// the proof's class (not for a change of layout alone).
 async fn proven_step(
     ctx: &TaskCtx<'_>,
     source: &str,
@@ -158,6 +161,9 @@ async fn proven_step(
         })
         .await?;
     Ok(match verdict.judged_by.strip_prefix("proof:") {
+        // Layout alone is not what a model is asked for: kept, it would be noise counted as
+        // the model's work.
+        Some(LAYOUT_ONLY) => None,
         Some(class) if verdict.decision == Verdict::Approve => {
             Some((checked.text, class.to_owned()))
         }
