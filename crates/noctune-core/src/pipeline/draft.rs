@@ -221,9 +221,6 @@ fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
 /// the ones a proof allows; the others are kept on purpose) and layout (a formatter's job).
 const NOT_FOR_THE_MODEL: [&str; 3] = ["F401", "E501", "W291"];
 
-/// The pack whose review and plan are the model's (annotations), never the linter's findings.
-pub(crate) const TYPING_PASS: &str = "typing_pass";
-
 /// A generic example of the fix for rules whose fix a small model can write from a pattern,
 /// and which keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates):
 /// the edit prompt gives it beside the linter's message. Easiest first: a plan asks for these
@@ -382,13 +379,7 @@ pub async fn draft(
         )?;
         return Ok(draft);
     }
-    // A typing pass is about annotations (the `annotations` proof keeps harmless ones): the
-    // linter's findings are not its plan.
-    let from_findings = if ctx.pipeline.pack.name() == TYPING_PASS {
-        Vec::new()
-    } else {
-        plan_from_findings(&outline, source, findings)
-    };
+    let from_findings = plan_from_findings(&outline, source, findings);
     if !from_findings.is_empty() {
         // A local fix needs no callers: a small model copies what it is shown.
         let draft = Draft {

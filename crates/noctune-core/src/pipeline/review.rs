@@ -186,12 +186,6 @@ pub async fn review(ctx: &TaskCtx<'_>, source: &str, findings: &[Finding]) -> Re
         ctx.stage_reused(Stage::Review, artifacts::REVIEW)?;
         return Ok(review);
     }
-    // A typing pass looks for annotations: the linter's findings are not its checklist.
-    let findings = if ctx.pipeline.pack.name() == super::draft::TYPING_PASS {
-        &[]
-    } else {
-        findings
-    };
     let path = ctx.rel_display();
     let guidance = ctx.guidance();
     let pack_guidance = ctx.pack_guidance(Stage::Review);
