@@ -16,7 +16,7 @@ use crate::editor::Outline;
 use crate::error::Result;
 use crate::llm::estimate_tokens;
 use crate::stage::Stage;
-use crate::symbol::Symbol;
+use crate::symbol::{Symbol, SymbolKind};
 
 /// The most targets one pass edits.
 pub const MAX_TARGETS: usize = 3;
@@ -342,6 +342,44 @@ pub fn plan_from_findings(
         .collect()
 }
 
+/// The pack whose plan is the definitions that lack annotations, not the linter's findings.
+const TYPING_PASS: &str = "typing_pass";
+
+/// What a typing pass asks of each function: annotations only, in builtin types a proof can
+/// evaluate without an import.
+const ANNOTATE: &str = "Add type annotations to its parameters (not `self` or `cls`) and its \
+return, and change nothing else: not a default value, not a statement of the body, not a name. \
+Use builtin types only (`int`, `float`, `str`, `bool`, `list[str]`, `dict[str, int]`, `tuple[int, \
+int]`, `X | None`) and add no import.\n  For example: `def area(w, h):` becomes `def area(w: \
+float, h: float) -> float:`.";
+
+/// Targets for a typing pass, with no model call: the functions and methods whose header has
+/// no return annotation, the shortest first (a small model rewrites a short one faithfully), at
+/// most [`MAX_TARGETS`], each asked to add annotations only.
+pub fn plan_annotations(outline: &Outline) -> Vec<DraftTarget> {
+    let mut bare: Vec<&Symbol> = outline
+        .symbols
+        .iter()
+        .filter(|s| s.kind.is_definition() && s.kind != SymbolKind::Class)
+        .filter(|s| {
+            s.signature
+                .as_deref()
+                .is_some_and(|sig| !sig.contains("->"))
+        })
+        .collect();
+    bare.sort_by_key(|s| (s.end_byte - s.start_byte, s.start_byte));
+    bare.truncate(MAX_TARGETS);
+    bare.sort_by_key(|s| s.start_byte);
+    bare.into_iter()
+        .map(|s| DraftTarget {
+            symbol: s.name.clone(),
+            edit_prompt: ANNOTATE.to_owned(),
+            draft_code: String::new(),
+            evidence: String::new(),
+        })
+        .collect()
+}
+
 /// Runs the draft stage, or reuses `draft.json` when it exists. When the linter's `findings`
 /// fall in editable definitions, those are the plan (no model call); otherwise the model plans
 /// from the review.
@@ -379,7 +417,13 @@ pub async fn draft(
         )?;
         return Ok(draft);
     }
-    let from_findings = plan_from_findings(&outline, source, findings);
+    // A typing pass is about annotations (the `annotations` proof keeps harmless ones); the
+    // linter's findings are not its plan.
+    let from_findings = if ctx.pipeline.pack.name() == TYPING_PASS {
+        plan_annotations(&outline)
+    } else {
+        plan_from_findings(&outline, source, findings)
+    };
     if !from_findings.is_empty() {
         // A local fix needs no callers: a small model copies what it is shown.
         let draft = Draft {
@@ -640,6 +684,30 @@ mod findings_plan_tests {
              - `return x == True`: E712 E712 message"
         );
         assert!(plan_from_findings(&outline, &source, &findings[..1]).is_empty());
+    }
+
+    #[test]
+    fn a_typing_pass_plans_the_shortest_functions_without_a_return_annotation() {
+        let long = "def long(a, b):\n    c = a + b\n    d = c * 2\n    return d\n";
+        let short = "def short(a):\n    return a\n";
+        let typed = "def typed(a: int) -> int:\n    return a\n";
+        let source = format!("{long}\n{short}\n{typed}");
+        let with_signature = |name: &str, part: &str, sig: &str| Symbol {
+            signature: Some(sig.to_owned()),
+            ..function(name, &source, part, (1, 1))
+        };
+        let outline = Outline {
+            symbols: vec![
+                with_signature("long", long, "def long(a, b):"),
+                with_signature("short", short, "def short(a):"),
+                with_signature("typed", typed, "def typed(a: int) -> int:"),
+            ],
+            ..Outline::default()
+        };
+        let targets = plan_annotations(&outline);
+        let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
+        assert_eq!(planned, vec!["long", "short"]);
+        assert_eq!(targets[0].edit_prompt, ANNOTATE);
     }
 
     #[test]
