@@ -314,14 +314,8 @@ async fn a_rejected_change_keeps_the_targets_each_proven_on_its_own() {
         .collect();
     assert_eq!(
         stages,
-        vec![
-            Stage::Review,
-            Stage::Edit,
-            Stage::Edit,
-            Stage::Edit,
-            Stage::Approve
-        ],
-        "the plan comes from the findings"
+        vec![Stage::Edit, Stage::Edit, Stage::Edit, Stage::Approve],
+        "the plan comes from the findings: no review or plan call"
     );
     assert_eq!(record["applies"], "proven_part", "{record}");
     assert_eq!(record["verdict"]["judged_by"], "proof:pack_rewrite");

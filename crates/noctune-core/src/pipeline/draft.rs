@@ -380,6 +380,30 @@ pub fn plan_annotations(outline: &Outline) -> Vec<DraftTarget> {
         .collect()
 }
 
+/// The plan made with no model call, from the editable `outline`: a typing pass's functions
+/// without annotations (the `annotations` proof keeps harmless ones; the linter's findings are
+/// not its plan), otherwise the linter's findings. Empty when there is none: the model plans.
+pub fn plan_without_model(
+    ctx: &TaskCtx<'_>,
+    outline: &Outline,
+    source: &str,
+    findings: &[Finding],
+) -> Vec<DraftTarget> {
+    if ctx.pipeline.pack.name() == TYPING_PASS {
+        plan_annotations(outline)
+    } else {
+        plan_from_findings(outline, source, findings)
+    }
+}
+
+/// Whether the draft of `source` will be made with no model call ([`plan_without_model`]):
+/// then the review's checklist is not what the plan follows, and the review need not ask.
+pub fn plans_without_model(ctx: &TaskCtx<'_>, source: &str, findings: &[Finding]) -> Result<bool> {
+    let all = ctx.pipeline.editor.outline(source)?;
+    let outline = editable(&all, source, &ctx.pipeline.options);
+    Ok(!plan_without_model(ctx, &outline, source, findings).is_empty())
+}
+
 /// Runs the draft stage, or reuses `draft.json` when it exists. When the linter's `findings`
 /// fall in editable definitions, those are the plan (no model call); otherwise the model plans
 /// from the review.
@@ -417,13 +441,7 @@ pub async fn draft(
         )?;
         return Ok(draft);
     }
-    // A typing pass is about annotations (the `annotations` proof keeps harmless ones); the
-    // linter's findings are not its plan.
-    let from_findings = if ctx.pipeline.pack.name() == TYPING_PASS {
-        plan_annotations(&outline)
-    } else {
-        plan_from_findings(&outline, source, findings)
-    };
+    let from_findings = plan_without_model(ctx, &outline, source, findings);
     if !from_findings.is_empty() {
         // A local fix needs no callers: a small model copies what it is shown.
         let draft = Draft {
