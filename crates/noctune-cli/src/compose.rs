@@ -16,7 +16,8 @@ use noctune_core::store::CacheLayout;
 use noctune_core::store::ModelCache;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
 use noctune_gates::{
-    AstProver, EquivalentRewrite, FixRules, Gates, NONE_COMPARISON, PolicyPacks, RETURN_CONDITION,
+    AstProver, COLLAPSIBLE_IF, EMPTY_COLLECTION_CALL, EquivalentRewrite, FixRules, Gates,
+    IF_ELSE_ASSIGNMENT, NONE_COMPARISON, PolicyPacks, RETURN_CONDITION, RETURN_OF_ASSIGNMENT,
     RepairConfig, RepairLadder, RuffCommands, RuffFix, RuffFixer,
 };
 use noctune_index::walk::{WalkOptions, python_files};
@@ -454,11 +455,19 @@ fn fixer(
 }
 
 /// The rewrites a pack lists as equivalent (proven by `pack_rewrite` when the model writes
-/// exactly ruff's fixes): `== None` → `is None` and `if c: return True / return False` →
-/// `return c` for the packs that fix lint.
+/// ruff's fixes, byte for byte or with the same AST) for the packs that fix lint: `== None` →
+/// `is None`, `if c: return True / return False` → `return c`, if/else assignment → ternary,
+/// nested `if` → `and`, `x = e; return x` → `return e`, `dict()` → `{}`.
 fn equivalent_rewrites(pack: &dyn noctune_core::PolicyPack) -> &'static [EquivalentRewrite] {
     match pack.name() {
-        "lint_fix" | "py_upgrade" => &[NONE_COMPARISON, RETURN_CONDITION],
+        "lint_fix" | "py_upgrade" => &[
+            NONE_COMPARISON,
+            RETURN_CONDITION,
+            IF_ELSE_ASSIGNMENT,
+            COLLAPSIBLE_IF,
+            RETURN_OF_ASSIGNMENT,
+            EMPTY_COLLECTION_CALL,
+        ],
         _ => &[],
     }
 }

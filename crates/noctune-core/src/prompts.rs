@@ -204,6 +204,7 @@ mod tests {
                     "edit_prompt",
                     "evidence",
                     "draft_code",
+                    "decorators",
                 ],
             ),
             (Stage::Repair, &["path", "kind", "symbol", "code", "errors"]),

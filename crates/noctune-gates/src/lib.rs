@@ -38,7 +38,10 @@ pub use fixer::RuffFixer;
 pub use gates::{GateRun, Gates, RuffCommands};
 pub use parse_gate::{PARSE_GATE, ParseBackend, ParseGate};
 pub use policy::{ConfiguredPack, PackSettings, PolicyPacks, count_diff_lines};
-pub use proof::{AstProver, EquivalentRewrite, FixRules, NONE_COMPARISON, RETURN_CONDITION};
+pub use proof::{
+    AstProver, COLLAPSIBLE_IF, EMPTY_COLLECTION_CALL, EquivalentRewrite, FixRules,
+    IF_ELSE_ASSIGNMENT, NONE_COMPARISON, RETURN_CONDITION, RETURN_OF_ASSIGNMENT,
+};
 pub use repair::{
     RepairConfig, RepairInput, RepairLadder, RepairOutcome, RepairReport, RepairStep, RuffFix,
     StepKind,

@@ -46,6 +46,8 @@ pub fn counts(root: &Path, run_id: &RunId) -> anyhow::Result<RunCounts> {
     let store = RunStore::new(root);
     let mut counts = RunCounts::default();
     let mut unusable = 0usize;
+    // The hash of the text each pass applied: (task, pass) → hash.
+    let mut applied_hashes: Vec<(String, u64, String)> = Vec::new();
     for event in store.events(run_id, 0, usize::MAX)? {
         match event.event_type {
             EventType::LlmCall => {
@@ -56,7 +58,16 @@ pub fn counts(root: &Path, run_id: &RunId) -> anyhow::Result<RunCounts> {
                 counts.completion_tokens +=
                     event.payload["completion_tokens"].as_u64().unwrap_or(0);
             }
-            EventType::Applied => counts.applied += 1,
+            EventType::Applied => {
+                counts.applied += 1;
+                if let (Some(task), Some(pass), Some(hash)) = (
+                    &event.task_id,
+                    event.payload["pass"].as_u64(),
+                    event.payload["hash"].as_str(),
+                ) {
+                    applied_hashes.push((task.as_str().to_owned(), pass, hash.to_owned()));
+                }
+            }
             EventType::TaskFailed => {
                 let error = event.payload["error"].as_str().unwrap_or("");
                 if error.contains("nusable") || error.contains("not have the expected shape") {
@@ -93,7 +104,11 @@ pub fn counts(root: &Path, run_id: &RunId) -> anyhow::Result<RunCounts> {
                     counts.rejected += 1;
                 }
                 PolicyDecision::AutoApprove { .. } => {
-                    if model_wrote(&dir, pass, &record) {
+                    let applied = applied_hashes
+                        .iter()
+                        .find(|(t, p, _)| t == task.task_id.as_str() && *p == u64::from(pass))
+                        .map(|(_, _, hash)| hash.as_str());
+                    if model_wrote(&dir, pass, &record, applied) {
                         counts.model_written_applied += 1;
                     }
                 }
@@ -107,12 +122,23 @@ pub fn counts(root: &Path, run_id: &RunId) -> anyhow::Result<RunCounts> {
 }
 
 /// Whether the change a pass decided on holds edits the model wrote: the whole change (not the
-/// tools' fixes alone) and a checked text other than the fix step's.
-fn model_wrote(dir: &Path, pass: u32, record: &ApprovalRecord) -> bool {
-    if record.applies == Applies::ToolsOnly {
-        return false;
+/// tools' fixes alone) and a text other than the fix step's. `applied` is the hash of the text
+/// the pass applied (its `applied` event), which says it exactly (the targets that passed the
+/// gates when the edits together did not); without it, the checked text of `gates_p<N>.json`.
+fn model_wrote(dir: &Path, pass: u32, record: &ApprovalRecord, applied: Option<&str>) -> bool {
+    match record.applies {
+        Applies::ToolsOnly => return false,
+        // Targets the model wrote, each proven on its own.
+        Applies::ProvenPart => return true,
+        Applies::Whole => {}
     }
     let fixed = read::<FixRecord>(&dir.join(format!("fix_p{pass}.json"))).map(|f| f.text);
+    if let Some(hash) = applied {
+        return match &fixed {
+            Some(fixed) => noctune_core::ids::content_hash(fixed.as_bytes()) != hash,
+            None => true,
+        };
+    }
     // A failed gates outcome was not what was applied (the tools' fixes went alone, or the
     // targets that passed): counted as not the model's, a conservative count.
     let checked = read::<CheckOutcome>(&dir.join(format!("gates_p{pass}.json")))

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use super::{CaseResult, EvalReport};
 
-/// The report as text: one line per case, the totals, and the baseline beside Noctune's figure.
+/// The report as text: one line per case (`written`: applied changes holding edits the model
+/// wrote), the totals, and the baseline beside Noctune's figure.
 pub fn render(report: &EvalReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "model: {}", report.model);
@@ -16,7 +17,7 @@ pub fn render(report: &EvalReport) -> String {
     }
     let _ = writeln!(
         out,
-        "{:<26} {:>5} {:>8} {:>8} {:>8} {:>6} {:>6} {:>9} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8} {:>6}",
+        "{:<26} {:>5} {:>8} {:>8} {:>8} {:>6} {:>6} {:>9} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>8} {:>6}",
         "case",
         "files",
         "findings",
@@ -31,6 +32,7 @@ pub fn render(report: &EvalReport) -> String {
         "queued",
         "reject",
         "applied",
+        "written",
         "tokens",
         "s/file"
     );
@@ -114,7 +116,7 @@ fn line(case: &CaseResult) -> String {
         "LOST"
     };
     format!(
-        "{:<26} {:>5} {:>8} {:>8} {:>8} {:>6} {:>6} {:>9} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8} {:>6.1}",
+        "{:<26} {:>5} {:>8} {:>8} {:>8} {:>6} {:>6} {:>9} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>8} {:>6.1}",
         case.case,
         case.files,
         case.findings_before,
@@ -133,6 +135,7 @@ fn line(case: &CaseResult) -> String {
         case.run.queued,
         case.run.rejected,
         case.run.applied,
+        case.run.model_written_applied,
         case.run.prompt_tokens + case.run.completion_tokens,
         per_file
     )

@@ -232,3 +232,109 @@ async fn a_verdict_that_contradicts_itself_goes_to_a_human() {
     );
     assert_eq!(summary(&json), (0, 0, 1));
 }
+
+/// Three findings for the model: two `== None` (a rewrite a proof keeps) and `== True` (none
+/// does).
+const CHECKS: &str = "\
+def is_missing(value):
+    return value == None
+
+
+def describe(value):
+    if value == None:
+        return \"none\"
+    return str(value)
+
+
+def is_on(flag):
+    return flag == True
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_change_keeps_the_targets_each_proven_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    repo(dir.path(), "chain");
+    std::fs::write(dir.path().join("a.py"), CHECKS).unwrap();
+    std::fs::write(
+        dir.path().join("ruff.toml"),
+        "[lint]\nselect = [\"F\", \"E711\", \"E712\"]\n",
+    )
+    .unwrap();
+    // The model fixes `== None` as ruff would and turns `flag == True` into plain truthiness
+    // (not the same for `1` or `"yes"`); its approver rejects the whole.
+    let server = FakeServer::start_responder(FakeOptions::default(), |request| {
+        let Some(asked) = classify(request, &["a.py"]) else {
+            return Reply::error(500, "unexpected request");
+        };
+        match (asked.stage, asked.symbol.as_deref()) {
+            (Stage::Review, _) => review("P"),
+            (Stage::Edit, Some("is_missing")) => {
+                code("def is_missing(value):\n    return value is None\n")
+            }
+            (Stage::Edit, Some("is_on")) => code("def is_on(flag):\n    return flag\n"),
+            // The fix, and `repr` for `str`: only the first part is kept.
+            (Stage::Edit, Some("describe")) => code(
+                "def describe(value):\n    if value is None:\n        return \"none\"\n    \
+                 return repr(value)\n",
+            ),
+            (Stage::Approve, _) => approve("`is_on` now returns the flag itself.", false, 0.6),
+            _ => Reply::error(500, "unexpected request"),
+        }
+    })
+    .await;
+    let root = dir.path().to_path_buf();
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        noctune_with_env(
+            &root,
+            &["run", "--yes", "--output-format", "json", "--run-id", "r"],
+            &[("NOCTUNE_BASE_URL", &url)],
+        )
+    })
+    .await
+    .unwrap();
+    let artifacts = dir
+        .path()
+        .join(".noctune_cache/runs/r/artifacts")
+        .join(TaskId::for_path(Path::new("a.py")).as_str());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {:?}\n{}",
+            text(&output),
+            std::fs::read_to_string(artifacts.join("fix_p1.json")).unwrap_or_default()
+        )
+    });
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(artifacts.join("approval_p1.json")).unwrap())
+            .unwrap();
+    let stages: Vec<Stage> = server
+        .chat_requests()
+        .iter()
+        .filter_map(|r| classify(r, &["a.py"]).map(|a| a.stage))
+        .collect();
+    assert_eq!(
+        stages,
+        vec![Stage::Edit, Stage::Edit, Stage::Edit, Stage::Approve],
+        "the plan comes from the findings: no review or plan call"
+    );
+    assert_eq!(record["applies"], "proven_part", "{record}");
+    assert_eq!(record["verdict"]["judged_by"], "proof:pack_rewrite");
+    let reason = record["verdict"]["reason"].as_str().unwrap();
+    assert!(reason.contains("`is_missing` (pack_rewrite)"), "{reason}");
+    assert!(
+        reason.contains("`describe (in part)` (pack_rewrite)"),
+        "{reason}"
+    );
+    assert!(reason.contains("`is_on`: not proven"), "{reason}");
+    assert_eq!(summary(&json), (1, 0, 0));
+    let applied = CHECKS.replace("value == None", "value is None");
+    assert!(applied.contains("return str(value)") && applied.contains("flag == True"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        applied
+    );
+    assert_eq!(
+        std::fs::read_to_string(artifacts.join("proven_part_p1.py")).unwrap(),
+        applied
+    );
+}

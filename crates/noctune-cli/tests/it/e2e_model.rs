@@ -119,8 +119,10 @@ fn a_real_model_run_keeps_every_invariant() {
 }
 
 /// `noctune eval` on three small cases of the project's corpus with the real local model: no
-/// file broken, every case's tests still pass, and the model's answers were read and used (the
-/// review, the plan and the edits of each case). The full table is in docs/benchmarks.md.
+/// file broken, every case's tests still pass, the model's answers were read and used (the
+/// review and the edits of each case), and at least one change the model wrote was proven and
+/// applied, leaving fewer findings than `ruff check --fix` alone. The full table is in
+/// docs/benchmarks.md.
 #[test]
 fn eval_on_three_cases_with_the_real_model() {
     let url = model_url();
@@ -139,7 +141,7 @@ fn eval_on_three_cases_with_the_real_model() {
             "--corpus",
             corpus.to_str().unwrap(),
             "--case",
-            "06-string-building",
+            "07-validators",
             "--case",
             "13-percent-format",
             "--case",
@@ -176,6 +178,16 @@ fn eval_on_three_cases_with_the_real_model() {
     }
     let usable = totals["run"]["usable"].as_u64().unwrap();
     assert!(usable >= 8, "only {usable} usable answers: {report}");
+    // The model's own part: at least one change it wrote, proven and applied, and fewer
+    // findings left in total than `ruff check --fix` alone leaves.
+    assert!(
+        totals["run"]["model_written_applied"].as_u64().unwrap() >= 1,
+        "no model-written change applied: {report}"
+    );
+    assert!(
+        totals["findings_after"].as_u64().unwrap() < totals["findings_ruff_fix"].as_u64().unwrap(),
+        "{report}"
+    );
     eprintln!(
         "eval on 3 cases with the real model: {:?}",
         started.elapsed()

@@ -7,6 +7,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::artifacts;
+use super::edit::TargetOps;
+use super::proven_part;
 use super::risk;
 use super::task::TaskCtx;
 use super::tests_run;
@@ -47,6 +49,9 @@ pub enum Applies {
     Whole,
     /// Only the tools' fixes (proven); the model's part was rejected and dropped.
     ToolsOnly,
+    /// The tools' fixes and the model's targets each proven on its own
+    /// (`proven_part_p<N>.py`); the model's other edits were dropped.
+    ProvenPart,
 }
 
 /// Counts changed lines (added + removed) between two texts.
@@ -163,7 +168,7 @@ pub fn risk_signals(
 }
 
 /// The changed symbols, their risk signals and the diff size of one change.
-fn change_set(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<(ChangeSet, f32)> {
+pub(super) fn change_set(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<(ChangeSet, f32)> {
     let editor = ctx.pipeline.editor.as_ref();
     // Each text is outlined once.
     let after_outline = editor.outline(after)?;
@@ -186,12 +191,14 @@ fn change_set(ctx: &TaskCtx<'_>, before: &str, after: &str) -> Result<(ChangeSet
 /// `approval_p<N>.json`. `base` is the text after the deterministic tools' fixes: when it lies
 /// between the two and its fixes are proven, the approver judges only the model's part (from
 /// `base` to `after`), and a rejected model part leaves the proven fixes alone to decide on
-/// ([`Applies::ToolsOnly`]).
+/// ([`Applies::ToolsOnly`]). When the whole change is not auto-approved, the model's
+/// `targets` each proven on their own go with the tools' fixes ([`Applies::ProvenPart`]).
 pub async fn approve(
     ctx: &TaskCtx<'_>,
     before: &str,
     base: &str,
     after: &str,
+    targets: &[TargetOps],
 ) -> Result<ApprovalRecord> {
     let pass = ctx.state.pass;
     let name = artifacts::approval(pass);
@@ -201,16 +208,59 @@ pub async fn approve(
         ctx.stage_reused(Stage::Approve, &name)?;
         return Ok(record);
     }
+    let mut tools = None;
     let record = if base != before && base != after {
-        match proven_tools_part(ctx, before, base).await? {
-            Some(tools) => judge_on_top_of_tools(ctx, before, base, after, tools).await?,
+        tools = proven_tools_part(ctx, before, base).await?;
+        match &tools {
+            Some(tools) => judge_on_top_of_tools(ctx, before, base, after, tools.clone()).await?,
             None => judge(ctx, before, after).await?,
         }
     } else {
         judge(ctx, before, after).await?
     };
+    let whole_applies = record.applies == Applies::Whole
+        && matches!(record.decision, PolicyDecision::AutoApprove { .. });
+    // The tools' part must be proven (or absent) for the proven part to stand on it.
+    let base_stands = base == before || tools.is_some();
+    let record =
+        if !whole_applies && base_stands && base != after && ctx.pipeline.options.allow_apply {
+            match proven_part_record(ctx, before, base, targets, tools.as_ref(), &record).await? {
+                Some(part) => part,
+                None => record,
+            }
+        } else {
+            record
+        };
     keep(ctx, &record)?;
     Ok(record)
+}
+
+/// The decision on the tools' fixes and the model's targets each proven on its own, when the
+/// pack auto-approves it; `None` otherwise (the decision on the whole change stands).
+async fn proven_part_record(
+    ctx: &TaskCtx<'_>,
+    before: &str,
+    base: &str,
+    targets: &[TargetOps],
+    tools: Option<&(ChangeSet, ApproverVerdict)>,
+    whole: &ApprovalRecord,
+) -> Result<Option<ApprovalRecord>> {
+    let Some(part) = proven_part::proven_part(ctx, before, base, targets).await? else {
+        return Ok(None);
+    };
+    let mut verdict = part.verdict(tools.map(|(_, v)| v));
+    verdict.reason = format!(
+        "{} (the whole change: {}: {})",
+        verdict.reason, whole.verdict.judged_by, whole.verdict.reason
+    );
+    let (change, _) = change_set(ctx, before, &part.text)?;
+    let mut record = decide(ctx, change, verdict, 0.0, &part.text).await?;
+    if !matches!(record.decision, PolicyDecision::AutoApprove { .. }) {
+        return Ok(None);
+    }
+    proven_part::keep(ctx, &part)?;
+    record.applies = Applies::ProvenPart;
+    Ok(Some(record))
 }
 
 /// Logs a policy violation and writes `approval_p<N>.json`.

@@ -65,6 +65,12 @@ pub fn approval(pass: u32) -> String {
     format!("approval_p{pass}.json")
 }
 
+/// The proven part of the model's edits in pass `n` (the tools' fixes and the targets each
+/// proven on its own), applied when the whole change was not approved.
+pub fn proven_part(pass: u32) -> String {
+    format!("proven_part_p{pass}.py")
+}
+
 /// The pack's tests on a copy with the change of pass `n` (`require_tests`).
 pub fn tests(pass: u32) -> String {
     format!("tests_p{pass}.json")

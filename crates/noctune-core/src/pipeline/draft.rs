@@ -16,7 +16,7 @@ use crate::editor::Outline;
 use crate::error::Result;
 use crate::llm::estimate_tokens;
 use crate::stage::Stage;
-use crate::symbol::Symbol;
+use crate::symbol::{Symbol, SymbolKind};
 
 /// The most targets one pass edits.
 pub const MAX_TARGETS: usize = 3;
@@ -221,9 +221,59 @@ fn mentioned(outline: &Outline, review: &str) -> Vec<String> {
 /// the ones a proof allows; the others are kept on purpose) and layout (a formatter's job).
 const NOT_FOR_THE_MODEL: [&str; 3] = ["F401", "E501", "W291"];
 
+/// A generic example of the fix for rules whose fix a small model can write from a pattern,
+/// and which keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates):
+/// the edit prompt gives it beside the linter's message. Easiest first: a plan asks for these
+/// first.
+pub const FIX_SHAPES: [(&str, &str); 6] = [
+    (
+        "E711",
+        "`if x == None:` becomes `if x is None:`, and `y != None` becomes `y is not None`",
+    ),
+    (
+        "C408",
+        "`d = dict()` becomes `d = {}`, and `dict(a=1)` becomes `{\"a\": 1}`",
+    ),
+    (
+        "SIM103",
+        "`if a > b:` / `return True` / `return False` becomes the one line `return a > b` (the \
+         condition the message shows)",
+    ),
+    (
+        "RET504",
+        "`total = a + b` / `return total` becomes the one line `return a + b`",
+    ),
+    (
+        "SIM108",
+        "`if ok:` / `x = 1` / `else:` / `x = 2` becomes the one line `x = 1 if ok else 2`",
+    ),
+    (
+        "SIM102",
+        "`if a:` with only `if b:` inside becomes the one line `if a and b:`, its body \
+         dedented once",
+    ),
+];
+
+/// Where a rule stands in [`FIX_SHAPES`] (easiest first: a token to replace before a
+/// statement to restructure), if it has a shape.
+fn shape_rank(rule: &str) -> Option<usize> {
+    FIX_SHAPES.iter().position(|(code, _)| *code == rule)
+}
+
+/// The fix shape of a rule, if it has one.
+pub fn fix_shape(rule: &str) -> Option<&'static str> {
+    FIX_SHAPES
+        .iter()
+        .find(|(code, _)| *code == rule)
+        .map(|(_, shape)| *shape)
+}
+
 /// Targets planned from the linter's findings, with no model call: the definitions that hold
-/// findings (the most first, at most [`MAX_TARGETS`]), each asked to fix exactly those findings,
-/// quoting the lines. A small model fixes one precise finding far more often than it plans well.
+/// findings, each asked to fix exactly those findings, quoting the lines, with the fix's shape
+/// where the rule has one ([`FIX_SHAPES`]). A small model fixes one precise finding far more
+/// often than it plans well. Definitions with shaped findings come first (only those findings
+/// asked for: a proof can keep them, a rewrite of the others would sink them), then the most
+/// findings first; at most [`MAX_TARGETS`].
 pub fn plan_from_findings(
     outline: &Outline,
     source: &str,
@@ -248,8 +298,20 @@ pub fn plan_from_findings(
             None => by_symbol.push((symbol.name.clone(), vec![finding])),
         }
     }
-    // The most findings first; file order among equals.
-    by_symbol.sort_by_key(|(_, list)| std::cmp::Reverse(list.len()));
+    // In a definition with shaped findings, only those of its easiest shaped rule (one kind of
+    // change at a time: a small model mixing two rewrites gets both wrong).
+    for (_, list) in &mut by_symbol {
+        if let Some(easiest) = list.iter().filter_map(|f| shape_rank(&f.rule)).min() {
+            list.retain(|f| shape_rank(&f.rule) == Some(easiest));
+        }
+    }
+    // The easiest shaped rule first, then the most findings; file order among equals.
+    by_symbol.sort_by_key(|(_, list)| {
+        (
+            shape_rank(&list[0].rule).unwrap_or(usize::MAX),
+            std::cmp::Reverse(list.len()),
+        )
+    });
     by_symbol
         .into_iter()
         .take(MAX_TARGETS)
@@ -266,6 +328,9 @@ pub fn plan_from_findings(
                     "- `{quoted}`: {} {}\n",
                     finding.rule, finding.message
                 ));
+                if let Some(shape) = fix_shape(&finding.rule) {
+                    prompt.push_str(&format!("  For example: {shape}.\n"));
+                }
             }
             DraftTarget {
                 symbol,
@@ -275,6 +340,68 @@ pub fn plan_from_findings(
             }
         })
         .collect()
+}
+
+/// The pack whose plan is the definitions that lack annotations, not the linter's findings.
+const TYPING_PASS: &str = "typing_pass";
+
+/// What a typing pass asks of each function: annotations only, in builtin types a proof can
+/// evaluate without an import.
+const ANNOTATE: &str = "Add type annotations to its parameters (not `self` or `cls`) and its \
+return, and change nothing else: not a default value, not a statement of the body, not a name. \
+Use builtin types only (`int`, `float`, `str`, `bool`, `list[str]`, `dict[str, int]`, `tuple[int, \
+int]`, `X | None`) and add no import.\n  For example: `def area(w, h):` becomes `def area(w: \
+float, h: float) -> float:`.";
+
+/// Targets for a typing pass, with no model call: the functions and methods whose header has
+/// no return annotation, the shortest first (a small model rewrites a short one faithfully), at
+/// most [`MAX_TARGETS`], each asked to add annotations only.
+pub fn plan_annotations(outline: &Outline) -> Vec<DraftTarget> {
+    let mut bare: Vec<&Symbol> = outline
+        .symbols
+        .iter()
+        .filter(|s| s.kind.is_definition() && s.kind != SymbolKind::Class)
+        .filter(|s| {
+            s.signature
+                .as_deref()
+                .is_some_and(|sig| !sig.contains("->"))
+        })
+        .collect();
+    bare.sort_by_key(|s| (s.end_byte - s.start_byte, s.start_byte));
+    bare.truncate(MAX_TARGETS);
+    bare.sort_by_key(|s| s.start_byte);
+    bare.into_iter()
+        .map(|s| DraftTarget {
+            symbol: s.name.clone(),
+            edit_prompt: ANNOTATE.to_owned(),
+            draft_code: String::new(),
+            evidence: String::new(),
+        })
+        .collect()
+}
+
+/// The plan made with no model call, from the editable `outline`: a typing pass's functions
+/// without annotations (the `annotations` proof keeps harmless ones; the linter's findings are
+/// not its plan), otherwise the linter's findings. Empty when there is none: the model plans.
+pub fn plan_without_model(
+    ctx: &TaskCtx<'_>,
+    outline: &Outline,
+    source: &str,
+    findings: &[Finding],
+) -> Vec<DraftTarget> {
+    if ctx.pipeline.pack.name() == TYPING_PASS {
+        plan_annotations(outline)
+    } else {
+        plan_from_findings(outline, source, findings)
+    }
+}
+
+/// Whether the draft of `source` will be made with no model call ([`plan_without_model`]):
+/// then the review's checklist is not what the plan follows, and the review need not ask.
+pub fn plans_without_model(ctx: &TaskCtx<'_>, source: &str, findings: &[Finding]) -> Result<bool> {
+    let all = ctx.pipeline.editor.outline(source)?;
+    let outline = editable(&all, source, &ctx.pipeline.options);
+    Ok(!plan_without_model(ctx, &outline, source, findings).is_empty())
 }
 
 /// Runs the draft stage, or reuses `draft.json` when it exists. When the linter's `findings`
@@ -314,7 +441,7 @@ pub async fn draft(
         )?;
         return Ok(draft);
     }
-    let from_findings = plan_from_findings(&outline, source, findings);
+    let from_findings = plan_without_model(ctx, &outline, source, findings);
     if !from_findings.is_empty() {
         // A local fix needs no callers: a small model copies what it is shown.
         let draft = Draft {
@@ -560,13 +687,72 @@ mod findings_plan_tests {
         let targets = plan_from_findings(&outline, &source, &findings);
         let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
         assert_eq!(planned, vec!["show", "other"]);
+        // A definition with a finding whose fix has a shape is asked for that one only.
         assert_eq!(
             targets[0].edit_prompt,
-            "Fix exactly what the linter reports here, and change nothing else:\n\
-             - `if v == None:`: E711 E711 message\n\
-             - `except:`: E722 E722 message"
+            format!(
+                "Fix exactly what the linter reports here, and change nothing else:\n\
+                 - `if v == None:`: E711 E711 message\n  For example: {}.",
+                fix_shape("E711").unwrap()
+            )
         );
-        assert!(!targets[1].edit_prompt.contains("E501"));
+        assert_eq!(
+            targets[1].edit_prompt,
+            "Fix exactly what the linter reports here, and change nothing else:\n\
+             - `return x == True`: E712 E712 message"
+        );
         assert!(plan_from_findings(&outline, &source, &findings[..1]).is_empty());
+    }
+
+    #[test]
+    fn a_typing_pass_plans_the_shortest_functions_without_a_return_annotation() {
+        let long = "def long(a, b):\n    c = a + b\n    d = c * 2\n    return d\n";
+        let short = "def short(a):\n    return a\n";
+        let typed = "def typed(a: int) -> int:\n    return a\n";
+        let source = format!("{long}\n{short}\n{typed}");
+        let with_signature = |name: &str, part: &str, sig: &str| Symbol {
+            signature: Some(sig.to_owned()),
+            ..function(name, &source, part, (1, 1))
+        };
+        let outline = Outline {
+            symbols: vec![
+                with_signature("long", long, "def long(a, b):"),
+                with_signature("short", short, "def short(a):"),
+                with_signature("typed", typed, "def typed(a: int) -> int:"),
+            ],
+            ..Outline::default()
+        };
+        let targets = plan_annotations(&outline);
+        let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
+        assert_eq!(planned, vec!["long", "short"]);
+        assert_eq!(targets[0].edit_prompt, ANNOTATE);
+    }
+
+    #[test]
+    fn the_easiest_shaped_rule_comes_first_alone_in_its_definition() {
+        let pick =
+            "def pick(a, b):\n    if a:\n        x = 1\n    else:\n        x = 2\n    return x\n";
+        let both = "def both(v):\n    if v != None:\n        return True\n    return False\n";
+        let source = format!("{pick}\n{both}");
+        let outline = Outline {
+            symbols: vec![
+                function("pick", &source, pick, (1, 6)),
+                function("both", &source, both, (8, 11)),
+            ],
+            ..Outline::default()
+        };
+        let findings = [
+            finding("SIM108", 2, Some("pick")),
+            finding("RET504", 6, Some("pick")),
+            finding("SIM103", 9, Some("both")),
+            finding("E711", 9, Some("both")),
+        ];
+        let targets = plan_from_findings(&outline, &source, &findings);
+        let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
+        assert_eq!(planned, vec!["both", "pick"]);
+        assert!(targets[0].edit_prompt.contains("E711"));
+        assert!(!targets[0].edit_prompt.contains("SIM103"));
+        assert!(targets[1].edit_prompt.contains("RET504"));
+        assert!(!targets[1].edit_prompt.contains("SIM108"));
     }
 }

@@ -20,6 +20,7 @@ pub mod fit;
 pub mod fix;
 pub mod fixer;
 pub mod permit;
+pub mod proven_part;
 pub mod review;
 pub mod risk;
 pub mod run_loop;

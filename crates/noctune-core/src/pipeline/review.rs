@@ -4,7 +4,9 @@
 //! is asked (the findings, with rule, line, symbol and message); the model adds at most
 //! [`MAX_MODEL_ITEMS`] items of its own, each naming one of the file's symbols (the answer's
 //! schema lists them). Duplicates are dropped; an answer that repeats itself is asked again
-//! once, at temperature 0 with a frequency penalty.
+//! once, at temperature 0 with a frequency penalty. When the draft will plan without the model
+//! (from the findings, or a typing pass's unannotated functions), the model is not asked: the
+//! review is `P` with the findings as its checklist.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -177,6 +179,18 @@ pub fn parse_review(text: &str) -> Option<Review> {
     })
 }
 
+/// The review written without a model when the plan needs none: `P`, the findings as the
+/// checklist.
+fn without_model() -> ReviewAnswer {
+    ReviewAnswer {
+        label: Label::P,
+        summary: "Not reviewed by the model: the plan is made without it (the linter's \
+                  findings, or a typing pass's functions without annotations)."
+            .to_owned(),
+        checklist: Vec::new(),
+    }
+}
+
 /// Runs the review stage on `source` (the text after the tools' fixes), with the `findings`
 /// the tools still report, or reuses `review.md` when it exists.
 pub async fn review(ctx: &TaskCtx<'_>, source: &str, findings: &[Finding]) -> Result<Review> {
@@ -187,6 +201,19 @@ pub async fn review(ctx: &TaskCtx<'_>, source: &str, findings: &[Finding]) -> Re
         return Ok(review);
     }
     let path = ctx.rel_display();
+    // `noctune review` asks for the model's review itself.
+    if ctx.pipeline.options.pass_kind != super::PassKind::ReviewOnly
+        && super::draft::plans_without_model(ctx, source, findings)?
+    {
+        // The plan follows the findings (or a typing pass's unannotated functions), not a
+        // checklist: a model review would cost the most tokens of the pass for nothing.
+        let text = render_review(&path, &without_model(), findings);
+        ctx.write_artifact(artifacts::REVIEW, text.as_bytes())?;
+        return Ok(Review {
+            label: Label::P,
+            text,
+        });
+    }
     let guidance = ctx.guidance();
     let pack_guidance = ctx.pack_guidance(Stage::Review);
     let findings_text = if findings.is_empty() {

@@ -42,6 +42,20 @@ pub const SYSTEM_OVERHEAD: u32 = 96;
 const SYSTEM: &str = "You are Noctune, a careful Python engineer. You improve code without \
 changing what it does. Answer exactly in the format asked for, with nothing else.";
 
+/// What the edit prompt says about a symbol's decorators: to keep them, when it has some.
+fn decorators(code: &str) -> &'static str {
+    let decorated = code
+        .lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.starts_with('@'));
+    if decorated {
+        " (its decorators included)"
+    } else {
+        ""
+    }
+}
+
 /// A code answer: the code when the answer had a usable block, and the raw text always.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeReply {
@@ -144,6 +158,8 @@ impl<'a> TaskCtx<'a> {
             ("edit_prompt", &what),
             ("evidence", evidence),
             ("draft_code", start_from.trim_end()),
+            // Named only when there are some: a small model reads it as "add one".
+            ("decorators", decorators(code)),
         ])
     }
 
@@ -576,10 +592,17 @@ async fn pass(ctx: &mut TaskCtx<'_>, store: &RunStore, control: &Control) -> Res
     // Approve.
     ctx.save_state(TaskStatus::Running, TaskStage::Approve)?;
     let started = Instant::now();
-    let record = approve(ctx, &source, base, &checked.text).await?;
+    let record = approve(ctx, &source, base, &checked.text, &targets_ops).await?;
     finished(ctx, Stage::Approve, started)?;
     let text = match record.applies {
         Applies::Whole => checked.text.clone(),
+        // The tools' fixes and the model's targets proven one by one (gated when kept).
+        Applies::ProvenPart => match super::proven_part::kept_text(ctx)? {
+            Some(text) => text,
+            None => {
+                return rejected(ctx, "the proven part's text is missing".to_owned());
+            }
+        },
         // The model's part was rejected: the tools' proven fixes alone, if they pass the gates.
         Applies::ToolsOnly => {
             let gated = ctx
@@ -735,7 +758,7 @@ async fn repair_pass(
     }
     ctx.save_state(TaskStatus::Running, TaskStage::Approve)?;
     let started = Instant::now();
-    let record = approve(ctx, source, source, &checked.text).await?;
+    let record = approve(ctx, source, source, &checked.text, &[]).await?;
     finished(ctx, Stage::Approve, started)?;
     ctx.save_state(TaskStatus::Running, TaskStage::Apply)?;
     apply(ctx, store, &record, &checked.text).await

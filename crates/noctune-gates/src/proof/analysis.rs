@@ -138,3 +138,53 @@ pub async fn analyze(
         ))
     })
 }
+
+#[derive(Serialize)]
+struct SameAsRequest<'a> {
+    after: &'a str,
+    candidates: &'a [String],
+}
+
+#[derive(Deserialize)]
+struct SameAsAnswer {
+    #[serde(default)]
+    same_as: Option<usize>,
+}
+
+/// The index of the first of `candidates` that is `after` spelled differently (equal ASTs,
+/// positions ignored, and the same shebang and coding cookie), from one `python3` run; `None`
+/// when none is, or when AFTER does not parse.
+pub async fn same_as(
+    python: &Python3,
+    after: &str,
+    candidates: &[String],
+) -> Result<Option<usize>> {
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let tool_error = |message: String| Error::Tool {
+        tool: format!("{} (proof helper)", python.banner()),
+        message,
+    };
+    let request = serde_json::to_vec(&SameAsRequest { after, candidates })
+        .map_err(|err| tool_error(format!("cannot encode the request: {err}")))?;
+    let output = ProcessBuilder::new(python.program())
+        .args(["-I", "-c", PROVE_SCRIPT])
+        .stdin(request)
+        .run()
+        .await?;
+    if !output.success() {
+        return Err(tool_error(format!(
+            "exit code {:?}; stderr: {}",
+            output.code,
+            output.stderr_text()
+        )));
+    }
+    let answer: SameAsAnswer = serde_json::from_slice(&output.stdout).map_err(|err| {
+        tool_error(format!(
+            "unreadable answer ({err}): {}",
+            output.stdout_text()
+        ))
+    })?;
+    Ok(answer.same_as.filter(|&i| i < candidates.len()))
+}

@@ -9,7 +9,7 @@
 //! | [`docstrings`](DOCSTRINGS) | the ASTs are equal once docstrings are removed |
 //! | [`annotations`](ANNOTATIONS) | the ASTs are equal once annotations are stripped, and no changed annotation can be seen at run time |
 //! | [`unused_imports`](UNUSED_IMPORTS) | only imports went, each reported F401 by ruff, none a re-export or an import with side effects |
-//! | [`pack_rewrite`](PACK_REWRITE) | AFTER is exactly ruff's fix (safe or not) of rules the pack lists as equivalent rewrites, and each rewrite's condition holds in the repository (E711: no class defines `__eq__`/`__ne__`) |
+//! | [`pack_rewrite`](PACK_REWRITE) | AFTER is ruff's fix (safe or not) of rules the pack lists as equivalent rewrites, byte for byte or with the same AST, and each rewrite's condition holds in the repository (E711: no class defines `__eq__`/`__ne__`) |
 //! | [`ruff_safe_fix`](RUFF_SAFE_FIX) | AFTER is exactly ruff's safe fixes of BEFORE for the rules it reports there (then, possibly, proven unused imports removed) |
 //!
 //! The first three come from one `python3` run (`prove.py`, which parses and never executes
@@ -34,7 +34,10 @@ use noctune_core::{Proof, ProofInput, Prover};
 pub use annotations::ANNOTATIONS;
 pub use docstrings::DOCSTRINGS;
 pub use formatting::FORMATTING;
-pub use pack_rewrite::{EquivalentRewrite, NONE_COMPARISON, PACK_REWRITE, RETURN_CONDITION};
+pub use pack_rewrite::{
+    COLLAPSIBLE_IF, EMPTY_COLLECTION_CALL, EquivalentRewrite, IF_ELSE_ASSIGNMENT, NONE_COMPARISON,
+    PACK_REWRITE, RETURN_CONDITION, RETURN_OF_ASSIGNMENT,
+};
 pub(crate) use ruff_safe_fix::has_safe_fix;
 pub use ruff_safe_fix::{FixRules, RUFF_SAFE_FIX, SafeFixes, safe_fixes};
 pub use unused_imports::{F401, UNUSED_IMPORTS};
@@ -156,6 +159,7 @@ impl AstProver {
         if !self.rewrites.is_empty()
             && let Some(proof) = pack_rewrite::prove(
                 ruff,
+                &self.python,
                 root,
                 path,
                 before,

@@ -11,9 +11,10 @@ use std::path::Path;
 
 use noctune_core::Proof;
 
+use super::analysis;
 use crate::error::Result;
 use crate::target::PythonVersion;
-use crate::tools::{Ruff, RuffDiagnostic, apply_fixes};
+use crate::tools::{Python3, Ruff, RuffDiagnostic, apply_fixes};
 
 /// The class name.
 pub const PACK_REWRITE: &str = "pack_rewrite";
@@ -52,13 +53,60 @@ pub const RETURN_CONDITION: EquivalentRewrite = EquivalentRewrite {
     needs_plain_comparisons: true,
 };
 
+/// `if c: x = a` / `else: x = b` → `x = a if c else b` (SIM108). Ruff offers it only when both
+/// branches are one assignment to the same target; the test is evaluated and truth-tested once,
+/// exactly one of `a` and `b` is evaluated, then the target is assigned once, in the same order
+/// as the statement it replaces (right-hand side first, then the target's own parts). Its fix
+/// is unsafe for ruff only because it drops comments. No condition.
+pub const IF_ELSE_ASSIGNMENT: EquivalentRewrite = EquivalentRewrite {
+    rule: "SIM108",
+    argument: "`if c: x = a` / `else: x = b` became `x = a if c else b`: the test once, one \
+               branch's value, one assignment, in the same order",
+    needs_plain_comparisons: false,
+};
+
+/// `if a:` holding only `if b: ...` (neither with `else`/`elif`) → `if a and b: ...`
+/// (SIM102). CPython compiles a boolean operator in an `if` test to one truth test per operand
+/// with a jump on each, exactly as the nested tests: `a` is evaluated and tested, then `b` only
+/// when `a` is true. No condition.
+pub const COLLAPSIBLE_IF: EquivalentRewrite = EquivalentRewrite {
+    rule: "SIM102",
+    argument: "`if a:` / `if b:` became `if a and b:`, which CPython compiles to the same two \
+               truth tests and jumps",
+    needs_plain_comparisons: false,
+};
+
+/// `x = e` / `return x` → `return e` (RET504). Ruff reports it only when the assignment
+/// immediately precedes the return, `x` is a plain local (not `global`/`nonlocal`, not read by a
+/// closure, a `finally` or anything else afterwards): the value returned is the same, and the
+/// local is gone with the frame. No condition.
+pub const RETURN_OF_ASSIGNMENT: EquivalentRewrite = EquivalentRewrite {
+    rule: "RET504",
+    argument: "`x = e` / `return x` became `return e`: ruff reports it only for a local nothing \
+               else reads",
+    needs_plain_comparisons: false,
+};
+
+/// `dict()` → `{}`, `dict(a=1)` → `{"a": 1}`, `list()` → `[]`, `tuple()` → `()` (C408). Ruff
+/// reports it only where the name is the builtin (not shadowed or rebound): the literal builds
+/// the same value, keyword names becoming string keys in the same order. No condition.
+pub const EMPTY_COLLECTION_CALL: EquivalentRewrite = EquivalentRewrite {
+    rule: "C408",
+    argument: "a call of the builtin `dict()`/`list()`/`tuple()` became the literal that builds \
+               the same value",
+    needs_plain_comparisons: false,
+};
+
 /// Proves the change when AFTER is BEFORE with ruff's fixes (safe or not) of some of the
-/// sites where BEFORE breaks a listed rule: every changed line is covered by such a fix, and
-/// the fixes of the sites touching changed lines give AFTER byte for byte. Rewrites whose
-/// condition does not hold (`plain`: see `plain_comparisons`) are not used.
+/// sites where BEFORE breaks a listed rule, possibly spelled differently: the fixes of the
+/// sites touching changed lines give AFTER byte for byte, or a text whose AST equals AFTER's
+/// (the `formatting` class's argument: same tree, same program), in up to [`MAX_ROUNDS`]
+/// rounds (a fix can make the next site: `SIM108`'s assignment then `RET504`'s return).
+/// Rewrites whose condition does not hold (`plain`: see `plain_comparisons`) are not used.
 #[allow(clippy::too_many_arguments)]
 pub async fn prove(
     ruff: &Ruff,
+    python: &Python3,
     root: &Path,
     path: &Path,
     before: &str,
@@ -75,58 +123,112 @@ pub async fn prove(
         return Ok(None);
     }
     let rules: Vec<&str> = usable.iter().map(|r| r.rule).collect();
-    let found = ruff
-        .check_selected(root, path, before, target, &rules)
-        .await?;
-    if found.iter().any(|d| d.is_syntax_error()) {
-        return Ok(None);
-    }
-    let changed = changed_lines(before, after);
-    let touching: Vec<&RuffDiagnostic> = found
-        .iter()
-        .filter(|d| {
-            let (Some(from), Some(to)) = (d.location, d.end_location) else {
-                return false;
-            };
-            changed.iter().any(|&(a, b)| from.row <= b && a <= to.row)
-        })
-        .collect();
-    // Which of those sites the change fixed: the subset whose fixes give AFTER exactly (a
-    // site's rules can overlap, E711 inside a SIM103, and the change may fix one of them).
-    if touching.is_empty() || touching.len() > MAX_SITES {
-        return Ok(None);
-    }
-    let Some(touching) = (1..1u32 << touching.len()).find_map(|mask| {
-        let subset: Vec<&RuffDiagnostic> = touching
+    let mut text = before.to_owned();
+    let mut applied: Vec<String> = Vec::new();
+    let mut sites = 0;
+    for _ in 0..MAX_ROUNDS {
+        let found = ruff
+            .check_selected(root, path, &text, target, &rules)
+            .await?;
+        if found.iter().any(|d| d.is_syntax_error()) {
+            return Ok(None);
+        }
+        let changed = changed_lines(&text, after);
+        let touching: Vec<&RuffDiagnostic> = found
+            .iter()
+            .filter(|d| d.fix.is_some())
+            .filter(|d| {
+                let (Some(from), Some(to)) = (d.location, d.end_location) else {
+                    return false;
+                };
+                changed.iter().any(|&(a, b)| from.row <= b && a <= to.row)
+            })
+            .collect();
+        if touching.is_empty() || touching.len() > MAX_SITES {
+            return Ok(None);
+        }
+        // Which of those sites the change fixed: the subset whose fixes give AFTER (a site's
+        // rules can overlap, E711 inside a SIM103, and the change may fix one of them).
+        let subsets: Vec<Vec<&RuffDiagnostic>> = (1..1u32 << touching.len())
+            .map(|mask| {
+                touching
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, d)| *d)
+                    .collect()
+            })
+            .collect();
+        let fixed: Vec<(usize, String)> = subsets
             .iter()
             .enumerate()
-            .filter(|(i, _)| mask & (1 << i) != 0)
-            .map(|(_, d)| *d)
+            .filter_map(|(i, subset)| apply_fixes(&text, subset).map(|t| (i, t)))
             .collect();
-        (apply_fixes(before, &subset).as_deref() == Some(after)).then_some(subset)
-    }) else {
-        return Ok(None);
-    };
-    let mut applied: Vec<&str> = touching.iter().filter_map(|d| d.code.as_deref()).collect();
-    applied.sort_unstable();
-    applied.dedup();
+        let mut hit = fixed.iter().find(|(_, t)| t == after).map(|(i, _)| *i);
+        if hit.is_none() {
+            // Spelled differently: the same tree. Every subset when there are few sites,
+            // otherwise all of them at once.
+            let shown: Vec<&(usize, String)> = if touching.len() <= MAX_AST_SITES {
+                fixed.iter().collect()
+            } else {
+                fixed
+                    .iter()
+                    .filter(|(i, _)| *i == subsets.len() - 1)
+                    .collect()
+            };
+            let texts: Vec<String> = shown.iter().map(|(_, t)| t.clone()).collect();
+            hit = analysis::same_as(python, after, &texts)
+                .await?
+                .map(|k| shown[k].0);
+        }
+        if let Some(i) = hit {
+            sites += subsets[i].len();
+            applied.extend(subsets[i].iter().filter_map(|d| d.code.clone()));
+            applied.sort_unstable();
+            applied.dedup();
+            return Ok(Some(proof(ruff, &usable, &applied, sites)));
+        }
+        // Not yet: every touching fix applied, and the sites that makes looked at again.
+        let Some((_, all)) = fixed.iter().find(|(i, _)| *i == subsets.len() - 1) else {
+            return Ok(None);
+        };
+        if *all == text {
+            return Ok(None);
+        }
+        sites += touching.len();
+        applied.extend(touching.iter().filter_map(|d| d.code.clone()));
+        text = all.clone();
+    }
+    Ok(None)
+}
+
+/// The proof naming the rules whose fixes make AFTER, with each rewrite's argument.
+fn proof(ruff: &Ruff, usable: &[&EquivalentRewrite], applied: &[String], sites: usize) -> Proof {
     let arguments: Vec<&str> = usable
         .iter()
-        .filter(|r| applied.contains(&r.rule))
+        .filter(|r| applied.iter().any(|a| a == r.rule))
         .map(|r| r.argument)
         .collect();
-    Ok(Some(Proof {
+    let condition = if usable
+        .iter()
+        .any(|r| r.needs_plain_comparisons && applied.iter().any(|a| a == r.rule))
+    {
+        "; no class in the repository defines a comparison method and it imports only the \
+         standard library (not `unittest.mock`) and its own modules"
+    } else {
+        ""
+    };
+    Proof {
         class: PACK_REWRITE.to_owned(),
         argument: format!(
-            "AFTER is BEFORE with `{}`'s own fixes of {} at the {} site(s) it changed, and \
-             nothing else; {}; no class in the repository defines a comparison method and it \
-             imports only the standard library (not `unittest.mock`) and its own modules",
+            "AFTER is BEFORE with `{}`'s own fixes of {} at the {} site(s) it changed (or the \
+             same AST: spelled differently), and nothing else; {}{condition}",
             ruff.version(),
             applied.join(", "),
-            touching.len(),
+            sites,
             arguments.join("; ")
         ),
-    }))
+    }
 }
 
 /// The 1-based line ranges of BEFORE that differ from AFTER (an insertion counts as the line it
@@ -145,6 +247,12 @@ fn changed_lines(before: &str, after: &str) -> Vec<(usize, usize)> {
 
 /// The most sites one change may fix for the subset search (2^12 tries of a string edit).
 const MAX_SITES: usize = 12;
+
+/// The most sites whose every subset is compared by AST (2^6 - 1 trees in one `python3` run).
+const MAX_AST_SITES: usize = 6;
+
+/// The most rounds of fixes (a fix whose result another listed rule fixes again).
+pub const MAX_ROUNDS: usize = 3;
 
 /// The comparison methods whose definition rules the rewrites out.
 const COMPARISON_METHODS: [&str; 6] = [

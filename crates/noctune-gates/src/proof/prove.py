@@ -1,7 +1,8 @@
 # Noctune's proof helper: compares two versions of one Python file with CPython's own `ast`.
 #
 # Reads {"before", "after", "target": [major, minor]} as JSON on stdin and prints one JSON
-# object (see `analysis.rs` for its shape). It parses, it never executes the source, and it
+# object (see `analysis.rs` for its shape); given {"after", "candidates": [...]} instead, it
+# prints {"same_as": index} of the first candidate that is AFTER spelled differently. It parses, it never executes the source, and it
 # imports nothing but the standard modules below. Every check leans cautious: when in doubt, a
 # class is not proven.
 import ast
@@ -636,11 +637,32 @@ def imports_verdict(before, after, before_text):
     return {"only_removed": True, "removed": out, "refusal": None}
 
 
+def same_as(after_text, candidates):
+    """The index of the first candidate that is AFTER spelled differently: equal ASTs (as for
+    the formatting class) and the same shebang and coding cookie; `None` when none is."""
+    try:
+        after = dump(parse(after_text))
+    except (SyntaxError, ValueError) as e:
+        return {"parse_error": f"AFTER does not parse: {e}", "same_as": None}
+    for index, text in enumerate(candidates):
+        if header(text) != header(after_text):
+            continue
+        try:
+            if dump(parse(text)) == after:
+                return {"parse_error": None, "same_as": index}
+        except (SyntaxError, ValueError):
+            continue
+    return {"parse_error": None, "same_as": None}
+
+
 def main():
     request = json.load(sys.stdin)
     if sys.version_info < (3, 10):
         # No `ast.unparse`, no positions of imported names, no `sys.stdlib_module_names`.
         print(json.dumps({"parse_error": "proofs need python3 3.10 or newer"}))
+        return
+    if "candidates" in request:
+        print(json.dumps(same_as(request["after"], request["candidates"])))
         return
     before_text, after_text = request["before"], request["after"]
     target = request["target"]

@@ -633,3 +633,184 @@ async fn rewrites_are_refused_where_comparisons_may_not_be_plain() {
         );
     }
 }
+
+async fn all_rewrites_prover(dir: &Path) -> AstProver {
+    write(
+        dir,
+        "ruff.toml",
+        "target-version = \"py311\"\n[lint]\nselect = [\"F\", \"E711\", \"SIM103\", \"SIM108\", \
+         \"SIM102\", \"RET504\", \"C408\"]\n",
+    );
+    AstProver::from_gates(&gates(dir).await)
+        .unwrap()
+        .with_rewrites(&[
+            noctune_gates::NONE_COMPARISON,
+            noctune_gates::RETURN_CONDITION,
+            noctune_gates::IF_ELSE_ASSIGNMENT,
+            noctune_gates::COLLAPSIBLE_IF,
+            noctune_gates::RETURN_OF_ASSIGNMENT,
+            noctune_gates::EMPTY_COLLECTION_CALL,
+        ])
+}
+
+const SHAPES_BEFORE: &str = "\
+def rate(weight, express):
+    if express:
+        price = weight * 2
+    else:
+        price = weight
+    return price
+
+
+def allowed(user, resource):
+    if user.active:
+        if resource.public:
+            return 1
+    return 0
+
+
+def empty():
+    table = dict()
+    table[\"a\"] = 1
+    return table
+
+
+def total(items):
+    result = sum(items)
+    return result
+";
+
+#[tokio::test]
+async fn rewrites_with_no_condition_are_proven_even_spelled_differently() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "shapes.py", SHAPES_BEFORE);
+    let prover = all_rewrites_prover(dir.path()).await;
+    // Each as ruff writes it, or spelled differently (parentheses, line breaks): the same AST.
+    for (from, to, rule) in [
+        (
+            "    if express:\n        price = weight * 2\n    else:\n        price = weight\n    return price\n",
+            "    price = weight * 2 if express else weight\n    return price\n",
+            "SIM108",
+        ),
+        (
+            "    if express:\n        price = weight * 2\n    else:\n        price = weight\n    return price\n",
+            "    price = (weight * 2) if (express) else weight\n    return price\n",
+            "SIM108",
+        ),
+        // Two rounds: SIM108's assignment, then RET504's return.
+        (
+            "    if express:\n        price = weight * 2\n    else:\n        price = weight\n    return price\n",
+            "    return weight * 2 if express else weight\n",
+            "RET504, SIM108",
+        ),
+        (
+            "    if user.active:\n        if resource.public:\n            return 1\n",
+            "    if user.active and resource.public:\n        return 1\n",
+            "SIM102",
+        ),
+        ("    table = dict()\n", "    table = {}\n", "C408"),
+        (
+            "    result = sum(items)\n    return result\n",
+            "    return sum(items)\n",
+            "RET504",
+        ),
+    ] {
+        let after = SHAPES_BEFORE.replace(from, to);
+        assert_ne!(after, SHAPES_BEFORE);
+        let proof = prove(&prover, "shapes.py", SHAPES_BEFORE, &after)
+            .await
+            .unwrap_or_else(|| panic!("not proven: {to}"));
+        assert_eq!(proof.class, "pack_rewrite", "{to}");
+        assert!(proof.argument.contains(rule), "{to}: {}", proof.argument);
+    }
+}
+
+#[tokio::test]
+async fn look_alikes_of_the_rewrites_are_not_proven() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "shapes.py", SHAPES_BEFORE);
+    let prover = all_rewrites_prover(dir.path()).await;
+    for (from, to) in [
+        // The branches swapped.
+        (
+            "    if express:\n        price = weight * 2\n    else:\n        price = weight\n",
+            "    price = weight if express else weight * 2\n",
+        ),
+        // `or` for `and`.
+        (
+            "    if user.active:\n        if resource.public:\n            return 1\n",
+            "    if user.active or resource.public:\n        return 1\n",
+        ),
+        // The nested test first: evaluated even when the outer one is false.
+        (
+            "    if user.active:\n        if resource.public:\n            return 1\n",
+            "    if resource.public and user.active:\n        return 1\n",
+        ),
+        // A set for the dict.
+        ("    table = dict()\n", "    table = set()\n"),
+        // Returning something else.
+        (
+            "    result = sum(items)\n    return result\n",
+            "    return sum(items) or None\n",
+        ),
+        // A right fix plus another change.
+        ("    table = dict()\n", "    table = {\"b\": 2}\n"),
+    ] {
+        let after = SHAPES_BEFORE.replace(from, to);
+        assert_ne!(after, SHAPES_BEFORE);
+        assert_eq!(
+            class(&prover, "shapes.py", SHAPES_BEFORE, &after).await,
+            None,
+            "{to}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn return_of_assignment_is_not_proven_where_ruff_sees_the_local_used() {
+    // A closure reads `x`, a `finally` reads `x`, `x` is global: ruff reports no RET504 there,
+    // so the same-looking rewrite is not proven.
+    let before = "\
+STORE = []
+
+
+def closure():
+    get = lambda: x
+    STORE.append(get)
+    x = 5
+    return x
+
+
+def logged(compute, log):
+    try:
+        x = compute()
+        return x
+    finally:
+        log(x)
+
+
+def shared():
+    global y
+    y = 5
+    return y
+";
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "locals.py", before);
+    let prover = all_rewrites_prover(dir.path()).await;
+    for (from, to) in [
+        ("    x = 5\n    return x\n", "    return 5\n"),
+        (
+            "        x = compute()\n        return x\n",
+            "        return compute()\n",
+        ),
+        ("    y = 5\n    return y\n", "    return 5\n"),
+    ] {
+        let after = before.replace(from, to);
+        assert_ne!(after, before);
+        assert_eq!(
+            class(&prover, "locals.py", before, &after).await,
+            None,
+            "{to}"
+        );
+    }
+}
