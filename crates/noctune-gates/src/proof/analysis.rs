@@ -109,16 +109,29 @@ pub async fn analyze(
     after: &str,
     target: PythonVersion,
 ) -> Result<Analysis> {
+    ask(
+        python,
+        &Request {
+            before,
+            after,
+            target: [target.major, target.minor],
+        },
+    )
+    .await
+}
+
+/// One `prove.py` run: `request` as JSON on stdin, the answer as JSON on stdout. A failed run or
+/// an unreadable answer is an error naming the helper.
+async fn ask<T: serde::de::DeserializeOwned>(
+    python: &Python3,
+    request: &impl Serialize,
+) -> Result<T> {
     let tool_error = |message: String| Error::Tool {
         tool: format!("{} (proof helper)", python.banner()),
         message,
     };
-    let request = serde_json::to_vec(&Request {
-        before,
-        after,
-        target: [target.major, target.minor],
-    })
-    .map_err(|err| tool_error(format!("cannot encode the request: {err}")))?;
+    let request = serde_json::to_vec(request)
+        .map_err(|err| tool_error(format!("cannot encode the request: {err}")))?;
     let output = ProcessBuilder::new(python.program())
         .args(["-I", "-c", PROVE_SCRIPT])
         .stdin(request)
@@ -162,29 +175,6 @@ pub async fn same_as(
     if candidates.is_empty() {
         return Ok(None);
     }
-    let tool_error = |message: String| Error::Tool {
-        tool: format!("{} (proof helper)", python.banner()),
-        message,
-    };
-    let request = serde_json::to_vec(&SameAsRequest { after, candidates })
-        .map_err(|err| tool_error(format!("cannot encode the request: {err}")))?;
-    let output = ProcessBuilder::new(python.program())
-        .args(["-I", "-c", PROVE_SCRIPT])
-        .stdin(request)
-        .run()
-        .await?;
-    if !output.success() {
-        return Err(tool_error(format!(
-            "exit code {:?}; stderr: {}",
-            output.code,
-            output.stderr_text()
-        )));
-    }
-    let answer: SameAsAnswer = serde_json::from_slice(&output.stdout).map_err(|err| {
-        tool_error(format!(
-            "unreadable answer ({err}): {}",
-            output.stdout_text()
-        ))
-    })?;
+    let answer: SameAsAnswer = ask(python, &SameAsRequest { after, candidates }).await?;
     Ok(answer.same_as.filter(|&i| i < candidates.len()))
 }
