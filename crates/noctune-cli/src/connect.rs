@@ -8,11 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::bail;
+use noctune_core::LlmError;
 use noctune_core::config::{LlmSettings, Settings};
 use noctune_core::llm::Calibration;
 use noctune_llm::{
-    EndpointPool, OpenAiClient, PoolMember, PoolOptions, RetryPolicy, TranscriptSink,
-    check_endpoint,
+    EndpointFacts, EndpointPool, OpenAiClient, PoolMember, PoolOptions, RetryPolicy,
+    TranscriptSink, check_endpoint,
 };
 
 use crate::compose::{calibrate, openai, with_probed_context};
@@ -47,8 +48,8 @@ fn endpoint_settings(llm: &LlmSettings) -> anyhow::Result<Vec<(LlmSettings, Opti
 pub struct Checked {
     llm: LlmSettings,
     endpoints: Vec<(LlmSettings, Option<u32>)>,
-    /// Whether each endpoint answered the check.
-    up: Vec<bool>,
+    /// What each endpoint's check found (the pool is built from it, not checked again).
+    checks: Vec<Result<EndpointFacts, LlmError>>,
     smallest_context: Option<u32>,
 }
 
@@ -62,7 +63,6 @@ pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Che
         .map(|(s, _)| OpenAiClient::new(s.clone()))
         .collect::<Result<_, _>>()?;
     let checks = futures_util::future::join_all(bare.iter().map(check_endpoint)).await;
-    let up: Vec<bool> = checks.iter().map(Result::is_ok).collect();
     let mut smallest_context: Option<u32> = None;
     let mut errors = Vec::new();
     for ((endpoint, _), check) in endpoints.iter().zip(&checks) {
@@ -81,7 +81,7 @@ pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Che
             Err(err) => errors.push(err.to_string()),
         }
     }
-    if !up.contains(&true) {
+    if !checks.iter().any(Result::is_ok) {
         bail!(
             "{}\n  start an OpenAI-compatible server there (llama.cpp's `llama-server`, or \
              `scripts/llm-server start` in Noctune's repository: Qwen2.5-Coder 0.5B on llama.cpp), \
@@ -101,7 +101,7 @@ pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Che
     Ok(Checked {
         llm: llm.clone(),
         endpoints,
-        up,
+        checks,
         smallest_context,
     })
 }
@@ -119,8 +119,8 @@ impl Checked {
         // Each endpoint that answered is calibrated (cached per server), and its client starts
         // from its own record; the run's record is the first one's.
         let mut calibrations = Vec::new();
-        for ((endpoint, _), up) in self.endpoints.iter().zip(&self.up) {
-            calibrations.push(if *up {
+        for ((endpoint, _), check) in self.endpoints.iter().zip(&self.checks) {
+            calibrations.push(if check.is_ok() {
                 Some(calibrate(root, endpoint, false).await?.calibration)
             } else {
                 None
@@ -146,14 +146,14 @@ impl Checked {
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let (pool, _) = EndpointPool::start(
+        let (pool, _) = EndpointPool::checked(
             members,
+            self.checks,
             PoolOptions {
                 retry: RetryPolicy::from_settings(&self.llm),
                 ..PoolOptions::default()
             },
-        )
-        .await?;
+        )?;
         Ok(Connected {
             pool,
             calibration,

@@ -125,27 +125,35 @@ impl Drop for Slot<'_> {
 impl EndpointPool {
     /// Checks every member (concurrently) and builds the pool. An endpoint that does not
     /// answer is reported down ([`PoolEvent::Down`], checked again every
-    /// [`PoolOptions::recheck`]); the pool fails only when none answers, naming each.
-    ///
-    /// # Panics
-    ///
-    /// Never; an empty `members` is an error.
+    /// [`PoolOptions::recheck`]); the pool fails only when none answers, naming each (an
+    /// empty `members` is an error too).
     pub async fn start(
         members: Vec<PoolMember>,
         options: PoolOptions,
     ) -> Result<(Self, Vec<EndpointCheck>), LlmError> {
-        if members.is_empty() {
-            return Err(LlmError::new(
-                LlmErrorKind::Connect,
-                "no model endpoint is configured".to_owned(),
-            ));
-        }
         let checks = futures_util::future::join_all(
             members
                 .iter()
                 .map(|member| async move { check_endpoint(&member.client).await }),
         )
         .await;
+        Self::checked(members, checks, options)
+    }
+
+    /// [`EndpointPool::start`] with each member's check already made (by
+    /// [`check_endpoint`], in the same order): the endpoints are not asked again. Must be
+    /// called within a tokio runtime (a down endpoint's checks run on it).
+    pub fn checked(
+        members: Vec<PoolMember>,
+        checks: Vec<Result<EndpointFacts, LlmError>>,
+        options: PoolOptions,
+    ) -> Result<(Self, Vec<EndpointCheck>), LlmError> {
+        if members.is_empty() || members.len() != checks.len() {
+            return Err(LlmError::new(
+                LlmErrorKind::Connect,
+                "no model endpoint is configured".to_owned(),
+            ));
+        }
         let mut reports = Vec::new();
         let mut built = Vec::new();
         let mut events = Vec::new();

@@ -36,7 +36,7 @@ pub(crate) fn log_endpoint_events(run: &Run, pipeline: &Pipeline) -> Result<()> 
 
 /// The load of every endpoint of the pipeline (the same endpoint once, however many stages
 /// use it).
-pub(crate) fn loads(pipeline: &Pipeline) -> Vec<EndpointLoad> {
+fn loads(pipeline: &Pipeline) -> Vec<EndpointLoad> {
     let mut all: Vec<EndpointLoad> = Vec::new();
     for client in clients(pipeline) {
         for load in client.loads() {

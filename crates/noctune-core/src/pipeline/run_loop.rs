@@ -17,12 +17,11 @@ use tokio::task::JoinSet;
 
 use super::Pipeline;
 use super::control::Control;
-use super::endpoints::{loads, log_endpoint_events, log_loads};
+use super::endpoints::{log_endpoint_events, log_loads};
 use super::task::{PassOutcome, next_pass, run_pass, stops_the_run};
 use crate::error::{Error, Result};
 use crate::event::EventType;
 use crate::ids::TaskId;
-use crate::llm::EndpointLoad;
 use crate::run::{ResumePolicy, RunStatus};
 use crate::store::{Run, RunStore};
 use crate::task::{TaskStage, TaskState, TaskStatus};
@@ -39,10 +38,8 @@ pub struct Progress {
     /// What just happened to it.
     pub what: String,
     /// The files in flight right now (several when the model serves several requests at
-    /// once).
+    /// once; the model client's [`LlmClient::loads`](crate::LlmClient::loads) says where).
     pub in_flight: Vec<String>,
-    /// The load of each model endpoint (empty for a client that keeps no counts).
-    pub endpoints: Vec<EndpointLoad>,
 }
 
 /// How each file ended, for the summary line.
@@ -122,7 +119,6 @@ pub(super) async fn drive_files(
             file,
             what,
             in_flight: board.lock().iter().cloned().collect(),
-            endpoints: loads(pipeline),
         });
     };
     // Endpoints found down when the client was built are logged now that the run exists.

@@ -114,6 +114,19 @@ pub enum TaskOutcome {
 }
 
 impl TaskOutcome {
+    /// The status of the task `<request>` once the request ended this way.
+    pub fn task_status(&self) -> TaskStatus {
+        match self {
+            TaskOutcome::Applied { .. } => TaskStatus::Done,
+            TaskOutcome::Queued { .. } => TaskStatus::Queued,
+            TaskOutcome::Stopped => TaskStatus::Pending,
+            TaskOutcome::Rejected { .. }
+            | TaskOutcome::Reverted { .. }
+            | TaskOutcome::PlanRefused { .. }
+            | TaskOutcome::PlanDeclined => TaskStatus::Rejected,
+        }
+    }
+
     /// One line for people.
     pub fn describe(&self) -> String {
         let list = |files: &[PathBuf]| {
@@ -249,27 +262,22 @@ pub async fn run_request(
 ) -> Result<TaskReport> {
     run.set_status(RunStatus::Running, None)?;
     let task_id = TaskId::for_path(std::path::Path::new(REQUEST_TASK));
-    if let Some(bytes) = run.read_artifact(&task_id, names::RESULT)?
+    let state = run
+        .read_task(&task_id)?
+        .unwrap_or_else(|| TaskState::new(PathBuf::from(REQUEST_TASK)));
+    let mut ctx = TaskCtx {
+        pipeline,
+        run: &*run,
+        state,
+        rel: PathBuf::from(REQUEST_TASK),
+        control,
+    };
+    if let Some(bytes) = ctx.read_artifact(names::RESULT)?
         && let Ok(mut report) = serde_json::from_slice::<TaskReport>(&bytes)
     {
         // Finished: only what a human decided since is left to do.
-        let state = run
-            .read_task(&task_id)?
-            .unwrap_or_else(|| TaskState::new(PathBuf::from(REQUEST_TASK)));
-        let mut ctx = TaskCtx {
-            pipeline,
-            run: &*run,
-            state,
-            rel: PathBuf::from(REQUEST_TASK),
-            control,
-        };
         if let Some(outcome) = update::settle_decided(&ctx, store, &report).await? {
-            let status = match &outcome {
-                TaskOutcome::Applied { .. } => TaskStatus::Done,
-                TaskOutcome::Queued { .. } => TaskStatus::Queued,
-                _ => TaskStatus::Rejected,
-            };
-            ctx.save_state(status, TaskStage::Done)?;
+            ctx.save_state(outcome.task_status(), TaskStage::Done)?;
             report.outcome = outcome;
             ctx.write_artifact(
                 names::RESULT,
@@ -280,17 +288,6 @@ pub async fn run_request(
         finish_run(run, &report)?;
         return Ok(report);
     }
-    let state = match run.read_task(&task_id)? {
-        Some(state) => state,
-        None => TaskState::new(PathBuf::from(REQUEST_TASK)),
-    };
-    let mut ctx = TaskCtx {
-        pipeline,
-        run: &*run,
-        state,
-        rel: PathBuf::from(REQUEST_TASK),
-        control,
-    };
     let mut report = TaskReport {
         request: request.request.clone(),
         plan: None,
@@ -323,15 +320,7 @@ pub async fn run_request(
         }
     };
     report.outcome = outcome;
-    let status = match &report.outcome {
-        TaskOutcome::Applied { .. } => TaskStatus::Done,
-        TaskOutcome::Queued { .. } => TaskStatus::Queued,
-        TaskOutcome::Stopped => TaskStatus::Pending,
-        TaskOutcome::Rejected { .. }
-        | TaskOutcome::Reverted { .. }
-        | TaskOutcome::PlanRefused { .. }
-        | TaskOutcome::PlanDeclined => TaskStatus::Rejected,
-    };
+    let status = report.outcome.task_status();
     if status == TaskStatus::Rejected {
         ctx.state.error = Some(report.outcome.describe());
     }
