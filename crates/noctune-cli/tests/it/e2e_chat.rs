@@ -59,7 +59,9 @@ fn sse_events(body: &str) -> Vec<(String, Value)> {
 async fn the_real_model_reads_a_file_to_answer_in_the_chat() {
     let url = model_url();
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_path_buf();
+    // A fixed name: the chat's prompt names the repository by it.
+    let root = dir.path().join("demo-repo");
+    std::fs::create_dir_all(&root).unwrap();
     std::fs::write(
         root.join("noctune.toml"),
         format!(
@@ -103,7 +105,7 @@ async fn the_real_model_reads_a_file_to_answer_in_the_chat() {
         .post(format!("{base}/api/chat/sessions/{id}/messages"))
         .bearer_auth(&token)
         .json(&serde_json::json!({
-            "content": "Read the file inventory/report.py with the read_file tool, then tell me in one sentence what the function parse_line does."
+            "content": "Read the whole file inventory/report.py with the read_file tool, then tell me in one sentence what the function parse_line does."
         }))
         .send()
         .await

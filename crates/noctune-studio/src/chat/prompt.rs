@@ -3,11 +3,12 @@
 use super::external::{ExternalTool, signature};
 use super::tools::TOOL_SIGNATURES;
 
-/// The instructions sent first in every request of a session; `external` are the tools of
-/// the external MCP servers offered in this message.
+/// The instructions sent first in every request of a session: `repo` is the repository's name,
+/// `roots` the directories the tools may use, `external` the tools of the external MCP servers
+/// offered in this message.
 pub fn system_prompt(repo: &str, roots: &[String], external: &[ExternalTool]) -> String {
     let mut prompt = format!(
-        "You are Noctune Studio's assistant, answering questions about the Python repository at `{repo}` \
+        "You are Noctune Studio's assistant, answering questions about the Python repository `{repo}` \
 and changing it when the user asks. Use the tools to look at the code before you answer; paths are \
 relative to the repository root. Only these directories can be used: {roots}.\n\
 Tools: {tools}. read_file, search, list_files, run_events and list_approvals are always allowed. \

@@ -310,11 +310,15 @@ impl Turn {
             .iter()
             .map(|r| format!("`{}`", self.ctx.sandbox.shown(r)))
             .collect();
-        let mut messages = vec![ChatMessage::system(system_prompt(
-            &self.ctx.sandbox.repo_root().display().to_string(),
-            &roots,
-            external,
-        ))];
+        // The repository by its name: an absolute path invites a small model to pass it as a
+        // tool's `path` (paths are relative to the root), and it changes from checkout to
+        // checkout.
+        let repo = self.ctx.sandbox.repo_root();
+        let name = repo.file_name().map_or_else(
+            || repo.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut messages = vec![ChatMessage::system(system_prompt(&name, &roots, external))];
         messages.extend(wire_messages(&entries));
         if answer_now {
             messages.push(ChatMessage::user(ANSWER_NOW));
