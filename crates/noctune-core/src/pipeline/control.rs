@@ -162,21 +162,21 @@ impl Control {
         if self.stop_requested() {
             return Checkpoint::Stop;
         }
+        // The pause flag is taken under the lock, so a file that finds no pause to answer has
+        // waited out any question another file is being asked.
+        let asking = self.lock_pausing();
+        if self.stop_requested() {
+            return Checkpoint::Stop;
+        }
         if !self.pause.swap(false, Ordering::SeqCst) {
-            // Waits while another file's pause question is open.
-            drop(self.lock_pausing());
-            if self.stop_requested() {
-                return Checkpoint::Stop;
-            }
             return Checkpoint::Continue(None);
         }
-        let asking = self.lock_pausing();
         let action = match &self.handler {
             Some(handler) => handler(file),
             None => PauseAction::Stop,
         };
-        drop(asking);
-        match action {
+        // A stop is recorded before the lock is let go, so the files that waited see it.
+        let checkpoint = match action {
             PauseAction::Continue => Checkpoint::Continue(None),
             PauseAction::Guidance(text) => Checkpoint::Continue(Some(text)),
             PauseAction::Skip => Checkpoint::Skip,
@@ -184,7 +184,9 @@ impl Control {
                 self.request_stop();
                 Checkpoint::Stop
             }
-        }
+        };
+        drop(asking);
+        checkpoint
     }
 
     fn lock_pausing(&self) -> std::sync::MutexGuard<'_, ()> {
