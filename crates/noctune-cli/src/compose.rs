@@ -16,9 +16,9 @@ use noctune_core::store::CacheLayout;
 use noctune_core::store::ModelCache;
 use noctune_core::{LlmClient, Prover, SymbolEditor};
 use noctune_gates::{
-    AstProver, COLLAPSIBLE_IF, EMPTY_COLLECTION_CALL, EquivalentRewrite, FixRules, Gates,
-    IF_ELSE_ASSIGNMENT, NONE_COMPARISON, PolicyPacks, RETURN_CONDITION, RETURN_OF_ASSIGNMENT,
-    RepairConfig, RepairLadder, RuffCommands, RuffFix, RuffFixer,
+    AstProver, COLLAPSIBLE_IF, EMPTY_COLLECTION_CALL, EquivalentRewrite, FORMAT_CALL, FixRules,
+    Gates, IF_ELSE_ASSIGNMENT, NONE_COMPARISON, PRINTF_FORMAT, PolicyPacks, RETURN_CONDITION,
+    RETURN_OF_ASSIGNMENT, RepairConfig, RepairLadder, RuffCommands, RuffFix, RuffFixer,
 };
 use noctune_index::walk::{WalkOptions, python_files};
 use noctune_index::{IndexOptions, PythonEditor, RepoEvidence};
@@ -457,7 +457,8 @@ fn fixer(
 /// The rewrites a pack lists as equivalent (proven by `pack_rewrite` when the model writes
 /// ruff's fixes, byte for byte or with the same AST) for the packs that fix lint: `== None` →
 /// `is None`, `if c: return True / return False` → `return c`, if/else assignment → ternary,
-/// nested `if` → `and`, `x = e; return x` → `return e`, `dict()` → `{}`.
+/// nested `if` → `and`, `x = e; return x` → `return e`, `dict()` → `{}`, `"%s" % (x,)` →
+/// `"{}".format(x)` → `f"{x}"`.
 fn equivalent_rewrites(pack: &dyn noctune_core::PolicyPack) -> &'static [EquivalentRewrite] {
     match pack.name() {
         "lint_fix" | "py_upgrade" => &[
@@ -467,6 +468,8 @@ fn equivalent_rewrites(pack: &dyn noctune_core::PolicyPack) -> &'static [Equival
             COLLAPSIBLE_IF,
             RETURN_OF_ASSIGNMENT,
             EMPTY_COLLECTION_CALL,
+            PRINTF_FORMAT,
+            FORMAT_CALL,
         ],
         _ => &[],
     }

@@ -39,8 +39,9 @@ pub use gates::{GateRun, Gates, RuffCommands};
 pub use parse_gate::{PARSE_GATE, ParseBackend, ParseGate};
 pub use policy::{ConfiguredPack, PackSettings, PolicyPacks, count_diff_lines};
 pub use proof::{
-    AstProver, COLLAPSIBLE_IF, EMPTY_COLLECTION_CALL, EquivalentRewrite, FixRules,
-    IF_ELSE_ASSIGNMENT, NONE_COMPARISON, RETURN_CONDITION, RETURN_OF_ASSIGNMENT,
+    AstProver, COLLAPSIBLE_IF, Condition, EMPTY_COLLECTION_CALL, EquivalentRewrite, FORMAT_CALL,
+    FixRules, IF_ELSE_ASSIGNMENT, NONE_COMPARISON, PRINTF_FORMAT, RETURN_CONDITION,
+    RETURN_OF_ASSIGNMENT, RepositoryFacts,
 };
 pub use repair::{
     RepairConfig, RepairInput, RepairLadder, RepairOutcome, RepairReport, RepairStep, RuffFix,

@@ -225,7 +225,7 @@ const NOT_FOR_THE_MODEL: [&str; 3] = ["F401", "E501", "W291"];
 /// and which keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates):
 /// the edit prompt gives it beside the linter's message. Easiest first: a plan asks for these
 /// first.
-pub const FIX_SHAPES: [(&str, &str); 6] = [
+pub const FIX_SHAPES: [(&str, &str); 7] = [
     (
         "E711",
         "`if x == None:` becomes `if x is None:`, and `y != None` becomes `y is not None`",
@@ -233,6 +233,11 @@ pub const FIX_SHAPES: [(&str, &str); 6] = [
     (
         "C408",
         "`d = dict()` becomes `d = {}`, and `dict(a=1)` becomes `{\"a\": 1}`",
+    ),
+    (
+        "UP031",
+        "`\"id=%s, %r!\" % (key, item)` becomes `f\"id={key}, {item!r}!\"`: the text stays, \
+         each `%s` becomes `{value}` and each `%r` becomes `{value!r}`, the values in order",
     ),
     (
         "SIM103",
@@ -268,6 +273,35 @@ pub fn fix_shape(rule: &str) -> Option<&'static str> {
         .map(|(_, shape)| *shape)
 }
 
+/// Whether a line's `%` formatting is one a proof can keep once rewritten (`pack_rewrite`'s
+/// UP031 in noctune-gates checks it exactly): its conversions are only `%s`, `%r`, `%a` and
+/// `%%`, and the right operand is a parenthesized tuple or a call (never a bare name, which
+/// `%` unpacks when it holds a tuple). A `%` formatting the model would rewrite to no avail is
+/// not asked for.
+fn plain_printf(line: &str) -> bool {
+    let Some((format, operand)) = line.split_once("\" % ").or_else(|| line.split_once("' % "))
+    else {
+        return false;
+    };
+    let mut conversions = format.split('%').skip(1);
+    let mut plain = true;
+    while let Some(after) = conversions.next() {
+        match after.chars().next() {
+            Some('s' | 'r' | 'a') => {}
+            // `%%`: the split left an empty piece; the next piece is literal text.
+            None => {
+                conversions.next();
+            }
+            _ => plain = false,
+        }
+    }
+    let operand = operand.trim_start();
+    let called = operand.split_once('(').is_some_and(|(name, _)| {
+        !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    });
+    plain && (operand.starts_with('(') || called)
+}
+
 /// Targets planned from the linter's findings, with no model call: the definitions that hold
 /// findings, each asked to fix exactly those findings, quoting the lines, with the fix's shape
 /// where the rule has one ([`FIX_SHAPES`]). A small model fixes one precise finding far more
@@ -283,6 +317,10 @@ pub fn plan_from_findings(
     let mut by_symbol: Vec<(String, Vec<&Finding>)> = Vec::new();
     for finding in findings {
         if NOT_FOR_THE_MODEL.contains(&finding.rule.as_str()) {
+            continue;
+        }
+        let line = lines.get(finding.line.saturating_sub(1)).copied();
+        if finding.rule == "UP031" && !line.is_some_and(plain_printf) {
             continue;
         }
         let Some(symbol) = finding
@@ -754,5 +792,35 @@ mod findings_plan_tests {
         assert!(!targets[0].edit_prompt.contains("SIM103"));
         assert!(targets[1].edit_prompt.contains("RET504"));
         assert!(!targets[1].edit_prompt.contains("SIM108"));
+    }
+
+    #[test]
+    fn only_percent_formats_a_proof_can_keep_are_asked_for() {
+        let label = "def label(name, value, n):\n    a = \"%s: %r\" % (name, value)\n    b = \"%s%%\" % int(n)\n    c = \"%d items\" % (n,)\n    d = \"Hi %s\" % name\n    return a + b + c + d\n";
+        let outline = Outline {
+            symbols: vec![function("label", label, label, (1, 6))],
+            ..Outline::default()
+        };
+        let findings = [
+            finding("UP031", 2, Some("label")),
+            finding("UP031", 3, Some("label")),
+            finding("UP031", 4, Some("label")),
+            finding("UP031", 5, Some("label")),
+        ];
+        let targets = plan_from_findings(&outline, label, &findings);
+        assert_eq!(targets.len(), 1);
+        let prompt = &targets[0].edit_prompt;
+        assert!(
+            prompt.contains(r#"a = "%s: %r" % (name, value)"#),
+            "{prompt}"
+        );
+        assert!(prompt.contains(r#"b = "%s%%" % int(n)"#), "{prompt}");
+        // `%d` formats a float differently from `{}`, and a bare name may hold a tuple.
+        assert!(!prompt.contains("%d items"), "{prompt}");
+        assert!(!prompt.contains("Hi %s"), "{prompt}");
+        assert!(
+            prompt.contains("{item!r}"),
+            "the fix shape is given: {prompt}"
+        );
     }
 }

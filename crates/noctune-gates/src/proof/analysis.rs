@@ -178,3 +178,23 @@ pub async fn same_as(
     let answer: SameAsAnswer = ask(python, &SameAsRequest { after, candidates }).await?;
     Ok(answer.same_as.filter(|&i| i < candidates.len()))
 }
+
+#[derive(Serialize)]
+struct PrintfSitesRequest<'a> {
+    printf_sites: &'a str,
+}
+
+#[derive(Deserialize)]
+struct PrintfSitesAnswer {
+    #[serde(default)]
+    sites: Vec<(usize, usize)>,
+}
+
+/// Where `text` formats with `%` in a way whose rewrite to replacement fields keeps behaviour
+/// (one literal format of `%s`, `%r`, `%a` and `%%` only, and a tuple display with one element
+/// per conversion or one value that is never a tuple): each site's 1-based line and character
+/// column, as ruff reports a `UP031` there. Empty when `text` does not parse.
+pub async fn printf_sites(python: &Python3, text: &str) -> Result<Vec<(usize, usize)>> {
+    let answer: PrintfSitesAnswer = ask(python, &PrintfSitesRequest { printf_sites: text }).await?;
+    Ok(answer.sites)
+}

@@ -35,8 +35,9 @@ pub use annotations::ANNOTATIONS;
 pub use docstrings::DOCSTRINGS;
 pub use formatting::FORMATTING;
 pub use pack_rewrite::{
-    COLLAPSIBLE_IF, EMPTY_COLLECTION_CALL, EquivalentRewrite, IF_ELSE_ASSIGNMENT, NONE_COMPARISON,
-    PACK_REWRITE, RETURN_CONDITION, RETURN_OF_ASSIGNMENT,
+    COLLAPSIBLE_IF, Condition, EMPTY_COLLECTION_CALL, EquivalentRewrite, FORMAT_CALL,
+    IF_ELSE_ASSIGNMENT, NONE_COMPARISON, PACK_REWRITE, PRINTF_FORMAT, RETURN_CONDITION,
+    RETURN_OF_ASSIGNMENT, RepositoryFacts,
 };
 pub(crate) use ruff_safe_fix::has_safe_fix;
 pub use ruff_safe_fix::{FixRules, RUFF_SAFE_FIX, SafeFixes, safe_fixes};
@@ -60,7 +61,7 @@ pub struct AstProver {
     ruff: Option<Ruff>,
     config: Arc<ProjectConfig>,
     rewrites: Vec<EquivalentRewrite>,
-    plain_comparisons: Arc<tokio::sync::OnceCell<bool>>,
+    facts: Arc<tokio::sync::OnceCell<RepositoryFacts>>,
 }
 
 impl AstProver {
@@ -72,7 +73,7 @@ impl AstProver {
             ruff: None,
             config,
             rewrites: Vec::new(),
-            plain_comparisons: Arc::default(),
+            facts: Arc::default(),
         }
     }
 
@@ -82,23 +83,23 @@ impl AstProver {
         self
     }
 
-    /// Whether comparisons in the repository are plain (`pack_rewrite`'s condition), looked
-    /// up once; `false` when python3 cannot list its standard library.
-    async fn plain_comparisons(&self) -> bool {
+    /// What the repository shows about `pack_rewrite`'s conditions, looked up once; nothing
+    /// holds when python3 cannot list its standard library.
+    async fn facts(&self) -> RepositoryFacts {
         *self
-            .plain_comparisons
+            .facts
             .get_or_init(|| async {
                 let stdlib = match self.python.stdlib_modules().await {
                     Ok(names) => names,
                     Err(err) => {
                         tracing::debug!("pack_rewrite: no standard library list: {err}");
-                        return false;
+                        return RepositoryFacts::default();
                     }
                 };
                 let root = self.config.root().to_path_buf();
-                tokio::task::spawn_blocking(move || pack_rewrite::plain_comparisons(&root, &stdlib))
+                tokio::task::spawn_blocking(move || pack_rewrite::repository_facts(&root, &stdlib))
                     .await
-                    .unwrap_or(false)
+                    .unwrap_or_default()
             })
             .await
     }
@@ -166,7 +167,7 @@ impl AstProver {
                 after,
                 target,
                 &self.rewrites,
-                self.plain_comparisons().await,
+                self.facts().await,
             )
             .await?
         {

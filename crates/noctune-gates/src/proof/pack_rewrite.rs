@@ -26,9 +26,48 @@ pub struct EquivalentRewrite {
     pub rule: &'static str,
     /// Why the rewrite keeps behaviour, given the condition.
     pub argument: &'static str,
-    /// The condition: comparisons in the repository are plain (no comparison method defined, only
-    /// the standard library and its own modules imported, no `unittest.mock`).
-    pub needs_plain_comparisons: bool,
+    /// What must hold in the repository for the argument to hold.
+    pub condition: Condition,
+}
+
+/// What must hold in the repository for a rewrite to keep behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Nothing: the rewrite keeps behaviour everywhere ruff offers it.
+    None,
+    /// Comparisons are plain: no class defines a comparison method, only the standard library
+    /// and the repository's own modules are imported, never `unittest.mock`.
+    PlainComparisons,
+    /// Formatting is plain: `format(x, "")` is `str(x)` for every value, because no class in the
+    /// repository defines `__format__`, only the standard library and the repository's own
+    /// modules are imported, and the target is Python 3.11 or newer (before 3.11 an enum with a
+    /// mixed-in type formats as its value but prints as its name). Each site must also be one
+    /// whose conversions a replacement field spells exactly (`analysis::printf_sites`).
+    PlainFormatting,
+}
+
+/// What the repository's Python files show about the conditions (see [`Condition`]), read once
+/// per run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RepositoryFacts {
+    /// Comparisons are plain.
+    pub plain_comparisons: bool,
+    /// No class defines `__format__` and only the standard library and the repository's own
+    /// modules are imported.
+    pub plain_formatting: bool,
+}
+
+impl RepositoryFacts {
+    /// Whether `condition` holds for a file targeting `target`.
+    pub fn hold(&self, condition: Condition, target: PythonVersion) -> bool {
+        match condition {
+            Condition::None => true,
+            Condition::PlainComparisons => self.plain_comparisons,
+            Condition::PlainFormatting => {
+                self.plain_formatting && (target.major, target.minor) >= (3, 11)
+            }
+        }
+    }
 }
 
 /// `x == None` → `x is None`, `x != None` → `x is not None` (E711). `None` equals only itself
@@ -39,7 +78,7 @@ pub const NONE_COMPARISON: EquivalentRewrite = EquivalentRewrite {
     rule: "E711",
     argument: "`== None`/`!= None` became `is None`/`is not None`, which None's identity makes \
                the same for objects with the default or a builtin type's `__eq__`",
-    needs_plain_comparisons: true,
+    condition: Condition::PlainComparisons,
 };
 
 /// `if c: return True / return False` → `return c` (SIM103). Ruff returns the condition itself
@@ -50,7 +89,7 @@ pub const RETURN_CONDITION: EquivalentRewrite = EquivalentRewrite {
     rule: "SIM103",
     argument: "`if c: return True` / `return False` became `return c` (`bool(c)` unless `c` is a \
                comparison, `in`, `is` or `not`), the same value for builtin comparisons",
-    needs_plain_comparisons: true,
+    condition: Condition::PlainComparisons,
 };
 
 /// `if c: x = a` / `else: x = b` → `x = a if c else b` (SIM108). Ruff offers it only when both
@@ -62,7 +101,7 @@ pub const IF_ELSE_ASSIGNMENT: EquivalentRewrite = EquivalentRewrite {
     rule: "SIM108",
     argument: "`if c: x = a` / `else: x = b` became `x = a if c else b`: the test once, one \
                branch's value, one assignment, in the same order",
-    needs_plain_comparisons: false,
+    condition: Condition::None,
 };
 
 /// `if a:` holding only `if b: ...` (neither with `else`/`elif`) → `if a and b: ...`
@@ -73,7 +112,7 @@ pub const COLLAPSIBLE_IF: EquivalentRewrite = EquivalentRewrite {
     rule: "SIM102",
     argument: "`if a:` / `if b:` became `if a and b:`, which CPython compiles to the same two \
                truth tests and jumps",
-    needs_plain_comparisons: false,
+    condition: Condition::None,
 };
 
 /// `x = e` / `return x` → `return e` (RET504). Ruff reports it only when the assignment
@@ -84,7 +123,7 @@ pub const RETURN_OF_ASSIGNMENT: EquivalentRewrite = EquivalentRewrite {
     rule: "RET504",
     argument: "`x = e` / `return x` became `return e`: ruff reports it only for a local nothing \
                else reads",
-    needs_plain_comparisons: false,
+    condition: Condition::None,
 };
 
 /// `dict()` → `{}`, `dict(a=1)` → `{"a": 1}`, `list()` → `[]`, `tuple()` → `()` (C408). Ruff
@@ -94,7 +133,31 @@ pub const EMPTY_COLLECTION_CALL: EquivalentRewrite = EquivalentRewrite {
     rule: "C408",
     argument: "a call of the builtin `dict()`/`list()`/`tuple()` became the literal that builds \
                the same value",
-    needs_plain_comparisons: false,
+    condition: Condition::None,
+};
+
+/// `"%s: %r" % (a, b)` → `"{}: {!r}".format(a, b)` (UP031), and on to `f"{a}: {b!r}"` with
+/// [`FORMAT_CALL`]. `%s` converts with `str(x)` and `{}` with `format(x, "")`, which is
+/// `str(x)` for every type that does not define `__format__` its own way; `%r`/`%a` and
+/// `{!r}`/`{!a}` both call `repr`/`ascii`. Only sites whose conversions are those (no width,
+/// precision or flags: `%.2f` of a `Decimal` rounds as a float, `{:.2f}` as a decimal) and whose
+/// right operand `%` cannot unpack differently (a tuple display with one element per conversion,
+/// or one value that is never a tuple) are proven.
+pub const PRINTF_FORMAT: EquivalentRewrite = EquivalentRewrite {
+    rule: "UP031",
+    argument: "`%s`/`%r` formatting became replacement fields, which call the same `str`/`repr` \
+               for values whose class does not define `__format__`, on a tuple display or a \
+               value that is never a tuple",
+    condition: Condition::PlainFormatting,
+};
+
+/// `"{}: {!r}".format(a, b)` → `f"{a}: {b!r}"` (UP032). Both call `format` on each value with
+/// the same specification; ruff offers it only where every argument is used once, in order,
+/// and marks it safe. No condition.
+pub const FORMAT_CALL: EquivalentRewrite = EquivalentRewrite {
+    rule: "UP032",
+    argument: "`str.format` became an f-string with the same fields and values, in order",
+    condition: Condition::None,
 };
 
 /// Proves the change when AFTER is BEFORE with ruff's fixes (safe or not) of some of the
@@ -102,7 +165,8 @@ pub const EMPTY_COLLECTION_CALL: EquivalentRewrite = EquivalentRewrite {
 /// sites touching changed lines give AFTER byte for byte, or a text whose AST equals AFTER's
 /// (the `formatting` class's argument: same tree, same program), in up to [`MAX_ROUNDS`]
 /// rounds (a fix can make the next site: `SIM108`'s assignment then `RET504`'s return).
-/// Rewrites whose condition does not hold (`plain`: see `plain_comparisons`) are not used.
+/// Rewrites whose condition does not hold in `facts` are not used, and a `UP031` site only
+/// counts where `analysis::printf_sites` lists it.
 #[allow(clippy::too_many_arguments)]
 pub async fn prove(
     ruff: &Ruff,
@@ -113,11 +177,11 @@ pub async fn prove(
     after: &str,
     target: PythonVersion,
     rewrites: &[EquivalentRewrite],
-    plain: bool,
+    facts: RepositoryFacts,
 ) -> Result<Option<Proof>> {
     let usable: Vec<&EquivalentRewrite> = rewrites
         .iter()
-        .filter(|r| plain || !r.needs_plain_comparisons)
+        .filter(|r| facts.hold(r.condition, target))
         .collect();
     if usable.is_empty() || before == after {
         return Ok(None);
@@ -134,7 +198,7 @@ pub async fn prove(
             return Ok(None);
         }
         let changed = changed_lines(&text, after);
-        let touching: Vec<&RuffDiagnostic> = found
+        let mut touching: Vec<&RuffDiagnostic> = found
             .iter()
             .filter(|d| d.fix.is_some())
             .filter(|d| {
@@ -144,6 +208,14 @@ pub async fn prove(
                 changed.iter().any(|&(a, b)| from.row <= b && a <= to.row)
             })
             .collect();
+        if touching.iter().any(|d| is_printf(d)) {
+            let plain = analysis::printf_sites(python, &text).await?;
+            touching.retain(|d| {
+                !is_printf(d)
+                    || d.location
+                        .is_some_and(|at| plain.contains(&(at.row, at.column)))
+            });
+        }
         if touching.is_empty() || touching.len() > MAX_SITES {
             return Ok(None);
         }
@@ -202,6 +274,11 @@ pub async fn prove(
     Ok(None)
 }
 
+/// Whether `d` is a `%` formatting (UP031), whose sites are proven one by one.
+fn is_printf(d: &RuffDiagnostic) -> bool {
+    d.code.as_deref() == Some(PRINTF_FORMAT.rule)
+}
+
 /// The proof naming the rules whose fixes make AFTER, with each rewrite's argument.
 fn proof(ruff: &Ruff, usable: &[&EquivalentRewrite], applied: &[String], sites: usize) -> Proof {
     let arguments: Vec<&str> = usable
@@ -209,15 +286,24 @@ fn proof(ruff: &Ruff, usable: &[&EquivalentRewrite], applied: &[String], sites: 
         .filter(|r| applied.iter().any(|a| a == r.rule))
         .map(|r| r.argument)
         .collect();
-    let condition = if usable
-        .iter()
-        .any(|r| r.needs_plain_comparisons && applied.iter().any(|a| a == r.rule))
-    {
-        "; no class in the repository defines a comparison method and it imports only the \
-         standard library (not `unittest.mock`) and its own modules"
-    } else {
-        ""
+    let used = |condition: Condition| {
+        usable
+            .iter()
+            .any(|r| r.condition == condition && applied.iter().any(|a| a == r.rule))
     };
+    let mut condition = String::new();
+    if used(Condition::PlainComparisons) {
+        condition.push_str(
+            "; no class in the repository defines a comparison method and it imports only the \
+             standard library (not `unittest.mock`) and its own modules",
+        );
+    }
+    if used(Condition::PlainFormatting) {
+        condition.push_str(
+            "; no class in the repository defines `__format__`, it imports only the standard \
+             library and its own modules, and it targets Python 3.11 or newer",
+        );
+    }
     Proof {
         class: PACK_REWRITE.to_owned(),
         argument: format!(
@@ -264,12 +350,13 @@ const COMPARISON_METHODS: [&str; 6] = [
     "def __ge__",
 ];
 
-/// Whether comparisons in the repository under `root` are plain: no class in its Python files
-/// defines a comparison method, and they import nothing but the standard library (`stdlib`,
-/// `sys.stdlib_module_names`) and the repository's own modules, and never `unittest.mock` or
-/// `mock` (whose `ANY` equals everything). Hidden directories, virtual environments and
-/// Noctune's cache are not looked at.
-pub fn plain_comparisons(root: &Path, stdlib: &BTreeSet<String>) -> bool {
+/// What the repository under `root` shows about the conditions. Comparisons are plain when
+/// no class in its Python files defines a comparison method, they import nothing but the
+/// standard library (`stdlib`, `sys.stdlib_module_names`) and the repository's own modules, and
+/// never `unittest.mock` or `mock` (whose `ANY` equals everything). Formatting is plain when no
+/// class defines `__format__` and the imports are as plain. Hidden directories, virtual
+/// environments and Noctune's cache are not looked at; an unreadable file makes nothing plain.
+pub fn repository_facts(root: &Path, stdlib: &BTreeSet<String>) -> RepositoryFacts {
     let mut files = Vec::new();
     let mut local: BTreeSet<String> = BTreeSet::new();
     let mut stack = vec![root.to_path_buf()];
@@ -300,23 +387,32 @@ pub fn plain_comparisons(root: &Path, stdlib: &BTreeSet<String>) -> bool {
             }
         }
     }
+    let mut facts = RepositoryFacts {
+        plain_comparisons: true,
+        plain_formatting: true,
+    };
     for file in files {
         let Ok(text) = std::fs::read_to_string(&file) else {
-            return false;
+            return RepositoryFacts::default();
         };
         if COMPARISON_METHODS.iter().any(|m| text.contains(m))
             || text.contains("unittest.mock")
             || text.contains("from unittest import mock")
         {
-            return false;
+            facts.plain_comparisons = false;
+        }
+        if text.contains("def __format__") {
+            facts.plain_formatting = false;
         }
         for module in imported_modules(&text) {
-            if module == "mock" || !(stdlib.contains(&module) || local.contains(&module)) {
-                return false;
+            if !(stdlib.contains(&module) || local.contains(&module)) {
+                facts = RepositoryFacts::default();
+            } else if module == "mock" {
+                facts.plain_comparisons = false;
             }
         }
     }
-    true
+    facts
 }
 
 /// The top-level modules a file imports (`import a.b, c` → `a`, `c`; `from a.b import x` →

@@ -2,7 +2,9 @@
 #
 # Reads {"before", "after", "target": [major, minor]} as JSON on stdin and prints one JSON
 # object (see `analysis.rs` for its shape); given {"after", "candidates": [...]} instead, it
-# prints {"same_as": index} of the first candidate that is AFTER spelled differently. It parses, it never executes the source, and it
+# prints {"same_as": index} of the first candidate that is AFTER spelled differently; given
+# {"printf_sites": text}, it prints {"sites": [[line, column], ...]}, the `%` formattings whose
+# rewrite to `{}` keeps behaviour (see `printf_sites`). It parses, it never executes the source, and it
 # imports nothing but the standard modules below. Every check leans cautious: when in doubt, a
 # class is not proven.
 import ast
@@ -654,12 +656,89 @@ def same_as(after_text, candidates):
             continue
     return {"parse_error": None, "same_as": None}
 
+# A printf conversion a replacement field spells exactly: `%s` is `str(x)`, which `format(x, "")`
+# gives for every type that does not define `__format__` its own way (the condition the caller
+# checks); `%r` and `%a` are `repr(x)` and `ascii(x)`, which `{x!r}` and `{x!a}` give for every
+# type. No flags, width or precision: `%5.2f` and `{:5.2f}` differ for `Decimal`, and raise
+# different errors for a string.
+PRINTF_SPEC = re.compile(r"%(?:%|[sra])")
+
+# Builtins whose call never gives a tuple or a mapping (when the name is not rebound).
+NON_TUPLE_BUILTINS = {"str", "repr", "ascii", "int", "float", "len", "format", "bool", "round", "abs", "ord", "chr", "hex", "oct", "bin"}
+
+
+def bound_names(tree):
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+def never_a_tuple(expr, rebound):
+    """Whether `expr` can never evaluate to a tuple or a mapping (which `%` unpacks)."""
+    if isinstance(expr, ast.Constant):
+        return not isinstance(expr.value, tuple)
+    if isinstance(expr, ast.JoinedStr):
+        return True
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+        return expr.func.id in NON_TUPLE_BUILTINS and expr.func.id not in rebound
+    return False
+
+
+def printf_sites(text):
+    """The `'...' % args` expressions whose rewrite to a replacement field per conversion keeps
+    behaviour: the format is one string literal whose conversions are only `%s`, `%r`, `%a`
+    (no flags, width, precision or mapping key) and `%%`, and the right operand is a tuple
+    display with one plain element per conversion, or, for one conversion, an expression that is
+    never a tuple or a mapping (a literal, an f-string, a call of a builtin such as `str` or
+    `int`). `'%s' % x` with a bare name is not one: when `x` is a tuple, `%` unpacks it."""
+    try:
+        tree = parse(text)
+    except (SyntaxError, ValueError) as e:
+        return {"parse_error": f"does not parse: {e}", "sites": []}
+    rebound = bound_names(tree)
+    lines = re.split(r"\r\n|\r|\n", text)
+    sites = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)):
+            continue
+        left = node.left
+        if not (isinstance(left, ast.Constant) and isinstance(left.value, str)):
+            continue
+        fmt = left.value
+        specs = PRINTF_SPEC.findall(fmt)
+        if fmt.count("%") != sum(spec.count("%") for spec in specs):
+            continue
+        fields = [s for s in specs if s != "%%"]
+        if not fields:
+            continue
+        right = node.right
+        if isinstance(right, ast.Tuple):
+            if len(right.elts) != len(fields) or any(isinstance(e, ast.Starred) for e in right.elts):
+                continue
+        elif len(fields) != 1 or not never_a_tuple(right, rebound):
+            continue
+        sites.append([node.lineno, char_column(lines, node.lineno, node.col_offset)])
+    return {"parse_error": None, "sites": sites}
+
 
 def main():
     request = json.load(sys.stdin)
     if sys.version_info < (3, 10):
         # No `ast.unparse`, no positions of imported names, no `sys.stdlib_module_names`.
         print(json.dumps({"parse_error": "proofs need python3 3.10 or newer"}))
+        return
+    if "printf_sites" in request:
+        print(json.dumps(printf_sites(request["printf_sites"])))
         return
     if "candidates" in request:
         print(json.dumps(same_as(request["after"], request["candidates"])))

@@ -814,3 +814,112 @@ def shared():
         );
     }
 }
+
+// ---- pack_rewrite: `%` formatting ----------------------------------------------------------------
+
+async fn printf_prover(dir: &Path, target: &str) -> AstProver {
+    write(
+        dir,
+        "ruff.toml",
+        &format!("target-version = \"{target}\"\n[lint]\nselect = [\"F\", \"UP031\", \"UP032\"]\n"),
+    );
+    AstProver::from_gates(&gates(dir).await)
+        .unwrap()
+        .with_rewrites(&[noctune_gates::PRINTF_FORMAT, noctune_gates::FORMAT_CALL])
+}
+
+const LABELS_BEFORE: &str = "\
+def quoted(value):
+    return \"value=%r\" % (value,)
+
+
+def banner(title, line):
+    return \"%s\\n%s\\n%s\" % (line, title, line)
+
+
+def percent(ratio):
+    return \"%s%%\" % int(ratio * 100)
+
+
+def greeting(name):
+    return \"Hello, %s!\" % name
+
+
+def size(n):
+    return \"%.2f MiB\" % (n,)
+";
+
+#[tokio::test]
+async fn percent_formats_are_proven_where_a_replacement_field_spells_them_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "labels.py", LABELS_BEFORE);
+    let prover = printf_prover(dir.path(), "py311").await;
+    // What the 0.5B wrote in the eval: f-strings, two rounds of ruff's fixes (UP031 to
+    // `str.format`, then UP032 to an f-string); and `str.format` itself, one round.
+    for (from, to) in [
+        ("\"value=%r\" % (value,)", "f\"value={value!r}\""),
+        (
+            "\"%s\\n%s\\n%s\" % (line, title, line)",
+            "f\"{line}\\n{title}\\n{line}\"",
+        ),
+        ("\"%s%%\" % int(ratio * 100)", "f\"{int(ratio * 100)}%\""),
+        (
+            "\"%s%%\" % int(ratio * 100)",
+            "\"{}%\".format(int(ratio * 100))",
+        ),
+    ] {
+        let after = LABELS_BEFORE.replace(from, to);
+        let proof = prove(&prover, "labels.py", LABELS_BEFORE, &after)
+            .await
+            .unwrap_or_else(|| panic!("{from} -> {to} is not proven"));
+        assert_eq!(proof.class, "pack_rewrite");
+        assert!(proof.argument.contains("UP031"), "{}", proof.argument);
+        assert!(proof.argument.contains("__format__"), "{}", proof.argument);
+    }
+    // Not the same: a bare name may hold a tuple (`%` unpacks it), `%.2f` rounds a `Decimal`
+    // as a float, and text lost or values swapped change the string.
+    for (from, to) in [
+        ("\"Hello, %s!\" % name", "f\"Hello, {name}!\""),
+        ("\"%.2f MiB\" % (n,)", "f\"{n:.2f} MiB\""),
+        ("\"value=%r\" % (value,)", "f\"{value!r}\""),
+        ("\"value=%r\" % (value,)", "f\"value={value}\""),
+        (
+            "\"%s\\n%s\\n%s\" % (line, title, line)",
+            "f\"{title}\\n{line}\\n{line}\"",
+        ),
+    ] {
+        let after = LABELS_BEFORE.replace(from, to);
+        assert_eq!(
+            class(&prover, "labels.py", LABELS_BEFORE, &after).await,
+            None,
+            "{from} -> {to}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn percent_formats_are_refused_where_formatting_may_not_be_plain() {
+    let after = LABELS_BEFORE.replace("\"value=%r\" % (value,)", "f\"value={value!r}\"");
+    // Before 3.11 an enum with a mixed-in type formats as its value and prints as its name.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "labels.py", LABELS_BEFORE);
+    let old = printf_prover(dir.path(), "py310").await;
+    assert_eq!(class(&old, "labels.py", LABELS_BEFORE, &after).await, None);
+    for (file, text) in [
+        (
+            "money.py",
+            "class Money:\n    def __format__(self, spec):\n        return 'M'\n",
+        ),
+        ("arrays.py", "import numpy as np\n"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "labels.py", LABELS_BEFORE);
+        write(dir.path(), file, text);
+        let prover = printf_prover(dir.path(), "py311").await;
+        assert_eq!(
+            class(&prover, "labels.py", LABELS_BEFORE, &after).await,
+            None,
+            "{file}"
+        );
+    }
+}
