@@ -338,3 +338,73 @@ async fn a_rejected_change_keeps_the_targets_each_proven_on_its_own() {
         applied
     );
 }
+
+const COUPON: &str = "\
+class Coupon:
+    def __init__(self, min_total=None):
+        self.min_total = min_total
+
+    def applies(self, total):
+        if self.min_total == None:
+            return True
+        return total >= self.min_total
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn annotations_the_plan_did_not_ask_for_are_dropped_and_the_fix_is_proven() {
+    let dir = tempfile::tempdir().unwrap();
+    repo(dir.path(), "chain");
+    std::fs::write(dir.path().join("a.py"), COUPON).unwrap();
+    std::fs::write(
+        dir.path().join("ruff.toml"),
+        "target-version = \"py311\"\n[lint]\nselect = [\"F\", \"E711\"]\n",
+    )
+    .unwrap();
+    // What the 0.5B answered in the eval: the fix, inside a re-declared class, with
+    // annotations nobody asked for and the import they need.
+    let server = FakeServer::start_responder(FakeOptions::default(), |request| {
+        match classify(request, &["a.py"]).map(|a| a.stage) {
+            Some(Stage::Edit) => code(
+                "from typing import Optional\n\nclass Coupon:\n    def __init__(self, min_total: \
+                 Optional[int] = None):\n        self.min_total = min_total\n\n    def \
+                 applies(self, total: int) -> bool:\n        if self.min_total is None:\n            \
+                 return True\n        return total >= self.min_total\n",
+            ),
+            _ => Reply::error(500, "unexpected request"),
+        }
+    })
+    .await;
+    let root = dir.path().to_path_buf();
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        noctune_with_env(
+            &root,
+            &["run", "--yes", "--output-format", "json", "--run-id", "r"],
+            &[("NOCTUNE_BASE_URL", &url)],
+        )
+    })
+    .await
+    .unwrap();
+    let artifacts = dir
+        .path()
+        .join(".noctune_cache/runs/r/artifacts")
+        .join(TaskId::for_path(Path::new("a.py")).as_str());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", text(&output)));
+    let ops = std::fs::read_to_string(artifacts.join("edit_ops_p1.json")).unwrap();
+    assert!(ops.contains("dropped the annotations"), "{ops}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(artifacts.join("approval_p1.json")).unwrap())
+            .unwrap();
+    // No approve call: the edit alone is ruff's own E711 fix.
+    assert_eq!(server.chat_requests().len(), 1);
+    assert_eq!(
+        record["verdict"]["judged_by"], "proof:pack_rewrite",
+        "{record}"
+    );
+    assert_eq!(summary(&json), (1, 0, 0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        COUPON.replace("== None", "is None")
+    );
+}

@@ -62,6 +62,10 @@ pub struct DraftTarget {
     /// for its edit.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub evidence: String,
+    /// The plan asks for no annotation: those the answer adds to the target's signature are
+    /// dropped before the edit is applied (`unasked_annotations`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_new_annotations: bool,
 }
 
 /// Matches a name the model wrote to a symbol of the file: exact, then a unique match of the
@@ -302,6 +306,18 @@ fn plain_printf(line: &str) -> bool {
     plain && (operand.starts_with('(') || called)
 }
 
+/// Whether fixing a finding of `rule` may add or change annotations (flake8-annotations,
+/// pyupgrade's typing rules, future-annotations, implicit `Optional`, stub rules).
+fn about_annotations(rule: &str) -> bool {
+    ["ANN", "FA", "PYI", "TC"]
+        .iter()
+        .any(|p| rule.starts_with(p))
+        || matches!(
+            rule,
+            "UP006" | "UP007" | "UP037" | "UP040" | "UP045" | "RUF013"
+        )
+}
+
 /// Targets planned from the linter's findings, with no model call: the definitions that hold
 /// findings, each asked to fix exactly those findings, quoting the lines, with the fix's shape
 /// where the rule has one ([`FIX_SHAPES`]). A small model fixes one precise finding far more
@@ -354,6 +370,7 @@ pub fn plan_from_findings(
         .into_iter()
         .take(MAX_TARGETS)
         .map(|(symbol, list)| {
+            let no_new_annotations = !list.iter().any(|f| about_annotations(&f.rule));
             let mut prompt = String::from(
                 "Fix exactly what the linter reports here, and change nothing else:\n",
             );
@@ -375,6 +392,7 @@ pub fn plan_from_findings(
                 edit_prompt: prompt.trim_end().to_owned(),
                 draft_code: String::new(),
                 evidence: String::new(),
+                no_new_annotations,
             }
         })
         .collect()
@@ -414,6 +432,7 @@ pub fn plan_annotations(outline: &Outline) -> Vec<DraftTarget> {
             edit_prompt: ANNOTATE.to_owned(),
             draft_code: String::new(),
             evidence: String::new(),
+            no_new_annotations: false,
         })
         .collect()
 }
@@ -555,6 +574,7 @@ pub async fn draft(
             edit_prompt: target.edit_prompt,
             draft_code: String::new(),
             evidence: String::new(),
+            no_new_annotations: false,
         });
     }
 
@@ -792,6 +812,11 @@ mod findings_plan_tests {
         assert!(!targets[0].edit_prompt.contains("SIM103"));
         assert!(targets[1].edit_prompt.contains("RET504"));
         assert!(!targets[1].edit_prompt.contains("SIM108"));
+        // Neither fix is about annotations: any the answer adds are dropped.
+        assert!(targets.iter().all(|t| t.no_new_annotations));
+        let annotate = [finding("ANN201", 8, Some("both"))];
+        let targets = plan_from_findings(&outline, &source, &annotate);
+        assert!(!targets[0].no_new_annotations);
     }
 
     #[test]

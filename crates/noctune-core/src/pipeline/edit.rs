@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::artifacts;
 use super::draft::{Draft, resolve_symbol};
-use super::edit_answer::answer_to_ops;
+use super::edit_answer::{ParsedEdit, answer_to_ops};
 use super::task::TaskCtx;
+use super::unasked_annotations::drop_unasked_annotations;
 use crate::editor::{ApplyReport, EditOp};
 use crate::error::Result;
 use crate::stage::Stage;
@@ -110,6 +111,7 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
             continue;
         };
         let parsed = match answer_to_ops(editor, &outline, &symbol, &answer)? {
+            Ok(parsed) if target.no_new_annotations => without_new_annotations(parsed, &code),
             Ok(parsed) => parsed,
             Err(reason) => {
                 all_ops.push(TargetOps {
@@ -146,4 +148,25 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
         &serde_json::to_vec_pretty(&all_ops).unwrap_or_default(),
     )?;
     Ok(EditOutcome { work, ops: all_ops })
+}
+
+/// `parsed` with the annotations its rewrite of the target adds to `old`'s signature dropped,
+/// and a note saying so (the plan asked for none).
+fn without_new_annotations(mut parsed: ParsedEdit, old: &str) -> ParsedEdit {
+    let mut dropped = false;
+    for op in &mut parsed.ops {
+        if let EditOp::ReplaceSymbol { code, .. } = op
+            && let Some(stripped) = drop_unasked_annotations(old, code)
+        {
+            *code = stripped;
+            dropped = true;
+        }
+    }
+    if dropped {
+        parsed.notes.push(
+            "dropped the annotations the answer added to the signature (none was asked for)"
+                .to_owned(),
+        );
+    }
+    parsed
 }

@@ -28,6 +28,7 @@ mod services;
 pub mod task;
 pub mod tests_run;
 mod transcript;
+pub mod unasked_annotations;
 
 use std::path::PathBuf;
 use std::sync::Arc;
