@@ -229,10 +229,15 @@ const NOT_FOR_THE_MODEL: [&str; 3] = ["F401", "E501", "W291"];
 /// and which keeps behaviour in the cases the proofs check (`pack_rewrite` in noctune-gates):
 /// the edit prompt gives it beside the linter's message. Easiest first: a plan asks for these
 /// first.
-pub const FIX_SHAPES: [(&str, &str); 7] = [
+pub const FIX_SHAPES: [(&str, &str); 8] = [
     (
         "E711",
         "`if x == None:` becomes `if x is None:`, and `y != None` becomes `y is not None`",
+    ),
+    (
+        "E721",
+        "`if type(x) == int:` becomes `if type(x) is int:`, and `type(a) != type(b)` becomes \
+         `type(a) is not type(b)`",
     ),
     (
         "C408",

@@ -32,6 +32,10 @@ pub struct Analysis {
     /// The removed-imports comparison.
     #[serde(default)]
     pub imports: ImportsAnalysis,
+    /// AFTER is BEFORE with some `type(x) == T` turned into `type(x) is T` (`!=` into
+    /// `is not`), and nothing else changed.
+    #[serde(default)]
+    pub type_identity: bool,
 }
 
 /// BEFORE and AFTER with every annotation stripped.

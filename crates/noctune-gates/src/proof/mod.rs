@@ -8,11 +8,12 @@
 //! | [`formatting`](FORMATTING) | the ASTs are equal |
 //! | [`docstrings`](DOCSTRINGS) | the ASTs are equal once docstrings are removed |
 //! | [`annotations`](ANNOTATIONS) | the ASTs are equal once annotations are stripped, and no changed annotation can be seen at run time |
+//! | [`type_comparison`](TYPE_COMPARISON) | the ASTs are equal once `type(x) == T` is read as `type(x) is T`, and comparisons in the repository are plain |
 //! | [`unused_imports`](UNUSED_IMPORTS) | only imports went, each reported F401 by ruff, none a re-export or an import with side effects |
 //! | [`pack_rewrite`](PACK_REWRITE) | AFTER is ruff's fix (safe or not) of rules the pack lists as equivalent rewrites, byte for byte or with the same AST, and each rewrite's condition holds in the repository (E711: no class defines `__eq__`/`__ne__`) |
 //! | [`ruff_safe_fix`](RUFF_SAFE_FIX) | AFTER is exactly ruff's safe fixes of BEFORE for the rules it reports there (then, possibly, proven unused imports removed) |
 //!
-//! The first three come from one `python3` run (`prove.py`, which parses and never executes
+//! The first four come from one `python3` run (`prove.py`, which parses and never executes
 //! the code); `unused_imports` adds one `ruff check`, `ruff_safe_fix` a check and a fix. A
 //! change that mixes classes (a docstring and an annotation) is not proven.
 //!
@@ -23,6 +24,7 @@ mod docstrings;
 mod formatting;
 mod pack_rewrite;
 mod ruff_safe_fix;
+mod type_comparison;
 mod unused_imports;
 
 use std::path::Path;
@@ -41,6 +43,7 @@ pub use pack_rewrite::{
 };
 pub(crate) use ruff_safe_fix::has_safe_fix;
 pub use ruff_safe_fix::{FixRules, RUFF_SAFE_FIX, SafeFixes, safe_fixes};
+pub use type_comparison::TYPE_COMPARISON;
 pub use unused_imports::{F401, UNUSED_IMPORTS};
 
 use crate::config::ProjectConfig;
@@ -141,6 +144,12 @@ impl AstProver {
                 .or_else(|| annotations::prove(&analysis));
             if ast_proof.is_some() {
                 return Ok(ast_proof);
+            }
+            if analysis.type_identity {
+                let plain = self.facts().await.plain_comparisons;
+                if let Some(proof) = type_comparison::prove(&analysis, plain) {
+                    return Ok(Some(proof));
+                }
             }
         }
         let Some(ruff) = &self.ruff else {

@@ -694,6 +694,48 @@ def never_a_tuple(expr, rebound):
     return False
 
 
+
+class TypeIdentity(ast.NodeTransformer):
+    """Reads `==`/`!=` as `is`/`is not` where one side is a call of the builtin `type` with one
+    argument (`type(x) == int`, `type(a) != type(b)`)."""
+
+    def __init__(self, rebound):
+        self.rebound = rebound
+
+    def is_type_call(self, node):
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "type"
+            and "type" not in self.rebound
+            and len(node.args) == 1
+            and not node.keywords
+        )
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        sides = [node.left] + node.comparators
+        ops = []
+        for i, op in enumerate(node.ops):
+            if isinstance(op, (ast.Eq, ast.NotEq)) and (
+                self.is_type_call(sides[i]) or self.is_type_call(sides[i + 1])
+            ):
+                op = ast.Is() if isinstance(op, ast.Eq) else ast.IsNot()
+            ops.append(op)
+        node.ops = ops
+        return node
+
+
+def type_identity(before, after):
+    """AFTER is BEFORE with some `type(x) == T` read as `type(x) is T` (and `!=` as `is not`),
+    and nothing else changed."""
+    if dump(before) == dump(after):
+        return False
+    rebound = bound_names(before) | bound_names(after)
+    normal = lambda tree: dump(TypeIdentity(rebound).visit(copy.deepcopy(tree)))
+    return normal(before) == normal(after)
+
+
 def printf_sites(text):
     """The `'...' % args` expressions whose rewrite to a replacement field per conversion keeps
     behaviour: the format is one string literal whose conversions are only `%s`, `%r`, `%a`
@@ -763,6 +805,7 @@ def main():
     answer["docstrings"] = dump(strip_docstrings(before)) == dump(strip_docstrings(after))
     answer["annotations"] = annotations_verdict(before, after, target)
     answer["imports"] = imports_verdict(before, after, before_text)
+    answer["type_identity"] = type_identity(before, after)
     print(json.dumps(answer))
 
 

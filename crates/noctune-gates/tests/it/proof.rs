@@ -923,3 +923,77 @@ async fn percent_formats_are_refused_where_formatting_may_not_be_plain() {
         );
     }
 }
+
+// ---- type_comparison --------------------------------------------------------------------------
+
+const KINDS_BEFORE: &str = "\
+def kind(value, other):
+    if type(value) == int:
+        return \"int\"
+    if type(value) != type(other):
+        return \"mixed\"
+    return \"same\"
+";
+
+#[tokio::test]
+async fn type_equality_turned_into_identity_is_proven_where_comparisons_are_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "kinds.py", KINDS_BEFORE);
+    let prover = prover_in(dir.path(), "py311").await;
+    let both = KINDS_BEFORE
+        .replace("type(value) == int", "type(value) is int")
+        .replace("!= type(other)", "is not type(other)");
+    // One site or both.
+    for after in [
+        KINDS_BEFORE.replace("type(value) == int", "type(value) is int"),
+        both.clone(),
+    ] {
+        assert_eq!(
+            class(&prover, "kinds.py", KINDS_BEFORE, &after)
+                .await
+                .as_deref(),
+            Some("type_comparison"),
+            "{after}"
+        );
+    }
+    // Look-alikes that are not the same: `isinstance` accepts subclasses (and `bool` for
+    // `int`), `is` where the other side is no `type(..)` call, the sense inverted, and a fix
+    // with another change.
+    for after in [
+        KINDS_BEFORE.replace("type(value) == int", "isinstance(value, int)"),
+        KINDS_BEFORE.replace("type(value) == int", "type(value) is not int"),
+        KINDS_BEFORE
+            .replace("value, other):", "value, other):\n    other = value")
+            .replace("type(value) == int", "type(value) is int"),
+        both.replace("\"same\"", "\"equal\""),
+    ] {
+        assert_eq!(
+            class(&prover, "kinds.py", KINDS_BEFORE, &after).await,
+            None,
+            "{after}"
+        );
+    }
+    // `type` rebound in the file is not the builtin.
+    let rebound = format!("type = lambda v: v\n\n\n{KINDS_BEFORE}");
+    assert_eq!(
+        class(
+            &prover,
+            "kinds.py",
+            &rebound,
+            &rebound.replace("type(value) == int", "type(value) is int")
+        )
+        .await,
+        None
+    );
+    // A metaclass may answer `==` its own way.
+    write(
+        dir.path(),
+        "meta.py",
+        "class Meta(type):\n    def __eq__(cls, other):\n        return True\n",
+    );
+    let metaclass = prover_in(dir.path(), "py311").await;
+    assert_eq!(
+        class(&metaclass, "kinds.py", KINDS_BEFORE, &both).await,
+        None
+    );
+}
