@@ -236,8 +236,8 @@ pub const FIX_SHAPES: [(&str, &str); 8] = [
     ),
     (
         "E721",
-        "`if type(x) == int:` becomes `if type(x) is int:`, and `type(a) != type(b)` becomes \
-         `type(a) is not type(b)`",
+        "only the operator changes: `type(x) == int` becomes `type(x) is int`, and \
+         `type(a) != type(b)` becomes `type(a) is not type(b)`; keep `type(...)` as it is",
     ),
     (
         "C408",
@@ -267,6 +267,19 @@ pub const FIX_SHAPES: [(&str, &str); 8] = [
          dedented once",
     ),
 ];
+
+/// Linter messages that offer a second fix a proof cannot keep, as the model is shown them:
+/// E721's "or `isinstance()`" (which accepts subclasses, `bool` for `int`) made the 0.5B write
+/// `isinstance` every time.
+const ASKED_MESSAGES: [(&str, &str); 1] = [("E721", "Use `is` instead of `==` to compare types")];
+
+/// A finding's message as the edit prompt shows it.
+fn asked_message(finding: &Finding) -> &str {
+    ASKED_MESSAGES
+        .iter()
+        .find(|(rule, _)| *rule == finding.rule)
+        .map_or(finding.message.as_str(), |(_, message)| message)
+}
 
 /// Where a rule stands in [`FIX_SHAPES`] (easiest first: a token to replace before a
 /// statement to restructure), if it has a shape.
@@ -386,7 +399,8 @@ pub fn plan_from_findings(
                     .unwrap_or_default();
                 prompt.push_str(&format!(
                     "- `{quoted}`: {} {}\n",
-                    finding.rule, finding.message
+                    finding.rule,
+                    asked_message(finding)
                 ));
                 if let Some(shape) = fix_shape(&finding.rule) {
                     prompt.push_str(&format!("  For example: {shape}.\n"));
