@@ -864,7 +864,14 @@ async fn prompts_mode(args: &Args) -> anyhow::Result<()> {
         let mut this_file = Vec::new();
         for symbol in outline.symbols.iter().filter(|s| s.kind.is_definition()) {
             let code = &source[symbol.start_byte..symbol.end_byte];
-            let prompt = ctx.edit_prompt(symbol, code, EDIT_INSTRUCTION, "", code)?;
+            let prompt = ctx.edit_prompt(
+                symbol.kind.as_str(),
+                &symbol.name,
+                code,
+                EDIT_INSTRUCTION,
+                "",
+                code,
+            )?;
             let tokens = estimate_tokens(&prompt);
             let needed = request_tokens(&prompt) + options.max_tokens_code;
             let ratio = f64::from(tokens) / f64::from(file_tokens);

@@ -408,3 +408,74 @@ async fn annotations_the_plan_did_not_ask_for_are_dropped_and_the_fix_is_proven(
         COUPON.replace("== None", "is None")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finding_in_a_function_too_large_to_rewrite_is_fixed_in_a_window() {
+    let dir = tempfile::tempdir().unwrap();
+    repo(dir.path(), "chain");
+    // Answers of at most 200 tokens: the 60-line function cannot come back whole.
+    std::fs::write(
+        dir.path().join("noctune.toml"),
+        "allow_apply = true\nmax_passes = 1\n\n[llm]\nmax_retries = 0\ntimeout_s = 30\n\
+         max_tokens = 200\n\n[approve]\nmode = \"chain\"\n",
+    )
+    .unwrap();
+    let mut report = String::from("def report(rows, out):\n    total = 0\n");
+    for i in 0..60 {
+        report.push_str(&format!("    total += rows.get(\"r{i}\", 0)\n"));
+    }
+    report.push_str("    if rows.get(\"end\") == None:\n        out.write(\"open\")\n");
+    report.push_str("    return total\n");
+    std::fs::write(dir.path().join("a.py"), &report).unwrap();
+    std::fs::write(
+        dir.path().join("ruff.toml"),
+        "target-version = \"py311\"\n[lint]\nselect = [\"F\", \"E711\"]\n",
+    )
+    .unwrap();
+    let server = FakeServer::start_responder(FakeOptions::default(), |request| {
+        match classify(request, &["a.py"]) {
+            // Shown only the window, the model answers only the window.
+            Some(asked) if asked.stage == Stage::Edit => {
+                let prompt = asked.prompt;
+                if !prompt.contains("lines 63–63 of report") || prompt.contains("r30") {
+                    return Reply::error(500, "not the window");
+                }
+                code("if rows.get(\"end\") is None:\n")
+            }
+            _ => Reply::error(500, "unexpected request"),
+        }
+    })
+    .await;
+    let root = dir.path().to_path_buf();
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        noctune_with_env(
+            &root,
+            &["run", "--yes", "--output-format", "json", "--run-id", "r"],
+            &[("NOCTUNE_BASE_URL", &url)],
+        )
+    })
+    .await
+    .unwrap();
+    let artifacts = dir
+        .path()
+        .join(".noctune_cache/runs/r/artifacts")
+        .join(TaskId::for_path(Path::new("a.py")).as_str());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", text(&output)));
+    let draft = std::fs::read_to_string(artifacts.join("draft.json")).unwrap();
+    assert!(draft.contains("\"window\""), "{draft}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(artifacts.join("approval_p1.json")).unwrap())
+            .unwrap();
+    assert_eq!(server.chat_requests().len(), 1);
+    assert_eq!(
+        record["verdict"]["judged_by"], "proof:pack_rewrite",
+        "{record}"
+    );
+    assert_eq!(summary(&json), (1, 0, 0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        report.replace("== None", "is None")
+    );
+}

@@ -66,7 +66,25 @@ pub struct DraftTarget {
     /// dropped before the edit is applied (`unasked_annotations`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_new_annotations: bool,
+    /// For a definition too large to rewrite whole: the lines the edit rewrites instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
 }
+
+/// Lines of a definition, as 0-based offsets from its first line (decorators included),
+/// inclusive: what an edit rewrites of a definition too large to rewrite whole. Offsets stay
+/// true while other definitions are edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Window {
+    /// The first line rewritten.
+    pub first: usize,
+    /// The last line rewritten.
+    pub last: usize,
+}
+
+/// The most lines a window holds: enough for a few findings close together, few enough for a
+/// small model to copy the rest exactly.
+pub const MAX_WINDOW_LINES: usize = 12;
 
 /// Matches a name the model wrote to a symbol of the file: exact, then a unique match of the
 /// last part (`method` for `Class.method`), then a unique case-insensitive match.
@@ -324,6 +342,64 @@ fn plain_printf(line: &str) -> bool {
     plain && (operand.starts_with('(') || called)
 }
 
+/// The window of `large` (a definition too large to rewrite whole) around its `findings` (in
+/// line order): from the first finding's line through the last one within
+/// [`MAX_WINDOW_LINES`], extended while a bracket is left open (a statement on several lines).
+fn window_for(large: &Symbol, lines: &[&str], findings: &[&Finding]) -> Window {
+    let first_line = findings
+        .iter()
+        .map(|f| f.line)
+        .min()
+        .unwrap_or(large.start_line);
+    let mut last_line = findings
+        .iter()
+        .map(|f| f.line)
+        .filter(|&l| l < first_line + MAX_WINDOW_LINES)
+        .max()
+        .unwrap_or(first_line);
+    let mut depth = 0i32;
+    for line in first_line..=last_line {
+        depth += bracket_balance(lines.get(line - 1).copied().unwrap_or(""));
+    }
+    while depth > 0 && last_line < large.end_line && last_line - first_line + 1 < MAX_WINDOW_LINES {
+        last_line += 1;
+        depth += bracket_balance(lines.get(last_line - 1).copied().unwrap_or(""));
+    }
+    Window {
+        first: first_line.saturating_sub(large.start_line),
+        last: last_line.saturating_sub(large.start_line),
+    }
+}
+
+/// Brackets a line opens minus those it closes, outside string literals and comments (a rough
+/// count: a string spanning lines is not followed).
+fn bracket_balance(line: &str) -> i32 {
+    let mut balance = 0;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in line.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '#' => break,
+                '"' | '\'' => quote = Some(c),
+                '(' | '[' | '{' => balance += 1,
+                ')' | ']' | '}' => balance -= 1,
+                _ => {}
+            },
+        }
+    }
+    balance
+}
+
 /// Whether fixing a finding of `rule` may add or change annotations (flake8-annotations,
 /// pyupgrade's typing rules, future-annotations, implicit `Optional`, stub rules).
 fn about_annotations(rule: &str) -> bool {
@@ -343,6 +419,7 @@ fn about_annotations(rule: &str) -> bool {
 /// asked for: a proof can keep them, a rewrite of the others would sink them), then the most
 /// findings first; at most [`MAX_TARGETS`].
 pub fn plan_from_findings(
+    all: &Outline,
     outline: &Outline,
     source: &str,
     findings: &[Finding],
@@ -360,11 +437,15 @@ pub fn plan_from_findings(
         let Some(symbol) = finding
             .symbol
             .as_deref()
-            .and_then(|name| outline.symbol(name))
+            .and_then(|name| all.symbol(name))
             .filter(|s| s.kind.is_definition())
         else {
             continue;
         };
+        // Too large to rewrite whole: only a shaped finding, in a window of lines.
+        if outline.symbol(&symbol.name).is_none() && shape_rank(&finding.rule).is_none() {
+            continue;
+        }
         match by_symbol.iter_mut().find(|(name, _)| *name == symbol.name) {
             Some((_, list)) => list.push(finding),
             None => by_symbol.push((symbol.name.clone(), vec![finding])),
@@ -387,7 +468,18 @@ pub fn plan_from_findings(
     by_symbol
         .into_iter()
         .take(MAX_TARGETS)
-        .map(|(symbol, list)| {
+        .map(|(symbol, mut list)| {
+            let window = match (outline.symbol(&symbol), all.symbol(&symbol)) {
+                (None, Some(large)) => {
+                    let window = window_for(large, &lines, &list);
+                    list.retain(|f| {
+                        (large.start_line + window.first..=large.start_line + window.last)
+                            .contains(&f.line)
+                    });
+                    Some(window)
+                }
+                _ => None,
+            };
             let no_new_annotations = !list.iter().any(|f| about_annotations(&f.rule));
             let mut prompt = String::from(
                 "Fix exactly what the linter reports here, and change nothing else:\n",
@@ -412,6 +504,7 @@ pub fn plan_from_findings(
                 draft_code: String::new(),
                 evidence: String::new(),
                 no_new_annotations,
+                window,
             }
         })
         .collect()
@@ -452,6 +545,7 @@ pub fn plan_annotations(outline: &Outline) -> Vec<DraftTarget> {
             draft_code: String::new(),
             evidence: String::new(),
             no_new_annotations: false,
+            window: None,
         })
         .collect()
 }
@@ -461,6 +555,7 @@ pub fn plan_annotations(outline: &Outline) -> Vec<DraftTarget> {
 /// not its plan), otherwise the linter's findings. Empty when there is none: the model plans.
 pub fn plan_without_model(
     ctx: &TaskCtx<'_>,
+    all: &Outline,
     outline: &Outline,
     source: &str,
     findings: &[Finding],
@@ -468,7 +563,7 @@ pub fn plan_without_model(
     if ctx.pipeline.pack.name() == TYPING_PASS {
         plan_annotations(outline)
     } else {
-        plan_from_findings(outline, source, findings)
+        plan_from_findings(all, outline, source, findings)
     }
 }
 
@@ -477,7 +572,7 @@ pub fn plan_without_model(
 pub fn plans_without_model(ctx: &TaskCtx<'_>, source: &str, findings: &[Finding]) -> Result<bool> {
     let all = ctx.pipeline.editor.outline(source)?;
     let outline = editable(&all, source, &ctx.pipeline.options);
-    Ok(!plan_without_model(ctx, &outline, source, findings).is_empty())
+    Ok(!plan_without_model(ctx, &all, &outline, source, findings).is_empty())
 }
 
 /// Runs the draft stage, or reuses `draft.json` when it exists. When the linter's `findings`
@@ -498,7 +593,8 @@ pub async fn draft(
     let all = ctx.pipeline.editor.outline(source)?;
     // Only symbols an edit can rewrite within the budgets may be planned.
     let outline = editable(&all, source, &ctx.pipeline.options);
-    if outline.symbols.is_empty() {
+    let from_findings = plan_without_model(ctx, &all, &outline, source, findings);
+    if outline.symbols.is_empty() && from_findings.is_empty() {
         let draft = Draft {
             targets: Vec::new(),
             dropped: vec![if all.symbols.is_empty() {
@@ -517,7 +613,6 @@ pub async fn draft(
         )?;
         return Ok(draft);
     }
-    let from_findings = plan_without_model(ctx, &outline, source, findings);
     if !from_findings.is_empty() {
         // A local fix needs no callers: a small model copies what it is shown.
         let draft = Draft {
@@ -594,6 +689,7 @@ pub async fn draft(
             draft_code: String::new(),
             evidence: String::new(),
             no_new_annotations: false,
+            window: None,
         });
     }
 
@@ -761,7 +857,7 @@ mod findings_plan_tests {
             finding("E712", 12, Some("other")),
             finding("E501", 12, Some("other")),
         ];
-        let targets = plan_from_findings(&outline, &source, &findings);
+        let targets = plan_from_findings(&outline, &outline, &source, &findings);
         let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
         assert_eq!(planned, vec!["show", "other"]);
         // A definition with a finding whose fix has a shape is asked for that one only.
@@ -778,7 +874,7 @@ mod findings_plan_tests {
             "Fix exactly what the linter reports here, and change nothing else:\n\
              - `return x == True`: E712 E712 message"
         );
-        assert!(plan_from_findings(&outline, &source, &findings[..1]).is_empty());
+        assert!(plan_from_findings(&outline, &outline, &source, &findings[..1]).is_empty());
     }
 
     #[test]
@@ -824,7 +920,7 @@ mod findings_plan_tests {
             finding("SIM103", 9, Some("both")),
             finding("E711", 9, Some("both")),
         ];
-        let targets = plan_from_findings(&outline, &source, &findings);
+        let targets = plan_from_findings(&outline, &outline, &source, &findings);
         let planned: Vec<&str> = targets.iter().map(|t| t.symbol.as_str()).collect();
         assert_eq!(planned, vec!["both", "pick"]);
         assert!(targets[0].edit_prompt.contains("E711"));
@@ -834,7 +930,7 @@ mod findings_plan_tests {
         // Neither fix is about annotations: any the answer adds are dropped.
         assert!(targets.iter().all(|t| t.no_new_annotations));
         let annotate = [finding("ANN201", 8, Some("both"))];
-        let targets = plan_from_findings(&outline, &source, &annotate);
+        let targets = plan_from_findings(&outline, &outline, &source, &annotate);
         assert!(!targets[0].no_new_annotations);
     }
 
@@ -851,7 +947,7 @@ mod findings_plan_tests {
             finding("UP031", 4, Some("label")),
             finding("UP031", 5, Some("label")),
         ];
-        let targets = plan_from_findings(&outline, label, &findings);
+        let targets = plan_from_findings(&outline, &outline, label, &findings);
         assert_eq!(targets.len(), 1);
         let prompt = &targets[0].edit_prompt;
         assert!(
@@ -866,5 +962,56 @@ mod findings_plan_tests {
             prompt.contains("{item!r}"),
             "the fix shape is given: {prompt}"
         );
+    }
+
+    #[test]
+    fn a_definition_too_large_to_rewrite_gets_a_window_around_its_shaped_findings() {
+        let mut body = String::from("def report(rows, out):\n");
+        for i in 0..30 {
+            body.push_str(&format!("    a{i} = rows.get({i})\n"));
+        }
+        body.push_str("    if a3 == None:\n        out.write(\n            \"none\"\n        )\n");
+        body.push_str("    if a4 != None:\n        pass\n    try:\n        return 1\n    except:\n        return 2\n");
+        let all = Outline {
+            symbols: vec![function("report", &body, &body, (1, 41))],
+            ..Outline::default()
+        };
+        // Not editable whole: only its shaped findings, in a window; the bare `except` is not
+        // asked for.
+        let findings = [
+            finding("E711", 32, Some("report")),
+            finding("E711", 36, Some("report")),
+            finding("E722", 40, Some("report")),
+        ];
+        let targets = plan_from_findings(&all, &Outline::default(), &body, &findings);
+        assert_eq!(targets.len(), 1);
+        assert_eq!(
+            targets[0].window,
+            Some(Window {
+                first: 31,
+                last: 35
+            })
+        );
+        assert!(targets[0].edit_prompt.contains("a4 != None"));
+        assert!(!targets[0].edit_prompt.contains("E722"));
+        // A finding far from the first is left for another night; an open bracket extends the
+        // window to the statement's end.
+        let far = [
+            finding("E711", 32, Some("report")),
+            finding("E711", 5, Some("report")),
+        ];
+        let targets = plan_from_findings(&all, &Outline::default(), &body, &far);
+        assert_eq!(targets[0].window, Some(Window { first: 4, last: 4 }));
+        let open = [finding("E711", 33, Some("report"))];
+        let targets = plan_from_findings(&all, &Outline::default(), &body, &open);
+        assert_eq!(
+            targets[0].window,
+            Some(Window {
+                first: 32,
+                last: 34
+            })
+        );
+        // Only unshaped findings: nothing to plan.
+        assert!(plan_from_findings(&all, &Outline::default(), &body, &findings[2..]).is_empty());
     }
 }

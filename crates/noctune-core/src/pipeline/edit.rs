@@ -11,6 +11,7 @@ use super::draft::{Draft, resolve_symbol};
 use super::edit_answer::{ParsedEdit, answer_to_ops};
 use super::task::TaskCtx;
 use super::unasked_annotations::drop_unasked_annotations;
+use super::window::WindowText;
 use crate::editor::{ApplyReport, EditOp};
 use crate::error::Result;
 use crate::stage::Stage;
@@ -87,18 +88,51 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
             continue;
         };
         let code = work[symbol.start_byte..symbol.end_byte].to_owned();
-        let draft_code = if target.draft_code.trim().is_empty() {
-            code.clone()
-        } else {
-            target.draft_code.clone()
+        let window = match target.window {
+            Some(window) => match WindowText::cut(&work, &symbol, window) {
+                Some(text) => Some(text),
+                None => {
+                    all_ops.push(TargetOps {
+                        symbol: symbol.name.clone(),
+                        ops: vec![],
+                        notes: vec![],
+                        error: Some(format!(
+                            "lines {}–{} are no longer inside `{}`",
+                            window.first + 1,
+                            window.last + 1,
+                            symbol.name
+                        )),
+                    });
+                    continue;
+                }
+            },
+            None => None,
         };
-        let prompt = ctx.edit_prompt(
-            &symbol,
-            &code,
-            &target.edit_prompt,
-            &target.evidence,
-            &draft_code,
-        )?;
+        let prompt = match &window {
+            Some(text) => ctx.edit_prompt(
+                "excerpt",
+                &text.name(&symbol),
+                &text.shown,
+                &target.edit_prompt,
+                &target.evidence,
+                &text.shown,
+            )?,
+            None => {
+                let draft_code = if target.draft_code.trim().is_empty() {
+                    code.clone()
+                } else {
+                    target.draft_code.clone()
+                };
+                ctx.edit_prompt(
+                    symbol.kind.as_str(),
+                    &symbol.name,
+                    &code,
+                    &target.edit_prompt,
+                    &target.evidence,
+                    &draft_code,
+                )?
+            }
+        };
         let reply = ctx.ask_code(Stage::Edit, prompt).await?;
         raw_log.push_str(&format!("### {}\n{}\n", symbol.name, reply.raw));
         let Some(answer) = reply.code else {
@@ -109,6 +143,11 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
                 error: reply.problem,
             });
             continue;
+        };
+        let answer = match &window {
+            // The lines back in their definition, unless the model answered with all of it.
+            Some(text) if !text.is_whole_definition(&symbol, &answer) => text.put_back(&answer),
+            _ => answer,
         };
         let parsed = match answer_to_ops(editor, &outline, &symbol, &answer)? {
             Ok(parsed) if target.no_new_annotations => without_new_annotations(parsed, &code),

@@ -29,6 +29,7 @@ pub mod task;
 pub mod tests_run;
 mod transcript;
 pub mod unasked_annotations;
+pub mod window;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -30,7 +30,6 @@ use crate::llm::{AnswerFormat, ChatMessage, ChatRequest, LlmError, LlmErrorKind}
 use crate::policy::PolicyDecision;
 use crate::stage::Stage;
 use crate::store::{Run, RunStore};
-use crate::symbol::Symbol;
 use crate::task::{TaskStage, TaskState, TaskStatus};
 
 /// The frequency penalty of a question asked again after an answer that repeated itself.
@@ -132,7 +131,8 @@ impl<'a> TaskCtx<'a> {
     /// symbol's code otherwise), for prompt overrides that still show `{{draft_code}}`.
     pub fn edit_prompt(
         &self,
-        symbol: &Symbol,
+        kind: &str,
+        symbol: &str,
         code: &str,
         edit_prompt: &str,
         evidence: &str,
@@ -152,8 +152,8 @@ impl<'a> TaskCtx<'a> {
         };
         self.pipeline.prompts.load(Stage::Edit)?.render(&[
             ("path", &path),
-            ("kind", symbol.kind.as_str()),
-            ("symbol", &symbol.name),
+            ("kind", kind),
+            ("symbol", symbol),
             ("code", code.trim_end()),
             ("edit_prompt", &what),
             ("evidence", evidence),
