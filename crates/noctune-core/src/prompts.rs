@@ -205,6 +205,7 @@ mod tests {
                     "evidence",
                     "draft_code",
                     "decorators",
+                    "keep",
                 ],
             ),
             (Stage::Repair, &["path", "kind", "symbol", "code", "errors"]),

@@ -437,10 +437,13 @@ async fn a_finding_in_a_function_too_large_to_rewrite_is_fixed_in_a_window() {
             // Shown only the window, the model answers only the window.
             Some(asked) if asked.stage == Stage::Edit => {
                 let prompt = asked.prompt;
-                if !prompt.contains("lines 63–63 of report") || prompt.contains("r30") {
+                if !prompt.contains("lines 63–64 of report")
+                    || prompt.contains("r30")
+                    || !prompt.contains("no `def` line")
+                {
                     return Reply::error(500, "not the window");
                 }
-                code("if rows.get(\"end\") is None:\n")
+                code("if rows.get(\"end\") is None:\n    out.write(\"open\")\n")
             }
             _ => Reply::error(500, "unexpected request"),
         }

@@ -84,7 +84,7 @@ pub struct Window {
 
 /// The most lines a window holds: enough for a few findings close together, few enough for a
 /// small model to copy the rest exactly.
-pub const MAX_WINDOW_LINES: usize = 12;
+pub const MAX_WINDOW_LINES: usize = 8;
 
 /// Matches a name the model wrote to a symbol of the file: exact, then a unique match of the
 /// last part (`method` for `Class.method`), then a unique case-insensitive match.
@@ -364,6 +364,13 @@ fn window_for(large: &Symbol, lines: &[&str], findings: &[&Finding]) -> Window {
     while depth > 0 && last_line < large.end_line && last_line - first_line + 1 < MAX_WINDOW_LINES {
         last_line += 1;
         depth += bracket_balance(lines.get(last_line - 1).copied().unwrap_or(""));
+    }
+    // A block's header with its first line: alone, a small model writes it a body.
+    let header = lines
+        .get(last_line - 1)
+        .is_some_and(|l| l.split('#').next().unwrap_or("").trim_end().ends_with(':'));
+    if header && last_line < large.end_line {
+        last_line += 1;
     }
     Window {
         first: first_line.saturating_sub(large.start_line),
@@ -976,8 +983,8 @@ mod findings_plan_tests {
             symbols: vec![function("report", &body, &body, (1, 41))],
             ..Outline::default()
         };
-        // Not editable whole: only its shaped findings, in a window; the bare `except` is not
-        // asked for.
+        // Not editable whole: only its shaped findings, in a window (a block's header with its
+        // first line); the bare `except` is not asked for.
         let findings = [
             finding("E711", 32, Some("report")),
             finding("E711", 36, Some("report")),
@@ -989,7 +996,7 @@ mod findings_plan_tests {
             targets[0].window,
             Some(Window {
                 first: 31,
-                last: 35
+                last: 36
             })
         );
         assert!(targets[0].edit_prompt.contains("a4 != None"));

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::artifacts;
 use super::draft::{Draft, resolve_symbol};
 use super::edit_answer::{ParsedEdit, answer_to_ops};
-use super::task::TaskCtx;
+use super::task::{EXCERPT, TaskCtx};
 use super::unasked_annotations::drop_unasked_annotations;
 use super::window::WindowText;
 use crate::editor::{ApplyReport, EditOp};
@@ -110,7 +110,7 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
         };
         let prompt = match &window {
             Some(text) => ctx.edit_prompt(
-                "excerpt",
+                EXCERPT,
                 &text.name(&symbol),
                 &text.shown,
                 &target.edit_prompt,

@@ -41,6 +41,9 @@ pub const SYSTEM_OVERHEAD: u32 = 96;
 const SYSTEM: &str = "You are Noctune, a careful Python engineer. You improve code without \
 changing what it does. Answer exactly in the format asked for, with nothing else.";
 
+/// The `kind` of an edit prompt for a window of a definition's lines.
+pub const EXCERPT: &str = "excerpt";
+
 /// What the edit prompt says about a symbol's decorators: to keep them, when it has some.
 fn decorators(code: &str) -> &'static str {
     let decorated = code
@@ -154,6 +157,14 @@ impl<'a> TaskCtx<'a> {
             ("path", &path),
             ("kind", kind),
             ("symbol", symbol),
+            (
+                "keep",
+                if kind == EXCERPT {
+                    "Only these lines, rewritten: no `def` line, nothing before or after them."
+                } else {
+                    "Keep its name and what it does."
+                },
+            ),
             ("code", code.trim_end()),
             ("edit_prompt", &what),
             ("evidence", evidence),
