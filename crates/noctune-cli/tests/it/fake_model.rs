@@ -62,9 +62,10 @@ pub fn classify(request: &RecordedRequest, files: &[&str]) -> Option<Asked> {
             (Stage::Repair, "repair", symbol)
         }
         None if request.has_grammar() => {
+            // A window of a definition is named `lines 4–5 of name`: the symbol is `name`.
             let symbol = between(&prompt, "Rewrite one Python ", ", from `")
                 .and_then(|s| between(s, "`", "`"))
-                .map(str::to_owned);
+                .map(|s| s.rsplit_once(" of ").map_or(s, |(_, name)| name).to_owned());
             (Stage::Edit, "code", symbol)
         }
         None => return None,
