@@ -299,12 +299,6 @@ fn asked_message(finding: &Finding) -> &str {
         .map_or(finding.message.as_str(), |(_, message)| message)
 }
 
-/// Shaped rules whose fix stays within the finding's lines (a token or an expression
-/// replaced): the edit shows the model only those lines (a window), even in a definition it
-/// could rewrite whole. Shown a whole function, the 0.5B fixed the wrong `%` of two or none;
-/// shown the line, it rewrote the line.
-const IN_LINE_SHAPES: [&str; 4] = ["E711", "E721", "C408", "UP031"];
-
 /// Where a rule stands in [`FIX_SHAPES`] (easiest first: a token to replace before a
 /// statement to restructure), if it has a shape.
 fn shape_rank(rule: &str) -> Option<usize> {
@@ -482,10 +476,11 @@ pub fn plan_from_findings(
         .into_iter()
         .take(MAX_TARGETS)
         .map(|(symbol, mut list)| {
-            // A definition too large to rewrite whole, or fixes within their lines: a window.
-            let in_lines = list.iter().all(|f| IN_LINE_SHAPES.contains(&f.rule.as_str()));
+            // A definition too large to rewrite whole: a window. (Not for a definition one edit
+            // can rewrite: shown one line, the 0.5B copied the fix shape's example into it, and
+            // over the 26 cases fewer changes were kept than shown the whole definition.)
             let window = match all.symbol(&symbol) {
-                Some(def) if in_lines || outline.symbol(&symbol).is_none() => {
+                Some(def) if outline.symbol(&symbol).is_none() => {
                     let window = window_for(def, &lines, &list);
                     list.retain(|f| {
                         (def.start_line + window.first..=def.start_line + window.last)
