@@ -89,6 +89,38 @@ async fn run(
     (dir, json, record, stages)
 }
 
+/// Runs `noctune run --yes` in `root` against the model at `url`; returns the run's JSON, the
+/// artifacts of `a.py` and its approval record (`approval_p1.json`).
+async fn run_in(
+    root: &Path,
+    url: String,
+) -> (serde_json::Value, std::path::PathBuf, serde_json::Value) {
+    let dir = root.to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        noctune_with_env(
+            &dir,
+            &["run", "--yes", "--output-format", "json", "--run-id", "r"],
+            &[("NOCTUNE_BASE_URL", &url)],
+        )
+    })
+    .await
+    .unwrap();
+    let artifacts = root
+        .join(".noctune_cache/runs/r/artifacts")
+        .join(TaskId::for_path(Path::new("a.py")).as_str());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {:?}\n{}",
+            text(&output),
+            std::fs::read_to_string(artifacts.join("fix_p1.json")).unwrap_or_default()
+        )
+    });
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(artifacts.join("approval_p1.json")).unwrap())
+            .unwrap();
+    (json, artifacts, record)
+}
+
 fn summary(json: &serde_json::Value) -> (u64, u64, u64) {
     let s = &json["summary"];
     (
@@ -282,31 +314,7 @@ async fn a_rejected_change_keeps_the_targets_each_proven_on_its_own() {
         }
     })
     .await;
-    let root = dir.path().to_path_buf();
-    let url = server.url();
-    let output = tokio::task::spawn_blocking(move || {
-        noctune_with_env(
-            &root,
-            &["run", "--yes", "--output-format", "json", "--run-id", "r"],
-            &[("NOCTUNE_BASE_URL", &url)],
-        )
-    })
-    .await
-    .unwrap();
-    let artifacts = dir
-        .path()
-        .join(".noctune_cache/runs/r/artifacts")
-        .join(TaskId::for_path(Path::new("a.py")).as_str());
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {:?}\n{}",
-            text(&output),
-            std::fs::read_to_string(artifacts.join("fix_p1.json")).unwrap_or_default()
-        )
-    });
-    let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(artifacts.join("approval_p1.json")).unwrap())
-            .unwrap();
+    let (json, artifacts, record) = run_in(dir.path(), server.url()).await;
     let stages: Vec<Stage> = server
         .chat_requests()
         .iter()
@@ -374,28 +382,9 @@ async fn annotations_the_plan_did_not_ask_for_are_dropped_and_the_fix_is_proven(
         }
     })
     .await;
-    let root = dir.path().to_path_buf();
-    let url = server.url();
-    let output = tokio::task::spawn_blocking(move || {
-        noctune_with_env(
-            &root,
-            &["run", "--yes", "--output-format", "json", "--run-id", "r"],
-            &[("NOCTUNE_BASE_URL", &url)],
-        )
-    })
-    .await
-    .unwrap();
-    let artifacts = dir
-        .path()
-        .join(".noctune_cache/runs/r/artifacts")
-        .join(TaskId::for_path(Path::new("a.py")).as_str());
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {:?}", text(&output)));
+    let (json, artifacts, record) = run_in(dir.path(), server.url()).await;
     let ops = std::fs::read_to_string(artifacts.join("edit_ops_p1.json")).unwrap();
     assert!(ops.contains("dropped the annotations"), "{ops}");
-    let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(artifacts.join("approval_p1.json")).unwrap())
-            .unwrap();
     // No approve call: the edit alone is ruff's own E711 fix.
     assert_eq!(server.chat_requests().len(), 1);
     assert_eq!(
@@ -449,28 +438,9 @@ async fn a_finding_in_a_function_too_large_to_rewrite_is_fixed_in_a_window() {
         }
     })
     .await;
-    let root = dir.path().to_path_buf();
-    let url = server.url();
-    let output = tokio::task::spawn_blocking(move || {
-        noctune_with_env(
-            &root,
-            &["run", "--yes", "--output-format", "json", "--run-id", "r"],
-            &[("NOCTUNE_BASE_URL", &url)],
-        )
-    })
-    .await
-    .unwrap();
-    let artifacts = dir
-        .path()
-        .join(".noctune_cache/runs/r/artifacts")
-        .join(TaskId::for_path(Path::new("a.py")).as_str());
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {:?}", text(&output)));
+    let (json, artifacts, record) = run_in(dir.path(), server.url()).await;
     let draft = std::fs::read_to_string(artifacts.join("draft.json")).unwrap();
     assert!(draft.contains("\"window\""), "{draft}");
-    let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(artifacts.join("approval_p1.json")).unwrap())
-            .unwrap();
     assert_eq!(server.chat_requests().len(), 1);
     assert_eq!(
         record["verdict"]["judged_by"], "proof:pack_rewrite",
