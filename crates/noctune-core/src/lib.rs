@@ -29,6 +29,7 @@ pub mod ids;
 pub mod indent;
 pub mod init;
 pub mod label;
+pub mod lines;
 pub mod llm;
 pub mod morning;
 pub mod pipeline;

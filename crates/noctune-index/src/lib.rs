@@ -14,7 +14,6 @@ pub mod evidence;
 mod extract;
 mod facts;
 pub mod index;
-mod lines;
 mod parser;
 mod repo_evidence;
 pub mod style;

@@ -1,6 +1,6 @@
 //! A file's layout conventions: byte-order mark, line endings, indentation style.
 
-use crate::lines::{LineKind, classify};
+use noctune_core::lines::{LineKind, classify};
 
 /// The UTF-8 byte-order mark.
 pub const BOM: &str = "\u{feff}";

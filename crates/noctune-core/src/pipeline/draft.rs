@@ -12,8 +12,10 @@ use super::artifacts;
 use super::fixer::Finding;
 use super::review::Review;
 use super::task::TaskCtx;
+use super::window::Window;
 use crate::editor::Outline;
 use crate::error::Result;
+use crate::lines::classify;
 use crate::llm::estimate_tokens;
 use crate::stage::Stage;
 use crate::symbol::{Symbol, SymbolKind};
@@ -70,21 +72,6 @@ pub struct DraftTarget {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
 }
-
-/// Lines of a definition, as 0-based offsets from its first line (decorators included),
-/// inclusive: what an edit rewrites of a definition too large to rewrite whole. Offsets stay
-/// true while other definitions are edited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Window {
-    /// The first line rewritten.
-    pub first: usize,
-    /// The last line rewritten.
-    pub last: usize,
-}
-
-/// The most lines a window holds: enough for a few findings close together, few enough for a
-/// small model to copy the rest exactly.
-pub const MAX_WINDOW_LINES: usize = 8;
 
 /// Matches a name the model wrote to a symbol of the file: exact, then a unique match of the
 /// last part (`method` for `Class.method`), then a unique case-insensitive match.
@@ -342,71 +329,6 @@ fn plain_printf(line: &str) -> bool {
     plain && (operand.starts_with('(') || called)
 }
 
-/// The window of `large` (a definition too large to rewrite whole) around its `findings` (in
-/// line order): from the first finding's line through the last one within
-/// [`MAX_WINDOW_LINES`], extended while a bracket is left open (a statement on several lines).
-fn window_for(large: &Symbol, lines: &[&str], findings: &[&Finding]) -> Window {
-    let first_line = findings
-        .iter()
-        .map(|f| f.line)
-        .min()
-        .unwrap_or(large.start_line);
-    let mut last_line = findings
-        .iter()
-        .map(|f| f.line)
-        .filter(|&l| l < first_line + MAX_WINDOW_LINES)
-        .max()
-        .unwrap_or(first_line);
-    let mut depth = 0i32;
-    for line in first_line..=last_line {
-        depth += bracket_balance(lines.get(line - 1).copied().unwrap_or(""));
-    }
-    while depth > 0 && last_line < large.end_line && last_line - first_line + 1 < MAX_WINDOW_LINES {
-        last_line += 1;
-        depth += bracket_balance(lines.get(last_line - 1).copied().unwrap_or(""));
-    }
-    // A block's header with its first line: alone, a small model writes it a body.
-    let header = lines
-        .get(last_line - 1)
-        .is_some_and(|l| l.split('#').next().unwrap_or("").trim_end().ends_with(':'));
-    if header && last_line < large.end_line {
-        last_line += 1;
-    }
-    Window {
-        first: first_line.saturating_sub(large.start_line),
-        last: last_line.saturating_sub(large.start_line),
-    }
-}
-
-/// Brackets a line opens minus those it closes, outside string literals and comments (a rough
-/// count: a string spanning lines is not followed).
-fn bracket_balance(line: &str) -> i32 {
-    let mut balance = 0;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in line.chars() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '#' => break,
-                '"' | '\'' => quote = Some(c),
-                '(' | '[' | '{' => balance += 1,
-                ')' | ']' | '}' => balance -= 1,
-                _ => {}
-            },
-        }
-    }
-    balance
-}
-
 /// Whether fixing a finding of `rule` may add or change annotations (flake8-annotations,
 /// pyupgrade's typing rules, future-annotations, implicit `Optional`, stub rules).
 fn about_annotations(rule: &str) -> bool {
@@ -432,6 +354,7 @@ pub fn plan_from_findings(
     findings: &[Finding],
 ) -> Vec<DraftTarget> {
     let lines: Vec<&str> = source.lines().collect();
+    let kinds = classify(source);
     let mut by_symbol: Vec<(String, Vec<&Finding>)> = Vec::new();
     for finding in findings {
         if NOT_FOR_THE_MODEL.contains(&finding.rule.as_str()) {
@@ -481,7 +404,8 @@ pub fn plan_from_findings(
             // over the 26 cases fewer changes were kept than shown the whole definition.)
             let window = match all.symbol(&symbol) {
                 Some(def) if outline.symbol(&symbol).is_none() => {
-                    let window = window_for(def, &lines, &list);
+                    let at: Vec<usize> = list.iter().map(|f| f.line).collect();
+                    let window = Window::around(def, &lines, &kinds, &at);
                     list.retain(|f| {
                         (def.start_line + window.first..=def.start_line + window.last)
                             .contains(&f.line)

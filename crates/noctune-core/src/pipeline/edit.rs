@@ -31,6 +31,18 @@ pub struct TargetOps {
     pub error: Option<String>,
 }
 
+impl TargetOps {
+    /// The entry of a target that gave no ops, with why.
+    fn failed(symbol: &str, error: Option<String>) -> Self {
+        Self {
+            symbol: symbol.to_owned(),
+            ops: vec![],
+            notes: vec![],
+            error,
+        }
+    }
+}
+
 /// One target's entry in `apply_report_p<N>.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetReport {
@@ -79,12 +91,10 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
     for target in &draft.targets {
         let outline = editor.outline(&work)?;
         let Some(symbol) = resolve_symbol(&outline, &target.symbol).cloned() else {
-            all_ops.push(TargetOps {
-                symbol: target.symbol.clone(),
-                ops: vec![],
-                notes: vec![],
-                error: Some("the symbol is gone from the work copy".to_owned()),
-            });
+            all_ops.push(TargetOps::failed(
+                &target.symbol,
+                Some("the symbol is gone from the work copy".to_owned()),
+            ));
             continue;
         };
         let code = work[symbol.start_byte..symbol.end_byte].to_owned();
@@ -92,17 +102,15 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
             Some(window) => match WindowText::cut(&work, &symbol, window) {
                 Some(text) => Some(text),
                 None => {
-                    all_ops.push(TargetOps {
-                        symbol: symbol.name.clone(),
-                        ops: vec![],
-                        notes: vec![],
-                        error: Some(format!(
+                    all_ops.push(TargetOps::failed(
+                        &symbol.name,
+                        Some(format!(
                             "lines {}–{} are no longer inside `{}`",
                             window.first + 1,
                             window.last + 1,
                             symbol.name
                         )),
-                    });
+                    ));
                     continue;
                 }
             },
@@ -136,12 +144,7 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
         let reply = ctx.ask_code(Stage::Edit, prompt).await?;
         raw_log.push_str(&format!("### {}\n{}\n", symbol.name, reply.raw));
         let Some(answer) = reply.code else {
-            all_ops.push(TargetOps {
-                symbol: symbol.name.clone(),
-                ops: vec![],
-                notes: vec![],
-                error: reply.problem,
-            });
+            all_ops.push(TargetOps::failed(&symbol.name, reply.problem));
             continue;
         };
         let answer = match &window {
@@ -153,12 +156,7 @@ pub async fn edit(ctx: &TaskCtx<'_>, source: &str, draft: &Draft) -> Result<Edit
             Ok(parsed) if target.no_new_annotations => without_new_annotations(parsed, &code),
             Ok(parsed) => parsed,
             Err(reason) => {
-                all_ops.push(TargetOps {
-                    symbol: symbol.name.clone(),
-                    ops: vec![],
-                    notes: vec![],
-                    error: Some(reason),
-                });
+                all_ops.push(TargetOps::failed(&symbol.name, Some(reason)));
                 continue;
             }
         };

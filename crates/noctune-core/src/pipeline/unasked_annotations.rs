@@ -77,7 +77,7 @@ impl Header {
             .map(|(at, _)| at)
             .find(|&at| at == 0 || matches!(code.as_bytes()[at - 1], b'\n' | b' ' | b'\t'))?;
         let open = def + code[def..].find('(')?;
-        let close = matching_paren(code, open)?;
+        let close = find_top_level(code, open + 1, code.len(), b')')?;
         let mut params = Vec::new();
         for (from, to) in split_top_level(code, open + 1, close, b',') {
             let text = &code[from..to];
@@ -127,28 +127,6 @@ fn param(code: &str, from: usize, to: usize) -> Option<Param> {
         annotation,
         has_default: equals.is_some(),
     })
-}
-
-/// The index of the `)` closing the `(` at `open`, skipping strings and nested brackets.
-fn matching_paren(code: &str, open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut at = open;
-    let bytes = code.as_bytes();
-    while at < bytes.len() {
-        match bytes[at] {
-            b'"' | b'\'' => at = skip_string(bytes, at)?,
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(at);
-                }
-            }
-            _ => {}
-        }
-        at += 1;
-    }
-    None
 }
 
 /// The first `byte` in `code[from..to]` outside strings and brackets.

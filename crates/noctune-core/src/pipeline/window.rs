@@ -6,9 +6,74 @@
 //! answer back in their place (at their indentation) to make the new definition, which then
 //! goes through the same ops, gates and proofs as any other edit.
 
-use super::draft::Window;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use crate::indent::dedent;
+use crate::lines::LineKind;
 use crate::symbol::Symbol;
+
+/// Lines of a definition, as 0-based offsets from its first line (decorators included),
+/// inclusive: what an edit rewrites of a definition too large to rewrite whole. Offsets stay
+/// true while other definitions are edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Window {
+    /// The first line rewritten.
+    pub first: usize,
+    /// The last line rewritten.
+    pub last: usize,
+}
+
+/// The most lines a window holds around its findings: enough for a few findings close
+/// together, few enough for a small model to copy the rest exactly. A statement the last
+/// finding starts is taken whole beyond it.
+pub const MAX_WINDOW_LINES: usize = 8;
+
+impl Window {
+    /// The window of `def` around the findings on `finding_lines` (1-based, of the file whose
+    /// `lines` and line `kinds` are given): from the first finding's line through the last one
+    /// within [`MAX_WINDOW_LINES`], then on to the end of the statement there, and one line
+    /// more after a block's header (shown alone, a small model writes it a body).
+    pub fn around(
+        def: &Symbol,
+        lines: &[&str],
+        kinds: &[LineKind],
+        finding_lines: &[usize],
+    ) -> Window {
+        let first = finding_lines
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(def.start_line);
+        let mut last = finding_lines
+            .iter()
+            .copied()
+            .filter(|&l| l < first + MAX_WINDOW_LINES)
+            .max()
+            .unwrap_or(first);
+        let continues = |line: usize| {
+            matches!(
+                kinds.get(line - 1),
+                Some(LineKind::Continuation | LineKind::InString)
+            )
+        };
+        let header = |line: usize| {
+            lines
+                .get(line - 1)
+                .is_some_and(|l| l.split('#').next().unwrap_or("").trim_end().ends_with(':'))
+        };
+        while last < def.end_line && continues(last + 1) {
+            last += 1;
+        }
+        if last < def.end_line && header(last) {
+            last += 1;
+        }
+        Window {
+            first: first.saturating_sub(def.start_line),
+            last: last.saturating_sub(def.start_line),
+        }
+    }
+}
 
 /// A definition cut around a window: what the model is shown, and what goes around its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

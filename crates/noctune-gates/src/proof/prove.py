@@ -694,7 +694,6 @@ def never_a_tuple(expr, rebound):
     return False
 
 
-
 class TypeIdentity(ast.NodeTransformer):
     """Reads `==`/`!=` as `is`/`is not` where one side is a call of the builtin `type` with one
     argument (`type(x) == int`, `type(a) != type(b)`)."""

@@ -6,8 +6,8 @@
 //! continuation line inside brackets). So a symbol's own text, put back at its own level, is
 //! byte-identical.
 
-use crate::lines::{LineKind, classify};
 use crate::style::{IndentStyle, LineEnding, leading_whitespace};
+use noctune_core::lines::{LineKind, classify};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Line {

@@ -1,11 +1,12 @@
 //! A light Python line scanner: for each line, whether it starts inside a string literal or a
 //! bracket, whether it is blank or a comment. The editor needs it to re-indent code without
 //! touching the inside of multi-line strings, whatever the indentation of the snippet (a method
-//! copied out of its class does not parse on its own, so tree-sitter cannot tell us this).
+//! copied out of its class does not parse on its own, so tree-sitter cannot tell us this); a
+//! plan's window of lines ends where a statement does.
 
 /// What the start of one line is, for re-indentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LineKind {
+pub enum LineKind {
     /// Only whitespace.
     Blank,
     /// A comment line (first non-blank character `#`, outside any string).
@@ -31,7 +32,7 @@ enum Context {
 }
 
 /// Classifies every line of `text` (split on `\n`; a `\r` before it is part of the line).
-pub(crate) fn classify(text: &str) -> Vec<LineKind> {
+pub fn classify(text: &str) -> Vec<LineKind> {
     let bytes = text.as_bytes();
     let mut kinds = Vec::with_capacity(bytes.len() / 32 + 1);
     let mut stack: Vec<Context> = vec![Context::Code { depth: 0 }];
