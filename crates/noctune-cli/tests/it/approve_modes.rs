@@ -398,6 +398,52 @@ async fn annotations_the_plan_did_not_ask_for_are_dropped_and_the_fix_is_proven(
     );
 }
 
+const DESCRIBE: &str = "\
+def describe_unit(unit):
+    spec = UNITS.get(unit.lower())
+    if spec is None:
+        return None
+    return \"%s: %s\" % (unit, spec)
+
+
+UNITS = {\"m\": \"length\"}
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typing_pass_keeps_the_annotations_that_hold_and_leaves_out_one_that_contradicts_the_code()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("noctune.toml"),
+        "allow_apply = true\nmax_passes = 1\npack = \"typing_pass\"\n\n[llm]\nmax_retries = 0\n\
+         timeout_s = 30\n\n[approve]\nmode = \"chain\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.py"), DESCRIBE).unwrap();
+    std::fs::write(dir.path().join("ruff.toml"), "target-version = \"py311\"\n").unwrap();
+    // What the 0.5B answered in the eval on 24-typing-units-package: `unit: str` holds,
+    // `-> str` does not (the function returns None). The approver is not convinced.
+    let server = FakeServer::start_responder(FakeOptions::default(), |request| {
+        match classify(request, &["a.py"]).map(|a| a.stage) {
+            Some(Stage::Edit) => code(
+                &DESCRIBE[..DESCRIBE.find("\n\n\n").unwrap() + 1]
+                    .replace("describe_unit(unit)", "describe_unit(unit: str) -> str"),
+            ),
+            Some(Stage::Approve) => verdict_with("reject", "not sure", 0.5),
+            _ => Reply::error(500, "unexpected request"),
+        }
+    })
+    .await;
+    let (json, _artifacts, record) = run_in(dir.path(), server.url()).await;
+    assert_eq!(record["applies"], "proven_part", "{record}");
+    assert_eq!(record["verdict"]["judged_by"], "proof:annotations");
+    assert_eq!(summary(&json), (1, 0, 0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        DESCRIBE.replace("describe_unit(unit)", "describe_unit(unit: str)")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finding_in_a_function_too_large_to_rewrite_is_fixed_in_a_window() {
     let dir = tempfile::tempdir().unwrap();

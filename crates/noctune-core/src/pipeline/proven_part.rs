@@ -10,6 +10,7 @@ use super::approve::change_set;
 use super::artifacts;
 use super::edit::TargetOps;
 use super::task::TaskCtx;
+use super::unasked_annotations::{Added, drop_added_annotations};
 use crate::approver::{ApproveInput, ApproverVerdict, Verdict};
 use crate::error::Result;
 
@@ -171,24 +172,32 @@ async fn proven_step(
     })
 }
 
-/// `before` with one group of changed lines of `after` each: the parts of an edit.
+/// `before` with one group of changed lines of `after` each: the parts of an edit. A group that
+/// adds annotations to a `def` header is followed by itself without the return annotation it
+/// adds, then without the parameters' ones: an annotation that contradicts the code (`-> str` on
+/// a function that can return None, `x: int = None`) is never proven, and the right ones beside
+/// it can still be kept.
 fn hunks(before: &str, after: &str) -> Vec<String> {
     let diff = similar::TextDiff::from_lines(before, after);
     // The same lines the diff compares (each with its line ending).
     let old: Vec<&str> = before.split_inclusive('\n').collect();
     let new: Vec<&str> = after.split_inclusive('\n').collect();
-    diff.ops()
-        .iter()
-        .filter(|op| op.tag() != similar::DiffTag::Equal)
-        .filter(|op| op.old_range().end <= old.len() && op.new_range().end <= new.len())
-        .map(|op| {
-            let (from, to) = (op.old_range(), op.new_range());
-            let mut text: String = old[..from.start].concat();
-            text.push_str(&new[to].concat());
-            text.push_str(&old[from.end..].concat());
-            text
-        })
-        .collect()
+    let mut parts = Vec::new();
+    for op in diff.ops() {
+        let (from, to) = (op.old_range(), op.new_range());
+        if op.tag() == similar::DiffTag::Equal || from.end > old.len() || to.end > new.len() {
+            continue;
+        }
+        let (head, tail) = (old[..from.start].concat(), old[from.end..].concat());
+        let (removed, added) = (old[from].concat(), new[to].concat());
+        parts.push(format!("{head}{added}{tail}"));
+        for which in [Added::Return, Added::Parameters] {
+            if let Some(fewer) = drop_added_annotations(&removed, &added, which) {
+                parts.push(format!("{head}{fewer}{tail}"));
+            }
+        }
+    }
+    parts
 }
 
 /// Keeps the proven part's text for the apply step (and a resume): `proven_part_p<N>.py`.
@@ -219,5 +228,19 @@ mod tests {
             vec!["a\nB\nc\nd\n".to_owned(), "a\nb\nc\nD\nE\n".to_owned()]
         );
         assert!(hunks(before, before).is_empty());
+    }
+
+    #[test]
+    fn a_group_that_annotates_a_def_is_also_tried_without_its_return_then_its_parameters() {
+        let before = "def f(unit, n=None):\n    return None\n";
+        let after = "def f(unit: str, n: int = None) -> str:\n    return None\n";
+        assert_eq!(
+            hunks(before, after),
+            vec![
+                after.to_owned(),
+                "def f(unit: str, n: int = None):\n    return None\n".to_owned(),
+                "def f(unit, n=None) -> str:\n    return None\n".to_owned(),
+            ]
+        );
     }
 }

@@ -8,10 +8,31 @@
 //! place (the answer's layout is kept), and a note says so. A signature that changed in any
 //! other way (a parameter renamed, added or removed) is left as the model wrote it: the gates
 //! and the approver judge it.
+//!
+//! Where annotations were asked for, the proven part (`proven_part`) uses the same cut to try
+//! an edit without the return annotation it adds, or without its parameters' ones: the proof
+//! refuses an annotation that contradicts the code, and the others can still be kept.
 
 /// `new` with the annotations it adds to `old`'s `def` header removed, or `None` when it adds
 /// none or the two headers do not have the same parameters.
 pub fn drop_unasked_annotations(old: &str, new: &str) -> Option<String> {
+    drop_added_annotations(old, new, Added::All)
+}
+
+/// Which of the annotations an answer adds to a signature to drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Every one.
+    All,
+    /// The return annotation only (`-> str` on a function that can return None).
+    Return,
+    /// The parameters' only (`x: int = None`).
+    Parameters,
+}
+
+/// `new` with the annotations of kind `which` that it adds to `old`'s `def` header removed, or
+/// `None` when it adds none of them or the two headers do not have the same parameters.
+pub fn drop_added_annotations(old: &str, new: &str, which: Added) -> Option<String> {
     let before = Header::find(old)?;
     let after = Header::find(new)?;
     if before.params.len() != after.params.len()
@@ -26,7 +47,8 @@ pub fn drop_unasked_annotations(old: &str, new: &str) -> Option<String> {
     // Byte ranges of `new` to replace, with what replaces them.
     let mut cuts: Vec<(usize, usize, &str)> = Vec::new();
     for (b, a) in before.params.iter().zip(&after.params) {
-        if b.annotation.is_none()
+        if which != Added::Return
+            && b.annotation.is_none()
             && let Some((from, to)) = a.annotation
         {
             // `x: T = v` → `x=v`; `x: T` → `x`.
@@ -34,7 +56,8 @@ pub fn drop_unasked_annotations(old: &str, new: &str) -> Option<String> {
             cuts.push((from, to, replacement));
         }
     }
-    if before.returns.is_none()
+    if which != Added::Parameters
+        && before.returns.is_none()
         && let Some((from, to)) = after.returns
     {
         cuts.push((from, to, ""));
@@ -227,6 +250,26 @@ mod tests {
         assert_eq!(
             drop_unasked_annotations(old, new).as_deref(),
             Some("@cache\ndef area(\n    width,\n    height=1,\n):\n    return width * height")
+        );
+    }
+
+    #[test]
+    fn the_return_or_the_parameters_alone_can_be_dropped() {
+        let old = "def describe(unit, scale=None):\n    return None";
+        let new = "def describe(unit: str, scale: int = None) -> str:\n    return None";
+        assert_eq!(
+            drop_added_annotations(old, new, Added::Return).as_deref(),
+            Some("def describe(unit: str, scale: int = None):\n    return None")
+        );
+        assert_eq!(
+            drop_added_annotations(old, new, Added::Parameters).as_deref(),
+            Some("def describe(unit, scale=None) -> str:\n    return None")
+        );
+        // Nothing of that kind added.
+        let returns_only = "def describe(unit, scale=None) -> str:\n    return None";
+        assert_eq!(
+            drop_added_annotations(old, returns_only, Added::Parameters),
+            None
         );
     }
 

@@ -25,6 +25,15 @@
 //! `classmethod`, `property`, `abstractmethod`, `overload`, `functools.cache`, ...), since
 //! `functools.singledispatch`, FastAPI or typer dispatch on them; and any file that mentions
 //! `__annotations__`, `get_type_hints`, `get_annotations` or `signature`.
+//!
+//! An annotation that keeps behaviour can still be wrong, and a wrong one is not an upgrade.
+//! An annotation the change adds is refused when it contradicts the code it annotates, as far
+//! as the function's own body shows: a return type that excludes None (a builtin, a `typing`
+//! alias, a class of the file; not `Optional`, `| None`, `Any`, `object`, a TypeVar or a name
+//! from elsewhere) on a function that has `return`, `return None` or can reach the end of its
+//! body; `-> None` on one that returns a value; a generator not annotated as an iterator; and
+//! `x: int = None`. Stubs (`...`, `pass`, `raise NotImplementedError`, `@overload`,
+//! `@abstractmethod`) are not judged.
 
 use noctune_core::Proof;
 
@@ -71,7 +80,8 @@ pub fn prove(analysis: &Analysis) -> Option<Proof> {
         argument: format!(
             "the ASTs are equal once annotations are stripped; {} annotation(s) differ ({}); \
              {evaluation}; none is in a class whose annotations may define fields or on a \
-             function with a decorator that may read them",
+             function with a decorator that may read them, and none added contradicts the code \
+             it annotates",
             annotations.changed.len(),
             sites.join(", "),
         ),

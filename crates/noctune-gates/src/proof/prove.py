@@ -288,18 +288,203 @@ def side_effect_problem(expr):
     return f"`{ast.unparse(expr)}` may have side effects when evaluated (only names, attributes, subscripts, constants, `|`, tuples and lists are side-effect free)"
 
 
+# ---- annotations that contradict the code they annotate -------------------------------------
+
+# Types (by their outermost name) that never admit None: builtins and `typing`'s aliases of
+# them and of the abstract collections. An annotation built from anything else (a TypeVar, an
+# alias, a string, a name from another module) is not judged.
+NEVER_NONE_TYPES = {
+    "str", "int", "float", "bool", "bytes", "bytearray", "complex",
+    "list", "dict", "tuple", "set", "frozenset", "type",
+    "List", "Dict", "Tuple", "Set", "FrozenSet", "Type", "DefaultDict", "OrderedDict",
+    "Counter", "Deque", "Sequence", "MutableSequence", "Mapping", "MutableMapping",
+    "Collection", "AbstractSet", "Iterable", "Iterator", "Callable",
+}
+# What a generator function may be annotated to return.
+GENERATOR_TYPES = {
+    "Iterator", "Iterable", "Generator", "AsyncIterator", "AsyncIterable", "AsyncGenerator",
+}
+# Decorators under which a body need not match its annotation (stubs, abstract methods).
+STUB_DECORATORS = {"overload", "abstractmethod"}
+
+
+def outer_name(expr):
+    if isinstance(expr, ast.Subscript):
+        expr = expr.value
+    if isinstance(expr, ast.Attribute):
+        # `typing.Optional[int]`; any other module's attribute is not judged.
+        if isinstance(expr.value, ast.Name) and expr.value.id == "typing":
+            return expr.attr
+        return None
+    if isinstance(expr, ast.Name):
+        return expr.id
+    return None
+
+
+def admits_none(expr, known):
+    """True when the annotation admits None, False when it surely does not, None when it
+    cannot tell. `known` holds the names that mean what they say here (builtins and typing
+    names not rebound, the module's classes)."""
+    if isinstance(expr, ast.Constant) and expr.value is None:
+        return True
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
+        sides = (admits_none(expr.left, known), admits_none(expr.right, known))
+        if True in sides:
+            return True
+        return False if sides == (False, False) else None
+    name = outer_name(expr)
+    if name in ("Optional", "Any", "object"):
+        return True
+    if name == "Union" and isinstance(expr, ast.Subscript):
+        elts = expr.slice.elts if isinstance(expr.slice, ast.Tuple) else [expr.slice]
+        each = [admits_none(e, known) for e in elts]
+        if True in each:
+            return True
+        return False if all(e is False for e in each) else None
+    if name in known:
+        return False
+    return None
+
+
+def own_nodes(func):
+    """The nodes of a function's own body, not those of the functions, lambdas and classes
+    defined in it."""
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    stack = [s for s in func.body if not isinstance(s, scopes)]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, scopes))
+
+
+def falls_through(stmts):
+    """Whether running `stmts` can reach their end (and a function's body return None so).
+    Leans towards yes: a call that never returns (`sys.exit()`) is not known."""
+    if not stmts:
+        return True
+    last = stmts[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return False
+    if isinstance(last, ast.If):
+        return falls_through(last.body) or falls_through(last.orelse)
+    if isinstance(last, (ast.With, ast.AsyncWith)):
+        return falls_through(last.body)
+    if isinstance(last, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        if last.finalbody and not falls_through(last.finalbody):
+            return False
+        normal = falls_through(last.orelse) if last.orelse else falls_through(last.body)
+        return normal or any(falls_through(h.body) for h in last.handlers)
+    if isinstance(last, ast.While):
+        endless = isinstance(last.test, ast.Constant) and bool(last.test.value)
+        return not endless or any(isinstance(n, ast.Break) for n in ast.walk(last))
+    return True
+
+
+def is_stub(func):
+    """A body that only stands for a signature: a docstring, `...`, `pass` or
+    `raise NotImplementedError`, or a decorator that says so."""
+    if any(decorator_name(d) in STUB_DECORATORS for d in func.decorator_list):
+        return True
+    body = [s for s in func.body if not is_docstring(s)]
+    if not body:
+        return True
+    if len(body) != 1:
+        return False
+    only = body[0]
+    if isinstance(only, ast.Pass):
+        return True
+    if isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant) and only.value.value is Ellipsis:
+        return True
+    if isinstance(only, ast.Raise) and only.exc is not None:
+        return outer_name(only.exc.func if isinstance(only.exc, ast.Call) else only.exc) == "NotImplementedError"
+    return False
+
+
+def return_contradiction(func, known):
+    """Why `func`'s return annotation cannot be true of its body, or None: a generator not
+    annotated as one, `-> None` on a function that returns a value, or a type that excludes
+    None on a function that returns None (`return`, `return None`, or the end of its body)."""
+    returns = func.returns
+    if returns is None or is_stub(func):
+        return None
+    shown = ast.unparse(returns)
+    own = list(own_nodes(func))
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
+        name = outer_name(returns)
+        if name in GENERATOR_TYPES or name in ("Any", "object") or name not in known | {None}:
+            return None
+        return f"`{func.name}` is a generator, but it is annotated `-> {shown}`"
+    values = [n for n in own if isinstance(n, ast.Return)]
+    def is_none(ret):
+        return ret.value is None or (isinstance(ret.value, ast.Constant) and ret.value.value is None)
+    if isinstance(returns, ast.Constant) and returns.value is None:
+        valued = [r for r in values if not is_none(r)]
+        if valued:
+            return f"`{func.name}` is annotated `-> None`, but it returns a value on line {valued[0].lineno}"
+        return None
+    if admits_none(returns, known) is not False:
+        return None
+    nones = [r for r in values if is_none(r)]
+    if nones:
+        return f"`{func.name}` is annotated `-> {shown}`, but it returns None on line {nones[0].lineno}"
+    if falls_through(func.body):
+        return f"`{func.name}` is annotated `-> {shown}`, but it can reach the end of its body and return None"
+    return None
+
+
+def default_contradiction(arg, default, known):
+    """Why `arg: T = None` is not true of T (no implicit Optional since PEP 484's 2018 revision),
+    or None."""
+    if (
+        arg.annotation is not None
+        and isinstance(default, ast.Constant)
+        and default.value is None
+        and admits_none(arg.annotation, known) is False
+    ):
+        return f"parameter `{arg.arg}` defaults to None, but it is annotated `{ast.unparse(arg.annotation)}`"
+    return None
+
+
+def parameter_defaults(args):
+    """Each parameter with its default (or None)."""
+    positional = args.posonlyargs + args.args
+    padded = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = list(zip(positional, padded)) + list(zip(args.kwonlyargs, args.kw_defaults))
+    pairs += [(a, None) for a in (args.vararg, args.kwarg) if a is not None]
+    return pairs
+
+
+def known_type_names(tree):
+    """Names that mean the builtin or typing type they spell in this file (not rebound at any
+    level), and the file's own top-level classes."""
+    rebound = bound_names(tree)
+    bindings = module_bindings(tree)
+    known = set()
+    for name in NEVER_NONE_TYPES:
+        source = bindings.get(name, (None, None))[1]
+        if source is not None and source[0] == "from" and source[1] in ("typing", "collections.abc"):
+            known.add(name)
+        elif name not in rebound and name in dir(builtins):
+            known.add(name)
+    if bindings.get("typing", (None, None))[1] == ("module", "typing"):
+        known.update(n for n in NEVER_NONE_TYPES if n[0].isupper())
+    known.update(s.name for s in tree.body if isinstance(s, ast.ClassDef))
+    return known
+
+
 class StripAnnotations(ast.NodeTransformer):
     """Removes annotations, recording each with where it was and whether changing it is safe."""
 
-    def __init__(self, evaluated, bindings, target, escaped):
+    def __init__(self, evaluated, bindings, target, escaped, known):
         self.escaped = escaped  # names used as values, not only called
+        self.known = known  # type names that mean what they say (see `known_type_names`)
         self.evaluated = evaluated  # False under `from __future__ import annotations`
         self.bindings = bindings
         self.target = target
         self.scopes = []  # (kind, name, safe-context reason or None)
         self.found = []
 
-    def record(self, site, expr, context_problem, evaluated=True):
+    def record(self, site, expr, context_problem, evaluated=True, contradiction=None):
         where = ".".join(s[1] for s in self.scopes) or "<module>"
         problem = context_problem
         if problem is None and self.evaluated and evaluated:
@@ -312,6 +497,7 @@ class StripAnnotations(ast.NodeTransformer):
                 "where": f"{where}: {site}",
                 "annotation": ast.unparse(expr),
                 "refusal": problem,
+                "contradiction": contradiction,
             }
         )
 
@@ -326,12 +512,14 @@ class StripAnnotations(ast.NodeTransformer):
             )
         self.scopes.append(("def", node.name))
         args = node.args
-        for arg in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
-            if arg is not None and arg.annotation is not None:
-                self.record(f"parameter `{arg.arg}`", arg.annotation, problem)
+        for arg, default in parameter_defaults(args):
+            if arg.annotation is not None:
+                contradiction = default_contradiction(arg, default, self.known)
+                self.record(f"parameter `{arg.arg}`", arg.annotation, problem, contradiction=contradiction)
                 arg.annotation = None
         if node.returns is not None:
-            self.record("return", node.returns, problem)
+            contradiction = return_contradiction(node, self.known)
+            self.record("return", node.returns, problem, contradiction=contradiction)
             node.returns = None
         # Defaults and decorators are evaluated in the enclosing scope; walk them all the same.
         self.generic_visit(node)
@@ -427,7 +615,9 @@ def escaped_names(tree):
 
 def strip_annotations(tree, evaluated, target):
     tree = copy.deepcopy(tree)
-    stripper = StripAnnotations(evaluated, module_bindings(tree), target, escaped_names(tree))
+    stripper = StripAnnotations(
+        evaluated, module_bindings(tree), target, escaped_names(tree), known_type_names(tree)
+    )
     tree = stripper.visit(tree)
     return tree, stripper.found
 
@@ -458,7 +648,9 @@ def annotations_verdict(before, after, target):
             "side": c["side"],
             "where": c["where"],
             "annotation": c["annotation"],
-            "refusal": c["refusal"],
+            # An annotation the change adds that contradicts the code is refused; one it removes
+            # or corrects is not.
+            "refusal": c["refusal"] or (c["contradiction"] if c["side"] == "after" else None),
         }
         for c in changed
     ]

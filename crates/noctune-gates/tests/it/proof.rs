@@ -185,7 +185,8 @@ def find(items: list[\"Item\"], name: str | bytes, default: Optional[object] = N
                        before it, attributes, subscripts and `|` only and evaluates without \
                        error (standard library names as themselves, others as plain classes), \
                        so evaluating it has no side effect; none is in a class whose annotations may define fields or \
-                       on a function with a decorator that may read them"
+                       on a function with a decorator that may read them, and none added \
+                       contradicts the code it annotates"
                 .to_owned(),
         })
     );
@@ -210,7 +211,7 @@ async fn annotations_with_a_call_are_proven_only_under_future_annotations() {
     let dir = tempfile::tempdir().unwrap();
     let prover = prover_in(dir.path(), "py311").await;
     let before = "from registry import register\n\n\ndef f(x):\n    return x\n";
-    let after = "from registry import register\n\n\ndef f(x: register()) -> None:\n    return x\n";
+    let after = "from registry import register\n\n\ndef f(x: register()):\n    return x\n";
     assert_eq!(class(&prover, "hooks.py", before, after).await, None);
     let future = "from __future__ import annotations\n";
     assert_eq!(
@@ -296,6 +297,81 @@ async fn annotations_that_define_fields_or_fail_at_run_time_are_refused() {
         assert_eq!(
             class(&prover, "models.py", before, after).await,
             None,
+            "{after}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn annotations_that_contradict_the_code_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let prover = prover_in(dir.path(), "py311").await;
+    let describe = "def describe(unit):\n    spec = UNITS.get(unit)\n    if spec is None:\n        return None\n    return str(spec)\n";
+    let refused = [
+        // `return None` under `-> str` (the real 0.5B's answer on 24-typing-units-package).
+        describe.replace("describe(unit)", "describe(unit: str) -> str"),
+        // A bare `return` under a class of the file.
+        "class Row:\n    pass\n\n\ndef first(rows):\n    if not rows:\n        return\n    return rows[0]\n"
+            .replace("first(rows)", "first(rows) -> Row"),
+        // The end of the body is reachable.
+        "def sign(x):\n    if x > 0:\n        return 1\n    elif x < 0:\n        return -1\n"
+            .replace("sign(x)", "sign(x) -> int"),
+        // `-> None` on a function that returns a value.
+        "def total(xs):\n    return sum(xs)\n".replace("total(xs)", "total(xs) -> None"),
+        // A generator annotated as what it yields.
+        "def count(n):\n    yield from range(n)\n".replace("count(n)", "count(n) -> int"),
+        // An implicit Optional (`typing.List` spelled through the module).
+        "import typing\n\n\ndef tags(names=None):\n    return names or []\n"
+            .replace("tags(names=None)", "tags(names: typing.List[str] = None)"),
+    ];
+    for after in &refused {
+        let before = after
+            .replace("(unit: str) -> str", "(unit)")
+            .replace("(rows) -> Row", "(rows)")
+            .replace("(x) -> int", "(x)")
+            .replace("(xs) -> None", "(xs)")
+            .replace("(n) -> int", "(n)")
+            .replace("names: typing.List[str] = None", "names=None");
+        assert_ne!(&before, after);
+        assert_eq!(
+            class(&prover, "units.py", &before, after).await,
+            None,
+            "{after}"
+        );
+    }
+    // Look-alikes that are true of the code are proven.
+    let proven = [
+        (describe.to_owned(), describe.replace("describe(unit)", "describe(unit: str) -> str | None")),
+        (describe.to_owned(), describe.replace("describe(unit)", "describe(unit: str) -> object")),
+        // Every path returns or raises; `None` inside a nested function is not this one's.
+        (
+            "def sign(x):\n    def none():\n        return None\n    if x > 0:\n        return 1\n    else:\n        raise ValueError(x)\n".to_owned(),
+            "def sign(x) -> int:\n    def none():\n        return None\n    if x > 0:\n        return 1\n    else:\n        raise ValueError(x)\n".to_owned(),
+        ),
+        (
+            "from typing import Iterator\n\n\ndef count(n):\n    yield from range(n)\n".to_owned(),
+            "from typing import Iterator\n\n\ndef count(n) -> Iterator[int]:\n    yield from range(n)\n".to_owned(),
+        ),
+        // A stub says nothing about what it returns.
+        (
+            "class Base:\n    def size(self):\n        raise NotImplementedError\n".to_owned(),
+            "class Base:\n    def size(self) -> int:\n        raise NotImplementedError\n".to_owned(),
+        ),
+        // A name from elsewhere (a TypeVar, an alias) is not judged.
+        (
+            "from .types import Maybe\n\n\ndef get(key):\n    return None\n".to_owned(),
+            "from .types import Maybe\n\n\ndef get(key) -> Maybe:\n    return None\n".to_owned(),
+        ),
+        // Correcting a wrong annotation: the one removed is not the change's to answer for.
+        (
+            describe.replace("describe(unit)", "describe(unit: str) -> str"),
+            describe.replace("describe(unit)", "describe(unit: str) -> str | None"),
+        ),
+    ];
+    for (before, after) in &proven {
+        assert_eq!(
+            class(&prover, "units.py", before, after).await.as_deref(),
+            Some("annotations"),
             "{after}"
         );
     }
