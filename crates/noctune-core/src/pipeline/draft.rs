@@ -302,9 +302,9 @@ pub fn fix_shape(rule: &str) -> Option<&'static str> {
 
 /// Whether a line's `%` formatting is one a proof can keep once rewritten (`pack_rewrite`'s
 /// UP031 in noctune-gates checks it exactly): its conversions are only `%s`, `%r`, `%a` and
-/// `%%`, and the right operand is a parenthesized tuple or a call (never a bare name, which
-/// `%` unpacks when it holds a tuple). A `%` formatting the model would rewrite to no avail is
-/// not asked for.
+/// `%%`, and the right operand is a parenthesized tuple, a call, or a class's name
+/// (`self.__class__.__name__`); never a bare name, which `%` unpacks when it holds a tuple. A
+/// `%` formatting the model would rewrite to no avail is not asked for.
 fn plain_printf(line: &str) -> bool {
     let Some((format, operand)) = line.split_once("\" % ").or_else(|| line.split_once("' % "))
     else {
@@ -326,7 +326,13 @@ fn plain_printf(line: &str) -> bool {
     let called = operand.split_once('(').is_some_and(|(name, _)| {
         !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
     });
-    plain && (operand.starts_with('(') || called)
+    let dotted: String = operand
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
+    let class_name =
+        dotted.ends_with(".__class__.__name__") || dotted.ends_with(".__class__.__qualname__");
+    plain && (operand.starts_with('(') || called || class_name)
 }
 
 /// Whether fixing a finding of `rule` may add or change annotations (flake8-annotations,
@@ -870,9 +876,9 @@ mod findings_plan_tests {
 
     #[test]
     fn only_percent_formats_a_proof_can_keep_are_asked_for() {
-        let label = "def label(name, value, n):\n    a = \"%s: %r\" % (name, value)\n    b = \"%s%%\" % int(n)\n    c = \"%d items\" % (n,)\n    d = \"Hi %s\" % name\n    return a + b + c + d\n";
+        let label = "def label(name, value, n):\n    a = \"%s: %r\" % (name, value)\n    b = \"%s%%\" % int(n)\n    c = \"%d items\" % (n,)\n    d = \"Hi %s\" % name\n    e = \"a %s\" % n.__class__.__name__\n    f = \"a %s\" % n.__name__\n    return a + b + c + d + e + f\n";
         let outline = Outline {
-            symbols: vec![function("label", label, label, (1, 6))],
+            symbols: vec![function("label", label, label, (1, 8))],
             ..Outline::default()
         };
         let findings = [
@@ -880,6 +886,8 @@ mod findings_plan_tests {
             finding("UP031", 3, Some("label")),
             finding("UP031", 4, Some("label")),
             finding("UP031", 5, Some("label")),
+            finding("UP031", 6, Some("label")),
+            finding("UP031", 7, Some("label")),
         ];
         let targets = plan_from_findings(&outline, &outline, label, &findings);
         assert_eq!(targets.len(), 1);
@@ -892,6 +900,9 @@ mod findings_plan_tests {
         // `%d` formats a float differently from `{}`, and a bare name may hold a tuple.
         assert!(!prompt.contains("%d items"), "{prompt}");
         assert!(!prompt.contains("Hi %s"), "{prompt}");
+        // A class's name is a string; any other `__name__` may be anything.
+        assert!(prompt.contains("n.__class__.__name__"), "{prompt}");
+        assert!(!prompt.contains("% n.__name__"), "{prompt}");
         assert!(
             prompt.contains("{item!r}"),
             "the fix shape is given: {prompt}"

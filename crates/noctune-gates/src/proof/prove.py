@@ -883,6 +883,20 @@ def never_a_tuple(expr, rebound):
         return True
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
         return expr.func.id in NON_TUPLE_BUILTINS and expr.func.id not in rebound
+    if isinstance(expr, ast.Attribute) and expr.attr in ("__name__", "__qualname__"):
+        # A class's name is a string (CPython's `type` refuses anything else); any other
+        # object's `__name__` is whatever it was given.
+        of = expr.value
+        if isinstance(of, ast.Attribute) and of.attr == "__class__":
+            return True
+        return (
+            isinstance(of, ast.Call)
+            and isinstance(of.func, ast.Name)
+            and of.func.id == "type"
+            and "type" not in rebound
+            and len(of.args) == 1
+            and not of.keywords
+        )
     return False
 
 
@@ -933,7 +947,8 @@ def printf_sites(text):
     (no flags, width, precision or mapping key) and `%%`, and the right operand is a tuple
     display with one plain element per conversion, or, for one conversion, an expression that is
     never a tuple or a mapping (a literal, an f-string, a call of a builtin such as `str` or
-    `int`). `'%s' % x` with a bare name is not one: when `x` is a tuple, `%` unpacks it."""
+    `int`, or a class's name: `x.__class__.__name__`, `type(x).__name__`). `'%s' % x` with a
+    bare name is not one: when `x` is a tuple, `%` unpacks it."""
     try:
         tree = parse(text)
     except (SyntaxError, ValueError) as e:

@@ -923,6 +923,18 @@ def greeting(name):
 
 def size(n):
     return \"%.2f MiB\" % (n,)
+
+
+def kind(shape):
+    return \"a %s\" % shape.__class__.__name__
+
+
+def kind_of(shape):
+    return \"a %s\" % type(shape).__name__
+
+
+def named(handler):
+    return \"a %s\" % handler.__name__
 ";
 
 #[tokio::test]
@@ -943,6 +955,15 @@ async fn percent_formats_are_proven_where_a_replacement_field_spells_them_exactl
             "\"%s%%\" % int(ratio * 100)",
             "\"{}%\".format(int(ratio * 100))",
         ),
+        // A class's name is always a string.
+        (
+            "\"a %s\" % shape.__class__.__name__",
+            "f\"a {shape.__class__.__name__}\"",
+        ),
+        (
+            "\"a %s\" % type(shape).__name__",
+            "f\"a {type(shape).__name__}\"",
+        ),
     ] {
         let after = LABELS_BEFORE.replace(from, to);
         let proof = prove(&prover, "labels.py", LABELS_BEFORE, &after)
@@ -956,6 +977,8 @@ async fn percent_formats_are_proven_where_a_replacement_field_spells_them_exactl
     // as a float, and text lost or values swapped change the string.
     for (from, to) in [
         ("\"Hello, %s!\" % name", "f\"Hello, {name}!\""),
+        // Any other object's `__name__` may be a tuple.
+        ("\"a %s\" % handler.__name__", "f\"a {handler.__name__}\""),
         ("\"%.2f MiB\" % (n,)", "f\"{n:.2f} MiB\""),
         ("\"value=%r\" % (value,)", "f\"{value!r}\""),
         ("\"value=%r\" % (value,)", "f\"value={value}\""),
