@@ -162,8 +162,8 @@ pub fn with_probed_context(llm: &LlmSettings, calibration: &Calibration) -> LlmS
 pub struct Composed {
     /// The pipeline.
     pub pipeline: Pipeline,
-    /// The probe's record of the default model.
-    pub calibration: Option<Calibration>,
+    /// The probe's records of the default model, one per endpoint that answered.
+    pub calibrations: Vec<Calibration>,
 }
 
 /// The files of a run, repo-relative and sorted: from `--file-list`, from PATHS (directories
@@ -314,13 +314,13 @@ pub async fn pipeline(
         )?)),
         None => None,
     };
-    let mut calibration = None;
+    let mut calibrations = Vec::new();
     let mut profile_pools = std::collections::BTreeMap::new();
     let llm: Arc<dyn LlmClient> = match checked {
         Some(checked) => {
             let connected = checked.connect(root, verbose, sink.as_ref()).await?;
             settings.llm = connected.settings;
-            calibration = Some(connected.calibration);
+            calibrations = connected.calibrations;
             for (profile, checked) in profile_checks {
                 let connected = checked.connect(root, verbose, sink.as_ref()).await?;
                 settings
@@ -429,7 +429,7 @@ pub async fn pipeline(
     };
     Ok(Composed {
         pipeline,
-        calibration,
+        calibrations,
     })
 }
 

@@ -18,13 +18,14 @@ use noctune_llm::{
 
 use crate::compose::{calibrate, openai, with_probed_context};
 
-/// A connected model: the pool of its endpoints, the probe's record and the settings with the
+/// A connected model: the pool of its endpoints, the probe's records and the settings with the
 /// probed context.
 pub struct Connected {
     /// The endpoints that answered, with their slots.
     pub pool: EndpointPool,
-    /// The probe's record of the model (from its first endpoint that answered).
-    pub calibration: Calibration,
+    /// The probe's record of each endpoint that answered, in the configuration's order (the
+    /// settings start from the first one's).
+    pub calibrations: Vec<Calibration>,
     /// `llm` with the smallest context of the endpoints when the configuration sets none.
     pub settings: LlmSettings,
 }
@@ -107,8 +108,8 @@ pub async fn check(settings: &Settings, llm: &LlmSettings) -> anyhow::Result<Che
 }
 
 impl Checked {
-    /// Calibrates the model on its first endpoint that answered (`.noctune_cache/models/`)
-    /// and pools the endpoints; clients record to `transcript` and stream to stderr with
+    /// Calibrates the model on each endpoint that answered (`.noctune_cache/models/`) and
+    /// pools the endpoints; clients record to `transcript` and stream to stderr with
     /// `verbose`.
     pub async fn connect(
         self,
@@ -117,7 +118,7 @@ impl Checked {
         transcript: Option<&Arc<dyn TranscriptSink>>,
     ) -> anyhow::Result<Connected> {
         // Each endpoint that answered is calibrated (cached per server), and its client starts
-        // from its own record; the run's record is the first one's.
+        // from its own record; the settings start from the first one's, and the run keeps all.
         let mut calibrations = Vec::new();
         for ((endpoint, _), check) in self.endpoints.iter().zip(&self.checks) {
             calibrations.push(if check.is_ok() {
@@ -156,7 +157,7 @@ impl Checked {
         )?;
         Ok(Connected {
             pool,
-            calibration,
+            calibrations: calibrations.into_iter().flatten().collect(),
             settings,
         })
     }

@@ -1,11 +1,11 @@
 //! Taking a run for a command: a new one, or the one `--run-id` names resumed (which must have
 //! been started by the same command with the same pack), marked `starting`, with the model's
-//! calibration record kept beside it.
+//! calibration records kept beside it.
 
 use anyhow::bail;
 use noctune_core::llm::Calibration;
 use noctune_core::run_origin::RunOrigin;
-use noctune_core::store::{Run, RunSpec, RunStore, write_calibration};
+use noctune_core::store::{Run, RunSpec, RunStore, write_run_calibrations};
 use noctune_core::{RunId, RunStatus};
 
 /// What the run is for.
@@ -14,8 +14,9 @@ pub struct RunFor<'a> {
     pub command: &'a str,
     /// The policy pack in force.
     pub pack: &'a str,
-    /// The probe's record of the model, when there is one.
-    pub calibration: Option<&'a Calibration>,
+    /// The probe's records of the model, one per endpoint that answered (none with `--llm
+    /// replay:`).
+    pub calibrations: &'a [Calibration],
 }
 
 /// Creates the run `run_id`, or resumes it when it exists; either way its status is `starting`.
@@ -63,11 +64,11 @@ pub fn start_run(
             ..RunSpec::default()
         })?
     };
-    // The probe's record of the model goes with the run (the report shows it).
-    if let Some(calibration) = what.calibration {
-        write_calibration(
+    // The probe's records of the model go with the run (the report shows them).
+    if !what.calibrations.is_empty() {
+        write_run_calibrations(
             &store.cache().run(run.id()).model_calibration(),
-            calibration,
+            what.calibrations,
         )?;
     }
     Ok(run)

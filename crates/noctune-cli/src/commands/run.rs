@@ -108,7 +108,7 @@ async fn drive_run(
     let transcript = store.cache().run(&run_id).logs().join("llm.jsonl");
     let compose::Composed {
         pipeline,
-        calibration,
+        calibrations,
     } = compose::pipeline(
         root,
         settings,
@@ -126,7 +126,7 @@ async fn drive_run(
         RunFor {
             command: mode.name(),
             pack: pipeline.pack.name(),
-            calibration: calibration.as_ref(),
+            calibrations: &calibrations,
         },
     )?;
     // The run is `starting` from here, before the file walk and the index.
@@ -134,7 +134,7 @@ async fn drive_run(
     let progress = Arc::new(
         ProgressLine::new(
             interactive && global.output_format == OutputFormat::Text,
-            calibration.as_ref().and_then(|c| {
+            calibrations.first().and_then(|c| {
                 c.seconds_for(
                     u64::from(pipeline.options.context_tokens / 2),
                     u64::from(pipeline.options.max_tokens_structured),

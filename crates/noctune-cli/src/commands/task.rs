@@ -65,7 +65,7 @@ async fn drive(
     let transcript = store.cache().run(&run_id).logs().join("llm.jsonl");
     let compose::Composed {
         pipeline,
-        calibration,
+        calibrations,
     } = compose::pipeline(
         &root,
         settings,
@@ -83,7 +83,7 @@ async fn drive(
         RunFor {
             command: COMMAND,
             pack: pipeline.pack.name(),
-            calibration: calibration.as_ref(),
+            calibrations: &calibrations,
         },
     )?;
     let control = Arc::new(Control::default());

@@ -285,6 +285,13 @@ async fn a_run_over_two_endpoints_survives_one_killed_and_matches_the_sequential
     );
     assert!(section.contains("pool utilisation"), "{section}");
     assert!(section.contains(&format!("down: {}", a.url())), "{section}");
+    // Its header has each endpoint's calibration, not the first one's only.
+    for url in [a.url(), b.url()] {
+        assert!(
+            report.contains(&format!("- model: `fake-model` at {url}: formats ")),
+            "{report}"
+        );
+    }
     // The sequential run has one slot and lost nothing: no such section.
     let plain = std::fs::read_to_string(
         sequential

@@ -69,8 +69,8 @@ async fn a_run_probes_once_and_never_sends_the_refused_format() {
         &std::fs::read(root.join(".noctune_cache/runs/one/state/model.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(record["context_tokens"], json!(4096));
-    assert_eq!(record["model"], json!("fake-model"));
+    assert_eq!(record[0]["context_tokens"], json!(4096));
+    assert_eq!(record[0]["model"], json!("fake-model"));
     let report = std::fs::read_to_string(root.join(".noctune_cache/runs/one/report.md")).unwrap();
     assert!(
         report.contains(
@@ -96,7 +96,7 @@ async fn a_run_probes_once_and_never_sends_the_refused_format() {
     let shown = noctune_async(root, &["probe", "--output-format", "json"], &server.url()).await;
     let shown = json_of(&shown);
     assert_eq!(shown["fresh"], json!(false));
-    assert_eq!(shown["calibration"], record);
+    assert_eq!(shown["calibration"], record[0]);
     assert_eq!(server.probe_requests().len(), 5);
 
     let forced = noctune_async(root, &["probe", "--force"], &server.url()).await;

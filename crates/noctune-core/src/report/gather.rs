@@ -18,7 +18,7 @@ use crate::pipeline::approve::ApprovalRecord;
 use crate::pipeline::artifacts;
 use crate::policy::PolicyDecision;
 use crate::run::RunRecord;
-use crate::store::{ApprovalEntry, RunStore, read_calibration};
+use crate::store::{ApprovalEntry, RunStore, read_run_calibrations};
 use crate::task::{TaskState, TaskStatus};
 
 /// Time and tokens spent in one stage.
@@ -93,8 +93,9 @@ pub struct RunReport {
     pub waiting: Vec<ApprovalEntry>,
     /// Totals per stage.
     pub stages: BTreeMap<String, StageStats>,
-    /// The calibration probe's record of the run's model (`state/model.json`), when it has one.
-    pub model: Option<Calibration>,
+    /// The calibration probe's records of the run's model, one per endpoint that answered at
+    /// the start (`state/model.json`); empty when the run has none (`--llm replay:`).
+    pub models: Vec<Calibration>,
     /// A task run's request: the plan, the attempts and how it ended (`noctune task`).
     pub task: Option<crate::request::TaskReport>,
     /// The model endpoints (several slots, or an endpoint lost).
@@ -284,12 +285,11 @@ pub fn gather(store: &RunStore, run_id: &RunId) -> Result<RunReport> {
             tracing::warn!(%err, "the request's result is skipped");
             None
         }),
-        // A damaged record costs the report its model line, never the report.
-        model: read_calibration(&store.cache().run(run_id).model_calibration()).unwrap_or_else(
-            |err| {
+        // A damaged record costs the report its model lines, never the report.
+        models: read_run_calibrations(&store.cache().run(run_id).model_calibration())
+            .unwrap_or_else(|err| {
                 tracing::warn!(%err, "the run's model record is skipped");
-                None
-            },
-        ),
+                Vec::new()
+            }),
     })
 }

@@ -76,7 +76,7 @@ pub fn render(report: &RunReport) -> String {
         report.files.len(),
         escape(&run.repo_root.display().to_string())
     );
-    if let Some(model) = &report.model {
+    for model in &report.models {
         let _ = write!(
             out,
             "<p>Model <code>{}</code> at {}: {}</p>",

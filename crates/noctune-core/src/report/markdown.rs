@@ -48,7 +48,7 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(out, "- repository: `{}`", run.repo_root.display());
     let _ = writeln!(out, "- pack: {}", run.pack.as_deref().unwrap_or("-"));
-    if let Some(model) = &report.model {
+    for model in &report.models {
         let _ = writeln!(
             out,
             "- model: `{}` at {}: {}",

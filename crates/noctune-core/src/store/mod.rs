@@ -30,6 +30,9 @@ pub use atomic::{create_atomic, remove_stale_temps, write_atomic, write_atomic_w
 pub use events::{EventLog, read_events};
 pub use layout::{CACHE_DIR, CacheLayout, RunLayout};
 pub use lock::RunLock;
-pub use models::{ModelCache, ModelLookup, read_calibration, write_calibration};
+pub use models::{
+    ModelCache, ModelLookup, read_calibration, read_run_calibrations, write_calibration,
+    write_run_calibrations,
+};
 pub use run_store::{Run, RunSpec, RunStore};
 pub use stop_marker::StopMarker;

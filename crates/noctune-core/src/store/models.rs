@@ -121,6 +121,41 @@ pub fn write_calibration(path: &Path, record: &Calibration) -> Result<()> {
     write_atomic(path, &bytes)
 }
 
+/// Writes a run's probe records, one per endpoint that answered, as a pretty JSON array,
+/// atomically (`state/model.json`).
+pub fn write_run_calibrations(path: &Path, records: &[Calibration]) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(records).map_err(|err| Error::Corrupt {
+        path: path.to_path_buf(),
+        message: format!("cannot serialise the probe records: {err}"),
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Reads a run's probe records written by [`write_run_calibrations`], or the single record of
+/// a run started before several endpoints were recorded; empty when there is none.
+pub fn read_run_calibrations(path: &Path) -> Result<Vec<Calibration>> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Records {
+        Each(Vec<Calibration>),
+        One(Box<Calibration>),
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(Error::io("read", path, err)),
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(Records::Each(records)) => Ok(records),
+        Ok(Records::One(record)) => Ok(vec![*record]),
+        Err(err) => Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        }),
+    }
+}
+
 /// Reads a probe record written by [`write_calibration`]; `Ok(None)` when there is none.
 pub fn read_calibration(path: &Path) -> Result<Option<Calibration>> {
     let bytes = match std::fs::read(path) {
@@ -199,5 +234,21 @@ mod tests {
             read_calibration(&dir.path().join("none.json")).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn a_run_keeps_every_endpoints_record_and_reads_an_older_single_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.json");
+        assert_eq!(read_run_calibrations(&path).unwrap(), Vec::new());
+        let both = vec![record("a", "f1"), record("b", "f2")];
+        write_run_calibrations(&path, &both).unwrap();
+        assert_eq!(read_run_calibrations(&path).unwrap(), both);
+        // A run started by an earlier version kept one record, not a list.
+        write_calibration(&path, &both[0]).unwrap();
+        assert_eq!(read_run_calibrations(&path).unwrap(), vec![both[0].clone()]);
+        std::fs::write(&path, "[{\"key\": 1}]").unwrap();
+        let err = read_run_calibrations(&path).unwrap_err().to_string();
+        assert!(err.contains("model.json"), "{err}");
     }
 }
