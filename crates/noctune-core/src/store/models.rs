@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::write_atomic;
+use super::run_store::{read_json_if_present, write_json};
 use crate::error::{Error, Result};
 use crate::llm::Calibration;
 
@@ -110,26 +110,15 @@ impl ModelCache {
     }
 }
 
-/// Writes a probe record as pretty JSON, atomically (the cache's files and a run's
-/// `state/model.json` alike).
+/// Writes a probe record as pretty JSON, atomically (the cache's files).
 pub fn write_calibration(path: &Path, record: &Calibration) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(record).map_err(|err| Error::Corrupt {
-        path: path.to_path_buf(),
-        message: format!("cannot serialise the probe record: {err}"),
-    })?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    write_json(path, record)
 }
 
 /// Writes a run's probe records, one per endpoint that answered, as a pretty JSON array,
 /// atomically (`state/model.json`).
 pub fn write_run_calibrations(path: &Path, records: &[Calibration]) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(records).map_err(|err| Error::Corrupt {
-        path: path.to_path_buf(),
-        message: format!("cannot serialise the probe records: {err}"),
-    })?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    write_json(path, &records)
 }
 
 /// Reads a run's probe records written by [`write_run_calibrations`], or the single record of
@@ -141,34 +130,16 @@ pub fn read_run_calibrations(path: &Path) -> Result<Vec<Calibration>> {
         Each(Vec<Calibration>),
         One(Box<Calibration>),
     }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(Error::io("read", path, err)),
-    };
-    match serde_json::from_slice(&bytes) {
-        Ok(Records::Each(records)) => Ok(records),
-        Ok(Records::One(record)) => Ok(vec![*record]),
-        Err(err) => Err(Error::Corrupt {
-            path: path.to_path_buf(),
-            message: err.to_string(),
-        }),
-    }
+    Ok(match read_json_if_present(path)? {
+        None => Vec::new(),
+        Some(Records::Each(records)) => records,
+        Some(Records::One(record)) => vec![*record],
+    })
 }
 
 /// Reads a probe record written by [`write_calibration`]; `Ok(None)` when there is none.
 pub fn read_calibration(path: &Path) -> Result<Option<Calibration>> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(Error::io("read", path, err)),
-    };
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|err| Error::Corrupt {
-            path: path.to_path_buf(),
-            message: err.to_string(),
-        })
+    read_json_if_present(path)
 }
 
 #[cfg(test)]
