@@ -400,6 +400,11 @@ def is_stub(func):
     return False
 
 
+def returns_none(ret):
+    """Whether a `return` statement returns None (`return`, `return None`)."""
+    return ret.value is None or (isinstance(ret.value, ast.Constant) and ret.value.value is None)
+
+
 def return_contradiction(func, known):
     """Why `func`'s return annotation cannot be true of its body, or None: a generator not
     annotated as one, `-> None` on a function that returns a value, or a type that excludes
@@ -409,22 +414,23 @@ def return_contradiction(func, known):
         return None
     shown = ast.unparse(returns)
     own = list(own_nodes(func))
+    annotated_none = isinstance(returns, ast.Constant) and returns.value is None
     if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
+        # Only a type known here to be something else is judged: `collections.abc.Iterator`,
+        # a string or an alias may well be right.
         name = outer_name(returns)
-        if name in GENERATOR_TYPES or name in ("Any", "object") or name not in known | {None}:
-            return None
-        return f"`{func.name}` is a generator, but it is annotated `-> {shown}`"
+        if annotated_none or (name in known and name not in GENERATOR_TYPES):
+            return f"`{func.name}` is a generator, but it is annotated `-> {shown}`"
+        return None
     values = [n for n in own if isinstance(n, ast.Return)]
-    def is_none(ret):
-        return ret.value is None or (isinstance(ret.value, ast.Constant) and ret.value.value is None)
-    if isinstance(returns, ast.Constant) and returns.value is None:
-        valued = [r for r in values if not is_none(r)]
+    if annotated_none:
+        valued = [r for r in values if not returns_none(r)]
         if valued:
             return f"`{func.name}` is annotated `-> None`, but it returns a value on line {valued[0].lineno}"
         return None
     if admits_none(returns, known) is not False:
         return None
-    nones = [r for r in values if is_none(r)]
+    nones = [r for r in values if returns_none(r)]
     if nones:
         return f"`{func.name}` is annotated `-> {shown}`, but it returns None on line {nones[0].lineno}"
     if falls_through(func.body):

@@ -318,8 +318,9 @@ async fn annotations_that_contradict_the_code_are_refused() {
             .replace("sign(x)", "sign(x) -> int"),
         // `-> None` on a function that returns a value.
         "def total(xs):\n    return sum(xs)\n".replace("total(xs)", "total(xs) -> None"),
-        // A generator annotated as what it yields.
+        // A generator annotated as what it yields, or as returning nothing.
         "def count(n):\n    yield from range(n)\n".replace("count(n)", "count(n) -> int"),
+        "def each(n):\n    yield n\n".replace("each(n)", "each(n) -> None"),
         // An implicit Optional (`typing.List` spelled through the module).
         "import typing\n\n\ndef tags(names=None):\n    return names or []\n"
             .replace("tags(names=None)", "tags(names: typing.List[str] = None)"),
@@ -331,6 +332,7 @@ async fn annotations_that_contradict_the_code_are_refused() {
             .replace("(x) -> int", "(x)")
             .replace("(xs) -> None", "(xs)")
             .replace("(n) -> int", "(n)")
+            .replace("(n) -> None", "(n)")
             .replace("names: typing.List[str] = None", "names=None");
         assert_ne!(&before, after);
         assert_eq!(
@@ -347,6 +349,11 @@ async fn annotations_that_contradict_the_code_are_refused() {
         (
             "def sign(x):\n    def none():\n        return None\n    if x > 0:\n        return 1\n    else:\n        raise ValueError(x)\n".to_owned(),
             "def sign(x) -> int:\n    def none():\n        return None\n    if x > 0:\n        return 1\n    else:\n        raise ValueError(x)\n".to_owned(),
+        ),
+        // A generator annotated through a module the check does not judge.
+        (
+            "import collections.abc\n\n\ndef count(n):\n    yield from range(n)\n".to_owned(),
+            "import collections.abc\n\n\ndef count(n) -> collections.abc.Iterator[int]:\n    yield from range(n)\n".to_owned(),
         ),
         (
             "from typing import Iterator\n\n\ndef count(n):\n    yield from range(n)\n".to_owned(),
